@@ -1,0 +1,11 @@
+"""Accounts: users, organizations, roles, sign-in and API tokens."""
+
+
+def register(app, api) -> None:
+    from marketplace.accounts import api as accounts_api
+    from marketplace.accounts import cli, routes
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(accounts_api.blp)
+    app.cli.add_command(cli.orgs_cli)
+    app.cli.add_command(cli.users_cli)

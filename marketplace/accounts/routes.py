@@ -1,0 +1,156 @@
+"""Account pages: register, confirm, sign in and out, password reset, settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import (
+    LoginForm, RegisterForm, ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SettingsForm,
+)
+from marketplace.errors import DomainError
+from marketplace.extensions import db, limiter
+from marketplace.i18n import current_locale_id, remember_locale_choice
+from marketplace.pages import _safe_next
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def _show_domain_error(form, error: DomainError) -> None:
+    """Put a service's field errors next to the fields, and its summary on top."""
+    for field, messages in error.errors.items():
+        if field in form:
+            form[field].errors = list(form[field].errors) + [str(m) for m in messages]
+    flash(str(error.detail or error.title), "error")
+
+
+@bp.route("/auth/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = current_locale_id()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(email=form.email.data, password=form.password.data,
+                                          display_name=form.display_name.data, country=form.country.data,
+                                          locale=form.locale.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! We sent a confirmation link to %(email)s.", email=user.email), "success")
+            return redirect(url_for("pages.home"))
+    return render_template("accounts/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/auth/confirm/<token>")
+def confirm(token: str):
+    try:
+        user = services.confirm_email(token)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("accounts/confirmed.html", ok=False, message=str(error.detail)), 400
+    db.session.commit()
+    return render_template("accounts/confirmed.html", ok=True, user=user)
+
+
+@bp.post("/auth/confirm/resend")
+@login_required
+@limiter.limit("5 per hour")
+def resend_confirmation():
+    if ResendConfirmationForm().validate_on_submit() and not current_user.email_confirmed:
+        services.send_confirmation_mail(current_user)
+        db.session.commit()
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("accounts.settings"))
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _login_email_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/auth/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_email_key,
+               deduct_when=_login_failed)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user)
+            remember_locale_choice(user.locale)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("The e-mail address or password is wrong."), "error")
+        return render_template("accounts/login.html", form=form), 401
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/auth/logout")
+def logout():
+    from flask_wtf import FlaskForm
+
+    if FlaskForm().validate_on_submit():
+        logout_user()
+        flash(_("You are signed out."), "success")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/auth/reset", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If an account exists for this address, we sent it a link to reset the password."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your password was changed. Please sign in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(current_user, display_name=form.display_name.data, country=form.country.data,
+                                     locale=form.locale.data, timezone=form.timezone.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_domain_error(form, error)
+        else:
+            db.session.commit()
+            remember_locale_choice(current_user.locale)
+            flash(_("Your settings were saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/settings.html", form=form, resend=ResendConfirmationForm()), \
+        422 if form.errors else 200

@@ -1,0 +1,217 @@
+"""The JSON API's shared machinery: problem+json errors, authentication,
+pagination and Idempotency-Key replay. Feature packages build on it in their api.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, g, request
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin, current_user
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint
+from flask_wtf.csrf import CSRFError, validate_csrf
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.errors import DomainError
+
+API_PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: dict | None = None,
+            headers: dict | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype=PROBLEM_JSON
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten_errors(messages) -> dict[str, list[str]]:
+    """webargs nests errors by location ({"json": {"field": [...]}}); clients want fields."""
+    if not isinstance(messages, dict):
+        return {"_schema": [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for location, fields in messages.items():
+        source = fields if isinstance(fields, dict) and location in {"json", "query", "form", "files", "headers"} else {location: fields}
+        for field, value in source.items():
+            if isinstance(value, dict):
+                for sub, text in _flatten_errors(value).items():
+                    flat[f"{field}.{sub}"] = text
+            else:
+                flat[field] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+class Api(SmorestApi):
+    """flask-smorest with RFC 9457 problem documents for every API error."""
+
+    def register_blueprint(self, blp, **options):
+        # API calls authenticate with bearer tokens, or with a cookie plus X-CSRFToken
+        # (checked in authenticate_api_request), so form CSRF does not apply here.
+        from marketplace.extensions import csrf
+
+        csrf.exempt(blp)
+        super().register_blueprint(blp, **options)
+
+    def handle_http_exception(self, error: HTTPException):
+        if (error.code or 500) >= 500:
+            from marketplace.extensions import db
+
+            db.session.rollback()
+        if not is_api_request():
+            from marketplace.pages import render_error_page
+
+            return render_error_page(error)
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        errors = _flatten_errors(data["messages"]) if "messages" in data else None
+        title = error.name
+        detail = data.get("message") or error.description
+        if status == 422:
+            detail = _("Some fields are not valid.")
+        elif status == 400 and errors and "json" in errors:
+            detail, errors = _("The request body is not valid JSON."), None
+        elif status >= 500:
+            detail = _("Something went wrong on our side. Please try again.")
+        headers = dict(getattr(error, "get_headers", lambda: [])() or []) if status == 429 else None
+        if status == 429:
+            detail = _("Too many attempts. Please wait a minute and try again.")
+            headers = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
+        return problem(status, title, detail, errors, headers)
+
+
+def handle_domain_error(error: DomainError):
+    if is_api_request():
+        errors = {k: [str(m) for m in v] for k, v in error.errors.items()} or None
+        return problem(error.status, error.title, str(error.detail) if error.detail else None, errors)
+    from marketplace.pages import render_error_page
+
+    return render_error_page(error)
+
+
+def handle_csrf_error(error: CSRFError):
+    if is_api_request():
+        return problem(400, "Bad request", _("The CSRF token is missing or invalid."))
+    from marketplace.pages import render_error_page
+
+    return render_error_page(error)
+
+
+def authenticate_api_request() -> Response | None:
+    """Before each API request: bearer tokens authenticate; a session cookie only with a CSRF token.
+
+    Also refuses bodies that are not JSON (or multipart, for uploads) with 415.
+    """
+    if not is_api_request():
+        return None
+    if request.method in UNSAFE_METHODS and request.content_length:
+        mimetype = request.mimetype
+        if mimetype != "application/json" and not mimetype.endswith("+json") and mimetype != "multipart/form-data":
+            return problem(415, "Unsupported Media Type", _("Send the request body as application/json."))
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        from marketplace.accounts.services import user_for_token
+
+        # The token alone decides who the caller is, whatever cookie came along.
+        g._login_user = user_for_token(authorization[len("Bearer "):].strip()) or AnonymousUserMixin()
+        return None
+    if current_user.is_authenticated:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except Exception:  # noqa: BLE001 - any failure means: do not trust the cookie
+            g._login_user = AnonymousUserMixin()
+    return None
+
+
+# --- pagination ---------------------------------------------------------------------------
+
+class PageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_of(session, statement, page: int, per_page: int, serialise=lambda x: x) -> dict:
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [serialise(r) for r in rows], "page": page, "per_page": per_page, "total": total}
+
+
+# --- authentication helpers for API views -------------------------------------------------
+
+def login_required_api(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return problem(401, "Unauthorized", _("Send a valid bearer token."),
+                           headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------
+
+def idempotent(view):
+    """Replay the first response for a repeated Idempotency-Key from the same caller.
+
+    Put it right under the route decorator, so it stores the serialised response.
+
+    The stored key is unique per (user, key): a concurrent duplicate loses the race
+    on the unique constraint and gets 409 instead of doing the work twice.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        from marketplace.extensions import db
+        from marketplace.idempotency import IdempotencyRecord
+
+        key = request.headers.get("Idempotency-Key")
+        if not key or not current_user.is_authenticated:  # keys are per caller
+            return view(*args, **kwargs)
+        if len(key) > 200:
+            return problem(422, "Validation failed", _("Idempotency-Key is too long."))
+        user_id = current_user.id
+        fingerprint = hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
+        found = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user_id, key=key))
+        if found:
+            if found.fingerprint != fingerprint:
+                return problem(422, "Validation failed",
+                               _("This Idempotency-Key was already used for a different request."))
+            return current_app.response_class(found.body, status=found.status_code, mimetype=found.mimetype,
+                                              headers={"Idempotent-Replayed": "true"})
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code < 500:
+            db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint,
+                                             status_code=response.status_code, mimetype=response.mimetype,
+                                             body=response.get_data(as_text=True)))
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                return problem(409, "Conflict", _("A request with this Idempotency-Key is already in progress."))
+        return response
+
+    return wrapper
+
+
+__all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotent", "login_required_api"]

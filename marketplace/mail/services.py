@@ -1,0 +1,158 @@
+"""Mail through an outbox: queue in the request's transaction, send after it commits.
+
+Without REDIS_URL the mails queued by a request are sent right after it commits
+(in the request's after_request hook); with REDIS_URL an RQ worker sends them.
+Either way a failed send stays pending with a back-off and `flask mail flush`
+(or the next request that sends mail) retries it. Without MAIL_SERVER nothing is
+sent: mails wait in the outbox and staff read them on /admin/outbox.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import event, select
+
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.mail.models import OutboxMail
+
+MAX_BACKOFF = timedelta(hours=6)
+
+SUBJECTS = {
+    # Evaluated inside force_locale, so each recipient gets their own language.
+    "confirm_email": lambda: _("Confirm your InnoBridge e-mail address"),
+    "reset_password": lambda: _("Reset your InnoBridge password"),
+}
+
+
+def register_subject(template: str, subject) -> None:
+    """Feature packages add their mail subjects (a callable returning a translated string)."""
+    SUBJECTS[template] = subject
+
+
+def queue_mail(recipient: str, template: str, *, locale: str = "en", **context) -> OutboxMail:
+    """Render mail `template` in the recipient's locale and put it in the outbox."""
+    with force_locale(locale):
+        subject = SUBJECTS[template]()
+        body = render_template(f"mail/{template}.txt", **context)
+    mail = OutboxMail(recipient=recipient, subject=subject, body_text=body, template=template, locale=locale)
+    db.session.add(mail)
+    db.session.flush()
+    db.session.info.setdefault("outbox_new", set()).add(mail.id)
+    return mail
+
+
+def _build_message(mail: OutboxMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(idstring=f"outbox{mail.id}")
+    message.set_content(mail.body_text)
+    return message
+
+
+def _smtp_send(messages: list[EmailMessage]) -> None:
+    cfg = current_app.config
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT_SECONDS"]) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        for message in messages:
+            smtp.send_message(message)
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def send_mails(ids: list[int] | None = None, *, due_only: bool = True) -> tuple[int, int]:
+    """Send pending mails (the given ids, or every one that is due, or all). Returns (sent, failed).
+
+    Each mail is claimed with a conditional UPDATE, so two senders never send one twice.
+    """
+    if not mail_configured():
+        return 0, 0
+    query = select(OutboxMail.id).where(OutboxMail.status == "pending")
+    if ids is not None:
+        query = query.where(OutboxMail.id.in_(ids))
+    elif due_only:
+        query = query.where(OutboxMail.next_attempt_at <= utcnow())
+    sent = failed = 0
+    for mail_id in db.session.scalars(query.order_by(OutboxMail.id)).all():
+        claimed = db.session.execute(
+            db.update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == "pending")
+            .values(status="sending", attempts=OutboxMail.attempts + 1, next_attempt_at=utcnow())
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        mail = db.session.get(OutboxMail, mail_id)
+        try:
+            _smtp_send([_build_message(mail)])
+        except (OSError, smtplib.SMTPException) as error:
+            mail.status = "pending"
+            mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+            mail.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** mail.attempts), MAX_BACKOFF)
+            failed += 1
+        else:
+            mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def release_stuck_sends(older_than: timedelta = timedelta(minutes=15)) -> None:
+    """A process that died mid-send leaves 'sending': give those back to the queue."""
+    db.session.execute(
+        db.update(OutboxMail).where(OutboxMail.status == "sending", OutboxMail.next_attempt_at < utcnow() - older_than)
+        .values(status="pending")
+    )
+
+
+def _enqueue_or_send(ids: list[int]) -> None:
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        from redis import Redis
+        from rq import Queue
+
+        Queue("mail", connection=Redis.from_url(redis_url)).enqueue("marketplace.mail.jobs.send_mail_job", ids)
+    else:
+        send_mails(ids)
+
+
+def install(app) -> None:
+    """Track mails committed by a request and send them once the response is ready."""
+
+    @event.listens_for(db.session, "after_commit")
+    def _remember_committed(session):
+        new = session.info.pop("outbox_new", None)
+        if new:
+            from flask import has_app_context
+
+            if has_app_context():
+                g.setdefault("outbox_committed", set()).update(new)
+
+    @event.listens_for(db.session, "after_rollback")
+    def _forget_rolled_back(session):
+        session.info.pop("outbox_new", None)
+
+    @app.after_request
+    def _send_committed(response):
+        ids = sorted(g.pop("outbox_committed", ()))
+        if ids:
+            try:
+                _enqueue_or_send(ids)
+            except Exception:  # noqa: BLE001 - the mail stays in the outbox for `mail flush`
+                app.logger.exception("could not hand mails %s to the sender", ids)
+                db.session.rollback()
+        return response

@@ -1,0 +1,6 @@
+"""Imports every model module, so SQLAlchemy's metadata (and Alembic) sees all tables."""
+
+from marketplace.accounts import models as accounts_models  # noqa: F401
+from marketplace.audit import models as audit_models  # noqa: F401
+from marketplace import idempotency  # noqa: F401
+from marketplace.mail import models as mail_models  # noqa: F401

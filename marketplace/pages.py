@@ -1,0 +1,79 @@
+"""Site-wide pages and template helpers: home, language switcher, error pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask_babel import format_datetime, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from marketplace import i18n, labels
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.text import render_markdown
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html")
+
+
+@bp.post("/language")
+def switch_language():
+    """Save the chosen interface language (on the account, or in the session) and go back."""
+    chosen = i18n.normalise_locale(request.form.get("locale"))
+    if chosen:
+        i18n.remember_locale_choice(chosen)
+        if current_user.is_authenticated and current_user.locale != chosen:
+            current_user.locale = chosen
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.home")
+
+
+def render_error_page(error: Exception):
+    if isinstance(error, DomainError):
+        status, message = error.status, str(error.detail or error.title)
+    elif isinstance(error, HTTPException):
+        status = error.code or 500
+        message = {
+            400: _("The request could not be understood."),
+            401: _("Please sign in to continue."),
+            403: _("You do not have permission to do this."),
+            404: _("We could not find this page."),
+            405: _("This action is not allowed here."),
+            413: _("The upload is too large."),
+            429: _("Too many attempts. Please wait a minute and try again."),
+        }.get(status, _("Something went wrong on our side. Please try again."))
+    else:
+        status, message = 500, _("Something went wrong on our side. Please try again.")
+    return render_template("error.html", status=status, message=message), status
+
+
+def install(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        LANGUAGES=i18n.LANGUAGES,
+        text_direction=i18n.text_direction,
+        current_locale=i18n.current_locale_id,
+        format_money=i18n.format_money,
+        safe_next=_safe_next,
+        role_label=labels.role_label,
+        mail_status_label=labels.mail_status_label,
+    )
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.globals["timezone_name"] = lambda: str(get_timezone())
+    app.jinja_env.globals["now"] = lambda: datetime.now(get_timezone())
+

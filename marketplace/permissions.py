@@ -1,0 +1,39 @@
+"""Roles and the permission helpers that routes call first thing."""
+
+from __future__ import annotations
+
+import enum
+import functools
+
+from flask import abort
+from flask_login import current_user
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CENTER_MANAGER = "center_manager"
+    SECURITY_OFFICER = "security_officer"
+    FINANCE_OFFICER = "finance_officer"
+    REVIEWER = "reviewer"
+    SOLVER = "solver"  # implicit: everyone who registers
+
+
+ORGANIZATION_ROLES = (Role.CENTER_MANAGER, Role.SECURITY_OFFICER, Role.FINANCE_OFFICER, Role.REVIEWER)
+STAFF_ROLES = (Role.ADMIN, *ORGANIZATION_ROLES)
+
+
+def require_roles(*roles: Role, not_found: bool = False):
+    """Refuse (403, or 404 to hide existence) unless the user holds one of the roles anywhere."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            if not any(current_user.has_role(role) for role in roles):
+                abort(404 if not_found else 403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,211 @@
+"""Shared fixtures. Every test that uses `app` runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL comes from TEST_DATABASE_URL; with REQUIRE_POSTGRES=1 an unreachable
+server fails the run instead of leaving the PostgreSQL half out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from marketplace import create_app
+from marketplace.config import normalise_database_url
+from marketplace.extensions import db as _db
+from marketplace.extensions import limiter
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        return None
+    engine = sa.create_engine(normalise_database_url(url))
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            raise pytest.UsageError(f"PostgreSQL at {url} is required but unreachable: {error}") from error
+        return None
+    finally:
+        engine.dispose()
+    return url
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def pytest_report_header(config):
+    return f"database backends: sqlite{', postgresql' if _postgres_url() else ' (PostgreSQL not configured)'}"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    """One migrated database per backend for the whole session."""
+    instance = tmp_path_factory.mktemp(f"instance-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{instance / 'test.sqlite'}"
+    else:
+        url = _postgres_url()
+        _reset_postgres(url)
+    application = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "MAIL_SERVER": None,
+        "PUBLIC_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    application.config["BACKEND"] = backend
+    with application.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        if backend == "sqlite":
+            _db.engine.dispose()
+            shutil.copy(instance / "test.sqlite", instance / "pristine.sqlite")
+    yield application
+    if backend == "postgresql":
+        with application.app_context():
+            _db.engine.dispose()
+
+
+def _wipe(app) -> None:
+    if app.config["BACKEND"] == "sqlite":
+        # The audit log refuses DELETE even in tests, so restore the pristine file instead.
+        _db.engine.dispose()
+        folder = Path(app.instance_path)
+        shutil.copy(folder / "pristine.sqlite", folder / "test.sqlite")
+    else:
+        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        with _db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Each test starts from an empty, migrated database and fresh rate limits."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        _wipe(app)
+        limiter.reset()
+    yield
+    with app.app_context():
+        _db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service-level tests (no HTTP)."""
+    with app.test_request_context():
+        yield
+        _db.session.rollback()
+
+
+@pytest.fixture
+def db(ctx):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_org(app):
+    from marketplace.accounts import services
+
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, **kwargs):
+        with app.test_request_context():
+            org = services.create_organization(
+                slug=slug or f"center-{next(counter)}", name=kwargs.pop("name", "Test Innovation Center"),
+                country=kwargs.pop("country", "CN"), **kwargs)
+            _db.session.commit()
+            return _db.session.get(type(org), org.id)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(email=None, roles=[("center_manager", org)], confirmed=True, country="DE") -> User."""
+    from marketplace.accounts import services
+
+    counter = iter(range(1, 100_000))
+
+    def make(email: str | None = None, *, roles=(), confirmed: bool = True, country: str = "DE",
+             locale: str = "en", name: str | None = None):
+        with app.test_request_context():
+            user = services.register_user(
+                email=email or f"user{next(counter)}@example.org", password=TEST_PASSWORD,
+                display_name=name or "Test User", country=country, locale=locale, confirmed=confirmed)
+            for role, org in roles:
+                services.grant_role(user, role, _db.session.merge(org) if org is not None else None)
+            _db.session.commit()
+            user_id = user.id
+        with app.app_context():
+            from marketplace.accounts.models import User
+
+            return _db.session.get(User, user_id)
+
+    return make
+
+
+@pytest.fixture
+def api_token(app):
+    """api_token(user) -> headers dict with a fresh bearer token for that user."""
+
+    def issue(user) -> dict[str, str]:
+        from marketplace.accounts import services
+        from marketplace.accounts.models import User
+
+        with app.test_request_context():
+            token, _row = services.issue_api_token(_db.session.get(User, user.id))
+            _db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return issue
+
+
+@pytest.fixture
+def login(client):
+    """Sign `user` in through the real login form (CSRF included)."""
+    from tests.helpers import csrf_token_from
+
+    def sign_in(user, password: str = TEST_PASSWORD):
+        page = client.get("/auth/login")
+        response = client.post("/auth/login", data={
+            "email": user.email, "password": password, "csrf_token": csrf_token_from(page)})
+        assert response.status_code == 302, response.data
+        return client
+
+    return sign_in

@@ -1,0 +1,26 @@
+"""Small helpers for tests."""
+
+from __future__ import annotations
+
+import re
+
+
+def csrf_token_from(response) -> str:
+    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', response.data) or re.search(
+        rb'name="csrf_token" value="([^"]+)"', response.data)
+    assert match, "no CSRF token on the page"
+    return match.group(1).decode()
+
+
+def outbox(app):
+    from marketplace.extensions import db
+    from marketplace.mail.models import OutboxMail
+
+    with app.app_context():
+        return db.session.scalars(db.select(OutboxMail).order_by(OutboxMail.id)).all()
+
+
+def link_in_mail(body: str) -> str:
+    match = re.search(r"https?://\S+", body)
+    assert match, body
+    return match.group(0)
