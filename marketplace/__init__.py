@@ -12,7 +12,7 @@ from marketplace import config as configuration
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
-FEATURES = ("accounts", "audit", "mail", "admin", "demo")
+FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "demo")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
     app.config.setdefault("PREMIUM_RANGE", (Decimal("10"), Decimal("20")))
+    app.config.setdefault("SANCTIONED_COUNTRIES", configuration.sanctioned_countries())
     app.config.update(
         API_TITLE="InnoBridge API",
         API_VERSION="v1",

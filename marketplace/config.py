@@ -41,14 +41,32 @@ def instance_path() -> Path:
 
 
 def load_or_create_secret(folder: Path) -> str:
-    """Return the instance's secret key, creating it (mode 0600) on first use."""
+    """Return the instance's secret key, creating it (mode 0600) on first use.
+
+    Several processes (gunicorn workers) may start at once: the key is written to a
+    private temporary file and linked into place, so nobody reads a half-written key
+    and the first link wins.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     secret_file = folder / "secret_key"
     if not secret_file.exists():
-        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        draft = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(draft, secret_file)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            draft.unlink()
     return secret_file.read_text().strip()
+
+
+def sanctioned_countries() -> tuple[str, ...]:
+    """The platform sanctions list (ISO codes), configurable with SANCTIONED_COUNTRIES=CU,IR,KP,SY."""
+    raw = os.environ.get("SANCTIONED_COUNTRIES", "CU,IR,KP,SY")
+    return tuple(sorted({code.strip().upper() for code in raw.split(",") if code.strip()}))
 
 
 def from_environment() -> dict:

@@ -17,6 +17,48 @@ MAIL_STATUS_LABELS = {
     "sent": _l("Sent"),
 }
 
+CHALLENGE_TYPE_LABELS = {
+    "ideation": _l("Ideation"),
+    "theoretical": _l("Theoretical"),
+    "rtp": _l("Reduction to practice"),
+    "erfp": _l("Electronic request for proposals"),
+}
+
+CHALLENGE_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "in_clearance": _l("In clearance"),
+    "cleared": _l("Cleared"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    "judging": _l("Judging"),
+    "awarded": _l("Awarded"),
+    "no_award": _l("No award"),
+    "cancelled": _l("Cancelled"),
+}
+
+IP_TERMS_LABELS = {
+    "assignment": _l("IP assigned to the center on award"),
+    "exclusive_licence": _l("Exclusive licence to the center"),
+    "non_exclusive_licence": _l("Non-exclusive licence to the center"),
+    "solver_keeps": _l("Solver keeps all rights"),
+}
+
+
+def label(table: dict, code: str | None) -> str:
+    return str(table.get(code, code or ""))
+
+
+def challenge_type_label(code: str) -> str:
+    return label(CHALLENGE_TYPE_LABELS, code)
+
+
+def challenge_status_label(code: str) -> str:
+    return label(CHALLENGE_STATUS_LABELS, code)
+
+
+def ip_terms_label(code: str) -> str:
+    return label(IP_TERMS_LABELS, code)
+
 
 def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))

@@ -4,3 +4,6 @@ from marketplace.accounts import models as accounts_models  # noqa: F401
 from marketplace.audit import models as audit_models  # noqa: F401
 from marketplace import idempotency  # noqa: F401
 from marketplace.mail import models as mail_models  # noqa: F401
+from marketplace.pricing import models as pricing_models  # noqa: F401
+from marketplace.programs import models as programs_models  # noqa: F401
+from marketplace.challenges import models as challenges_models  # noqa: F401

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marketplace import i18n, labels
+from marketplace.audit.services import record
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.text import render_markdown
@@ -31,13 +32,19 @@ def switch_language():
         i18n.remember_locale_choice(chosen)
         if current_user.is_authenticated and current_user.locale != chosen:
             current_user.locale = chosen
+            record("user.settings_changed", "user", current_user.id, actor=current_user, locale=chosen)
             db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site relative paths; anything else goes home.
+
+    Control characters are refused too: browsers drop tabs and newlines from URLs,
+    so "/<TAB>/evil.example" would become "//evil.example", and a newline cannot go in a header.
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
         return target
     return url_for("pages.home")
 
@@ -71,7 +78,11 @@ def install(app: Flask) -> None:
         safe_next=_safe_next,
         role_label=labels.role_label,
         mail_status_label=labels.mail_status_label,
+        challenge_type_label=labels.challenge_type_label,
+        challenge_status_label=labels.challenge_status_label,
+        ip_terms_label=labels.ip_terms_label,
     )
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["timezone_name"] = lambda: str(get_timezone())

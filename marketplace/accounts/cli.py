@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.accounts import services
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.permissions import Role
 
@@ -60,11 +60,18 @@ def pair_roles(roles: tuple[str, ...], orgs: tuple[str, ...]) -> list[tuple[str,
 @click.option("--org", "orgs", multiple=True, help="Organization slug for the preceding --role")
 def create_user(email, password, name, country, locale, roles, orgs) -> None:
     pairs = pair_roles(roles, orgs)
+    organizations = {}
+    for slug in {slug for _role, slug in pairs if slug}:
+        try:
+            organizations[slug] = services.organization_by_slug(slug)
+        except NotFound as error:  # name the slug: the service's message is for web users
+            raise click.ClickException(f"No organization with the slug {slug!r}; create it first with "
+                                       "`flask orgs create`.") from error
     try:
         user = services.register_user(email=email, password=password, display_name=name, country=country,
                                       locale=locale, confirmed=True)
         for role, slug in pairs:
-            services.grant_role(user, role, services.organization_by_slug(slug) if slug else None)
+            services.grant_role(user, role, organizations[slug] if slug else None)
     except DomainError as error:
         _fail(error)
     db.session.commit()

@@ -23,6 +23,9 @@ def _show_domain_error(form, error: DomainError) -> None:
     for field, messages in error.errors.items():
         if field in form:
             form[field].errors = list(form[field].errors) + [str(m) for m in messages]
+    if not any(field in form for field in error.errors):
+        # No field to show it at (e.g. an expired reset link): a form-level error, so the page answers 422.
+        form.form_errors.append(str(error.detail or error.title))
     flash(str(error.detail or error.title), "error")
 
 

@@ -16,7 +16,8 @@ blp = Blueprint("audit_api", __name__, url_prefix="/api/v1", description="Audit 
 
 
 class AuditQuery(PageArgs):
-    entity = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z_]+(:\d+)?$"))
+    # At most 18 digits: larger ids cannot exist and overflow SQLite's 64-bit integers.
+    entity = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z_]{1,40}(:\d{1,18})?$"))
 
 
 class AuditEntryOut(ma.Schema):

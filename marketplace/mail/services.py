@@ -71,6 +71,11 @@ def _smtp_send(messages: list[EmailMessage]) -> None:
             smtp.send_message(message)
 
 
+def _backoff(attempts: int) -> timedelta:
+    """2, 4, 8 ... minutes, at most MAX_BACKOFF (the exponent is capped: timedelta overflows near 2**40)."""
+    return min(timedelta(minutes=2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
 def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
@@ -102,7 +107,7 @@ def send_mails(ids: list[int] | None = None, *, due_only: bool = True) -> tuple[
         except (OSError, smtplib.SMTPException) as error:
             mail.status = "pending"
             mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-            mail.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** mail.attempts), MAX_BACKOFF)
+            mail.next_attempt_at = utcnow() + _backoff(mail.attempts)
             failed += 1
         else:
             mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None

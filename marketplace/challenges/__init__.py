@@ -1,0 +1,10 @@
+"""Challenges: authoring, clearance, funding, publishing, agreements, Q&A and public browsing."""
+
+
+def register(app, api) -> None:
+    from marketplace.challenges import api as challenges_api
+    from marketplace.challenges import cli, routes
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(challenges_api.blp)
+    app.cli.add_command(cli.challenges_cli)

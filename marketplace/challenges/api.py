@@ -1,0 +1,250 @@
+"""Challenges API: authoring, clearance, funding, publishing, agreements, Q&A and the public list."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from marketplace.accounts.services import organization_by_slug
+from marketplace.api import idempotent, login_required_api, problem
+from marketplace.challenges import agreements, funding, listing, questions, schemas, services
+from marketplace.challenges.models import Amendment, Challenge, Question
+from marketplace.challenges.presenters import challenge_detail
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.money import Money
+from marketplace.i18n import current_locale_id
+
+blp = Blueprint("challenges_api", __name__, url_prefix="/api/v1", description="Challenges")
+
+
+def _load(challenge_id: int) -> Challenge:
+    challenge = services.get_visible(challenge_id, current_user)
+    if services.close_if_due(challenge):
+        db.session.commit()
+    return challenge
+
+
+def _localize_deadline(data: dict) -> dict:
+    for key in ("deadline",):
+        if data.get(key) is not None and data[key].tzinfo is None:
+            data[key] = services.localize_deadline(data[key], current_user.timezone or "UTC")
+    return data
+
+
+def _refusal_audited(action: str, challenge: Challenge, error: DomainError):
+    """Refused clearances and publications are audited even though the change is rolled back."""
+    from marketplace.audit.services import record
+
+    db.session.rollback()
+    record(action, "challenge", challenge.id, actor=current_user, status=error.status, reason=str(error.detail))
+    db.session.commit()
+    raise error
+
+
+def _detail(challenge: Challenge, status: int = 200):
+    return challenge_detail(challenge, current_user, g.get("content_locale") or current_locale_id()), status
+
+
+@blp.post("/challenges")
+@idempotent
+@blp.arguments(schemas.ChallengeCreateIn)
+@login_required_api
+def create_challenge(data):
+    try:
+        organization = organization_by_slug(data.pop("organization"))
+    except NotFound:
+        organization = None
+    if organization is None or not current_user.is_staff_of(organization):
+        raise NotFound(_l("No such organization."))
+    challenge = services.create_challenge(organization, current_user, _localize_deadline(data))
+    db.session.commit()
+    return _detail(challenge, 201)
+
+
+@blp.patch("/challenges/<int:challenge_id>")
+@blp.arguments(schemas.ChallengePatchIn)
+@login_required_api
+def update_challenge(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    services.update_challenge(challenge, current_user, _localize_deadline(data))
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.get("/challenges")
+@blp.arguments(schemas.ListArgs, location="query")
+def list_challenges(args):
+    g.content_locale = args.get("locale") or current_locale_id()
+    return listing.public_page(args, g.content_locale)
+
+
+@blp.get("/challenges/<int:challenge_id>")
+def get_challenge(challenge_id: int):
+    from flask import request
+
+    g.content_locale = request.args.get("locale") or current_locale_id()
+    return _detail(_load(challenge_id))
+
+
+@blp.post("/challenges/<int:challenge_id>/clearance-request")
+@login_required_api
+def request_clearance(challenge_id: int):
+    challenge = _load(challenge_id)
+    try:
+        services.request_clearance(challenge, current_user)
+    except DomainError as error:
+        _refusal_audited("challenge.clearance_request_refused", challenge, error)
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.post("/challenges/<int:challenge_id>/clearance")
+@blp.arguments(schemas.ClearanceIn)
+@login_required_api
+def decide_clearance(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    try:
+        services.decide_clearance(challenge, current_user, **data)
+    except DomainError as error:
+        _refusal_audited("challenge.clearance_refused", challenge, error)
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.post("/challenges/<int:challenge_id>/funding")
+@idempotent
+@login_required_api
+def start_funding(challenge_id: int):
+    challenge = _load(challenge_id)
+    intent = funding.start_funding(challenge, current_user)
+    db.session.commit()
+    return {"id": intent.id, "provider": intent.provider, "status": intent.status,
+            "amount": Money(intent.amount_minor, intent.currency).as_dict()}, 201
+
+
+@blp.post("/challenges/<int:challenge_id>/funding/receipts")
+@idempotent
+@blp.arguments(schemas.ReceiptIn)
+@login_required_api
+def record_receipt(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    receipt = funding.record_receipt(challenge, current_user, **data)
+    db.session.commit()
+    return {"id": receipt.id, "reference": receipt.reference,
+            "amount": Money(receipt.amount_minor, receipt.currency).as_dict(),
+            "received_on": receipt.received_on.isoformat(), "challenge_funded": challenge.funded}, 201
+
+
+@blp.post("/challenges/<int:challenge_id>/publish")
+@idempotent
+@login_required_api
+def publish(challenge_id: int):
+    challenge = _load(challenge_id)
+    try:
+        services.publish(challenge, current_user)
+    except DomainError as error:
+        _refusal_audited("challenge.publication_refused", challenge, error)
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.post("/challenges/<int:challenge_id>/close")
+@idempotent
+@login_required_api
+def close(challenge_id: int):
+    challenge = _load(challenge_id)
+    services.close(challenge, current_user)
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.post("/challenges/<int:challenge_id>/cancel")
+@idempotent
+@blp.arguments(schemas.CancelIn)
+@login_required_api
+def cancel(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    services.cancel(challenge, current_user, reason=data["reason"])
+    db.session.commit()
+    return _detail(challenge)
+
+
+@blp.post("/challenges/<int:challenge_id>/amendments")
+@idempotent
+@blp.arguments(schemas.AmendmentIn)
+@login_required_api
+def amend(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    amendment = services.amend(challenge, current_user, _localize_deadline(data))
+    db.session.commit()
+    return _amendment_json(amendment), 201
+
+
+@blp.get("/challenges/<int:challenge_id>/amendments")
+def list_amendments(challenge_id: int):
+    challenge = _load(challenge_id)
+    rows = db.session.scalars(db.select(Amendment).filter_by(challenge_id=challenge.id).order_by(Amendment.id)).all()
+    return {"items": [_amendment_json(a) for a in rows], "page": 1, "per_page": len(rows), "total": len(rows)}
+
+
+def _amendment_json(amendment: Amendment) -> dict:
+    return {"id": amendment.id, "created_at": amendment.created_at.isoformat(), "note": amendment.note,
+            "changes": amendment.changes, "requires_reacceptance": amendment.requires_reacceptance,
+            "agreement_version": amendment.agreement_version}
+
+
+@blp.get("/challenges/<int:challenge_id>/agreement")
+def get_agreement(challenge_id: int):
+    return agreements.agreement_for(_load(challenge_id))
+
+
+@blp.post("/challenges/<int:challenge_id>/agreement")
+@blp.arguments(schemas.AgreementIn)
+@login_required_api
+def accept_agreement(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    if not data["accept"]:
+        return problem(422, "Validation failed", str(_l("Accept the agreement to take part.")),
+                       {"accept": [str(_l("Must be true."))]})
+    acceptance = agreements.accept(challenge, current_user, version=data["version"])
+    db.session.commit()
+    return {"challenge_id": challenge.id, "version": acceptance.version,
+            "accepted_at": acceptance.accepted_at.isoformat()}, 201
+
+
+@blp.post("/challenges/<int:challenge_id>/questions")
+@blp.arguments(schemas.QuestionIn)
+@login_required_api
+def ask_question(data, challenge_id: int):
+    challenge = _load(challenge_id)
+    question = questions.ask(challenge, current_user, data["text"])
+    db.session.commit()
+    return _question_json(question), 201
+
+
+@blp.get("/challenges/<int:challenge_id>/questions")
+def list_questions(challenge_id: int):
+    challenge = _load(challenge_id)
+    rows = questions.visible_questions(challenge, current_user)
+    return {"items": [_question_json(q) for q in rows], "page": 1, "per_page": len(rows), "total": len(rows)}
+
+
+@blp.post("/questions/<int:question_id>/answer")
+@blp.arguments(schemas.AnswerIn)
+@login_required_api
+def answer_question(data, question_id: int):
+    question = db.session.get(Question, question_id)
+    if question is None or not db.session.get(Challenge, question.challenge_id).is_staff(current_user):
+        raise NotFound(_l("No such question."))
+    questions.answer(question, current_user, data["answer"])
+    db.session.commit()
+    return _question_json(question)
+
+
+def _question_json(question: Question) -> dict:
+    return {"id": question.id, "challenge_id": question.challenge_id, "text": question.text,
+            "answer": question.answer, "created_at": question.created_at.isoformat(),
+            "answered_at": question.answered_at.isoformat() if question.answered_at else None}

@@ -1,0 +1,81 @@
+"""Funding a challenge's award: a provider intent, and receipts that make it `funded`.
+
+For now only the manual provider (bank wire) exists; the payments package adds Stripe and
+the ledger behind the same functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from marketplace.audit.services import record
+from marketplace.challenges.models import Challenge, FundingIntent, FundingReceipt
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.extensions import db
+from marketplace.money import Money
+from marketplace.permissions import Role
+
+FUNDABLE_STATES = ("draft", "in_clearance", "cleared", "open")
+
+
+def _require_finance(challenge: Challenge, user) -> None:
+    if not user.has_role(Role.FINANCE_OFFICER, challenge.organization_id):
+        raise Forbidden(_l("Only finance officers of this organization can fund its challenges."))
+
+
+def received_minor(challenge: Challenge) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(FundingReceipt.amount_minor), 0))
+                             .where(FundingReceipt.challenge_id == challenge.id)) or 0
+
+
+def refresh_funded(challenge: Challenge) -> None:
+    funded = received_minor(challenge) >= challenge.award_minor
+    if funded != challenge.funded:
+        challenge.funded = funded
+        record("challenge.funded" if funded else "challenge.funding_short", "challenge", challenge.id,
+               received_minor=received_minor(challenge), award_minor=challenge.award_minor)
+
+
+def start_funding(challenge: Challenge, officer) -> FundingIntent:
+    _require_finance(challenge, officer)
+    if challenge.status not in FUNDABLE_STATES:
+        raise Conflict(_l("This challenge can no longer be funded."))
+    shortfall = challenge.award_minor - received_minor(challenge)
+    if shortfall <= 0:
+        raise Conflict(_l("The award is already funded."))
+    intent = FundingIntent(challenge_id=challenge.id, provider="manual", amount_minor=shortfall,
+                           currency=challenge.award_currency, requested_by_id=officer.id)
+    db.session.add(intent)
+    db.session.flush()
+    record("funding.requested", "challenge", challenge.id, actor=officer, provider="manual",
+           amount=Money(shortfall, challenge.award_currency).as_dict())
+    return intent
+
+
+def record_receipt(challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date) -> FundingReceipt:
+    _require_finance(challenge, officer)
+    if challenge.status not in FUNDABLE_STATES:
+        raise Conflict(_l("This challenge can no longer be funded."))
+    if amount.currency != challenge.award_currency:
+        raise ValidationFailed(_l("The receipt must be in the award currency (%(currency)s).",
+                                  currency=challenge.award_currency),
+                               errors={"amount": [_l("Wrong currency.")]})
+    if amount.minor <= 0:
+        raise ValidationFailed(_l("The amount must be more than zero."), errors={"amount": [_l("Must be more than zero.")]})
+    if not reference.strip():
+        raise ValidationFailed(_l("Give the bank reference."), errors={"reference": [_l("Required.")]})
+    if db.session.scalar(select(FundingReceipt.id).filter_by(challenge_id=challenge.id, reference=reference.strip())):
+        raise Conflict(_l("A receipt with this reference is already recorded."))
+    receipt = FundingReceipt(challenge_id=challenge.id, reference=reference.strip(), amount_minor=amount.minor,
+                             currency=amount.currency, received_on=received_on, recorded_by_id=officer.id)
+    db.session.add(receipt)
+    db.session.flush()
+    record("funding.receipt_recorded", "challenge", challenge.id, actor=officer, reference=receipt.reference,
+           amount=amount.as_dict(), received_on=received_on.isoformat())
+    for intent in db.session.scalars(select(FundingIntent).filter_by(challenge_id=challenge.id, status="pending")):
+        intent.status = "succeeded" if received_minor(challenge) >= challenge.award_minor else intent.status
+    refresh_funded(challenge)
+    return receipt

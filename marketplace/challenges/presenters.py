@@ -1,0 +1,67 @@
+"""What a caller sees of a challenge, by who they are (visibility rules of the API contract)."""
+
+from __future__ import annotations
+
+from marketplace.challenges import agreements
+from marketplace.challenges.models import Challenge
+from marketplace.challenges.services import sanctioned_countries
+
+
+def challenge_summary(challenge: Challenge, locale: str | None) -> dict:
+    shown_locale, title = challenge.localized("title", locale)
+    _, summary = challenge.localized("summary", shown_locale)
+    return {
+        "id": challenge.id,
+        "status": challenge.status,
+        "funded": challenge.funded,
+        "award": challenge.award.as_dict(),
+        "deadline": challenge.deadline.isoformat(),
+        "default_locale": challenge.default_locale,
+        "available_locales": challenge.available_locales,
+        "locale": shown_locale,
+        "title": title,
+        "summary": summary,
+        "challenge_type": challenge.challenge_type,
+        "field": challenge.field,
+        "ip_terms": challenge.ip_terms,
+        "target_trl": challenge.target_trl,
+        "published_at": challenge.published_at.isoformat() if challenge.published_at else None,
+        "seeker": None if challenge.seeker_anonymous else {
+            "slug": challenge.organization.slug, "name": challenge.organization.name},
+    }
+
+
+def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted: bool | None = None) -> dict:
+    staff = challenge.is_staff(user)
+    accepted = agreements.has_accepted(challenge, user) if accepted is None else accepted
+    body = challenge_summary(challenge, locale)
+    body.update({
+        "premium_pct": format(challenge.premium_pct.normalize(), "f"),
+        "benchmark": challenge.quote,
+        "eligibility": {"excluded_countries": challenge.excluded_countries,
+                        "sanctioned_countries": sorted(sanctioned_countries())},
+        "agreement_version": challenge.agreement_version,
+        "agreement_accepted": accepted,
+        "invite_only": challenge.invite_only,
+    })
+    if staff and challenge.seeker_anonymous:
+        body["seeker"] = {"slug": challenge.organization.slug, "name": challenge.organization.name,
+                          "hidden_from_public": True}
+    if staff or accepted:
+        _, description = challenge.localized("description", body["locale"])
+        body["description"] = description
+        body["criteria"] = [{"id": c.id, "name": _pick_name(c.name, body["locale"], challenge.default_locale),
+                             "weight": c.weight} for c in challenge.criteria]
+    if staff:
+        body.update({
+            "texts": {f: challenge.text_map(f) for f in ("title", "summary", "description")},
+            "criteria_names": [c.name for c in challenge.criteria],
+            "organization": challenge.organization.slug,
+            "clearance_note": challenge.clearance_note,
+            "cleared_at": challenge.cleared_at.isoformat() if challenge.cleared_at else None,
+        })
+    return body
+
+
+def _pick_name(names: dict, locale: str, default_locale: str) -> str:
+    return names.get(locale) or names.get(default_locale) or next(iter(names.values()), "")

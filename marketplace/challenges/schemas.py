@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from marketplace.content_locales import LocalizedText
+from marketplace.money import CurrencyField, MoneyField
+from marketplace.pricing.services import CHALLENGE_TYPES
+
+from marketplace.challenges.services import IP_TERMS
+
+
+class CriterionIn(ma.Schema):
+    name = LocalizedText(max_length=200, required=True)
+    weight = ma.fields.Integer(required=True, strict=True)
+
+
+class EligibilityIn(ma.Schema):
+    excluded_countries = ma.fields.List(ma.fields.String(validate=validate.Length(equal=2)), load_default=list,
+                                        validate=validate.Length(max=250))
+
+
+class ChallengeBase(ma.Schema):
+    program_id = ma.fields.Integer(allow_none=True, strict=True)
+    requirement_codes = ma.fields.List(ma.fields.String(validate=validate.Length(max=20)),
+                                       validate=validate.Length(max=100))
+    default_locale = ma.fields.String(validate=validate.Length(max=16))
+    title = LocalizedText(max_length=200)
+    summary = LocalizedText(max_length=2000)
+    description = LocalizedText(max_length=50_000)
+    challenge_type = ma.fields.String(validate=validate.OneOf(CHALLENGE_TYPES))
+    field = ma.fields.String(validate=validate.Length(min=1, max=60))
+    deadline = ma.fields.DateTime()
+    award_currency = CurrencyField()
+    premium_pct = ma.fields.Decimal(allow_nan=False)
+    criteria = ma.fields.List(ma.fields.Nested(CriterionIn), validate=validate.Length(max=12))
+    eligibility = ma.fields.Nested(EligibilityIn)
+    seeker_anonymous = ma.fields.Boolean()
+    invite_only = ma.fields.Boolean()
+    ip_terms = ma.fields.String(validate=validate.OneOf(IP_TERMS))
+    target_trl = ma.fields.Integer(allow_none=True, strict=True)
+
+
+class ChallengeCreateIn(ChallengeBase):
+    organization = ma.fields.String(required=True)
+
+    class Meta:
+        # These are required on create; PATCH takes any subset.
+        required_on_create = ("default_locale", "title", "summary", "challenge_type", "field", "deadline",
+                              "award_currency", "criteria")
+
+    @ma.validates_schema
+    def required_fields(self, data, **kwargs):
+        missing = [f for f in self.Meta.required_on_create if f not in data]
+        if missing:
+            raise ma.ValidationError({f: ["Missing data for required field."] for f in missing})
+
+
+class ChallengePatchIn(ChallengeBase):
+    pass
+
+
+class AmendmentIn(ma.Schema):
+    note = LocalizedText(max_length=5000, required=True)
+    award = MoneyField()
+    deadline = ma.fields.DateTime()
+    title = LocalizedText(max_length=200)
+    summary = LocalizedText(max_length=2000)
+    description = LocalizedText(max_length=50_000)
+    criteria = ma.fields.List(ma.fields.Nested(CriterionIn), validate=validate.Length(min=1, max=12))
+
+
+class ClearanceIn(ma.Schema):
+    decision = ma.fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class ReceiptIn(ma.Schema):
+    reference = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+    amount = MoneyField(required=True)
+    received_on = ma.fields.Date(required=True)
+
+
+class AgreementIn(ma.Schema):
+    version = ma.fields.String(required=True, validate=validate.Length(max=60))
+    accept = ma.fields.Boolean(required=True)
+
+
+class QuestionIn(ma.Schema):
+    text = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class AnswerIn(ma.Schema):
+    answer = ma.fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class CancelIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ListArgs(ma.Schema):
+    q = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    field = ma.fields.String(validate=validate.Length(max=60))
+    challenge_type = ma.fields.String(validate=validate.OneOf(CHALLENGE_TYPES))
+    min_award = ma.fields.Decimal(allow_nan=False, validate=validate.Range(min=0))
+    currency = CurrencyField()
+    locale = ma.fields.String(validate=validate.Length(max=16))
+    sort = ma.fields.String(load_default="relevance",
+                            validate=validate.OneOf(["relevance", "newest", "deadline", "award"]))
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
+    per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

@@ -1,0 +1,36 @@
+"""The challenge state machine: the one table of allowed moves and the one function that moves."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.audit.services import record
+from marketplace.errors import Conflict
+
+TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"in_clearance", "cancelled"},
+    "in_clearance": {"cleared", "draft", "cancelled"},
+    "cleared": {"open", "in_clearance", "cancelled"},  # an edit after clearance goes back through it
+    "open": {"closed", "cancelled"},
+    "closed": {"judging", "no_award", "cancelled"},
+    "judging": {"awarded", "no_award", "cancelled"},
+    "awarded": set(),
+    "no_award": set(),
+    "cancelled": set(),
+}
+
+
+def move(challenge, to: str, *, actor, action: str, **data) -> None:
+    """Move `challenge` to state `to` or raise Conflict (409); audited."""
+    if to not in TRANSITIONS.get(challenge.status, set()):
+        raise Conflict(_l("This challenge is %(state)s; it cannot become %(target)s.",
+                          state=challenge.status, target=to))
+    previous = challenge.status
+    challenge.status = to
+    record(action, "challenge", challenge.id, actor=actor, **{"from": previous, "to": to}, **data)
+
+
+def require_state(challenge, *states: str) -> None:
+    if challenge.status not in states:
+        raise Conflict(_l("This challenge is %(state)s; this is possible only when it is %(allowed)s.",
+                          state=challenge.status, allowed=" / ".join(states)))

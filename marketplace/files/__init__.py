@@ -1,0 +1,10 @@
+"""Safe storage for proposal attachments, independent of the models.
+
+- `storage`: stream an upload into the store (size limit, sha256, content-addressed layout,
+  atomic rename, nothing partial left on disk), open a stored file for download.
+- `filetypes`: decide what a file is from its bytes, against an allow-list; zip bomb checks.
+- `sanitize`: blind-review copies without author metadata, and pseudonymous names.
+
+The package registers nothing: proposal services call these functions and keep the returned
+sha256, size, kind and display name on their own attachment rows.
+"""

@@ -1,0 +1,5 @@
+"""Peer review: conflict-aware reviewer assignment, blind scoring, calibrated ranking, awards."""
+
+
+def register(app, api):
+    pass
