@@ -80,6 +80,7 @@ def app(backend, tmp_path_factory):
         "PUBLIC_URL": "http://localhost",
         "SERVER_NAME": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "PASSWORD_HASH_FAST": True,
     })
     application.config["BACKEND"] = backend
     with application.app_context():

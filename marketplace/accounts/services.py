@@ -32,7 +32,13 @@ from marketplace.i18n import LANGUAGES, normalise_locale
 from marketplace.mail.services import queue_mail
 from marketplace.permissions import ORGANIZATION_ROLES, Role
 
-_hasher = PasswordHasher()
+_STRONG_HASHER = PasswordHasher()
+# Tests hash thousands of passwords; they opt into cheap parameters with PASSWORD_HASH_FAST.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _hasher_for_app() -> PasswordHasher:
+    return _FAST_HASHER if current_app.config.get("PASSWORD_HASH_FAST") else _STRONG_HASHER
 MIN_PASSWORD_LENGTH = 12
 MAX_NAME_LENGTH = 120
 CONFIRM_MAX_AGE = timedelta(days=7)
@@ -98,7 +104,7 @@ def _raise_if(problems: dict[str, list[str]]) -> None:
 # --- registration and confirmation --------------------------------------------------------
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher_for_app().hash(password)
 
 
 def register_user(*, email: str, password: str, display_name: str, country: str,
@@ -164,13 +170,13 @@ def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None. Rehashes when argon2 parameters changed."""
     user = user_by_email(email or "")
     if user is None or not user.active:
-        _hasher.hash("timing-equaliser")  # do comparable work for unknown accounts
+        _hasher_for_app().hash("timing-equaliser")  # do comparable work for unknown accounts
         return None
     try:
-        _hasher.verify(user.password_hash, password or "")
+        _hasher_for_app().verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher_for_app().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 

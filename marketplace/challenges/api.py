@@ -12,6 +12,7 @@ from marketplace.api import idempotent, login_required_api, problem
 from marketplace.challenges import agreements, funding, listing, questions, schemas, services
 from marketplace.challenges.models import Amendment, Challenge, Question
 from marketplace.challenges.presenters import challenge_detail
+from marketplace.challenges.refusals import audit_refusal
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
@@ -36,11 +37,7 @@ def _localize_deadline(data: dict) -> dict:
 
 def _refusal_audited(action: str, challenge: Challenge, error: DomainError):
     """Refused clearances and publications are audited even though the change is rolled back."""
-    from marketplace.audit.services import record
-
-    db.session.rollback()
-    record(action, "challenge", challenge.id, actor=current_user, status=error.status, reason=str(error.detail))
-    db.session.commit()
+    audit_refusal(action, challenge, current_user, error)
     raise error
 
 

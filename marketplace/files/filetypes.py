@@ -50,8 +50,7 @@ from typing import IO
 
 import olefile
 from flask_babel import lazy_gettext as _l
-from pypdf import PdfReader
-from pypdf.constants import PasswordType
+from pypdf import PasswordType, PdfReader
 
 from marketplace.errors import ValidationFailed
 

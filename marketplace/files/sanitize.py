@@ -17,10 +17,10 @@ What is removed, per kind:
   "Author", user ids and display names in the people/persons/authors parts blanked, and entry
   timestamps set to 1980-01-01.
 - Images, without Pillow so that nothing is re-encoded (lossless): JPEG APP1 (Exif, XMP),
-  APP3-APP13 (IPTC/Photoshop), APP15 and comment segments; PNG tEXt/zTXt/iTXt/eXIf/tIME chunks;
-  WebP EXIF and XMP chunks; GIF comment and application extensions other than animation
-  loops; and trailing bytes after the image end. A JPEG whose Exif said "rotate" may show
-  unrotated.
+  APP3-APP13 (IPTC/Photoshop), APP15 and comment segments, also between progressive scans;
+  PNG tEXt/zTXt/iTXt/eXIf/tIME chunks; WebP EXIF and XMP chunks; GIF comment and application
+  extensions other than animation loops; and trailing bytes after the image end. A JPEG whose
+  Exif said "rotate" may show unrotated.
 - Text and CSV hold no hidden metadata: passed through.
 - Not cleaned, passed through (`blind_safe` is False so callers can warn the solver and staff):
   legacy doc/xls/ppt (author names also live inside their binary streams) and zip archives
@@ -97,10 +97,13 @@ def _strip_pdf(path: Path) -> bytes:
         for page in writer.pages:
             page.pop(NameObject("/Metadata"), None)
             page.pop(NameObject("/PieceInfo"), None)
-            for annotation in page.get("/Annots") or []:
+            annotations = page.get("/Annots")
+            for annotation in annotations.get_object() if annotations is not None else []:
                 annotation = annotation.get_object()
                 if "/T" in annotation:
                     annotation[NameObject("/T")] = TextStringObject(HIDDEN_AUTHOR)
+        # The writer would otherwise write every cloned object, the detached Info and XMP included.
+        writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
         output = io.BytesIO()
         writer.write(output)
     except Exception as error:  # noqa: BLE001 - a parser of hostile input may raise anything
@@ -187,6 +190,8 @@ def _rewrite_zip(path: Path, clean: Callable[[str, bytes], bytes]) -> bytes:
 
 # --- Images ------------------------------------------------------------------------------------
 
+# In scan data a 0xFF byte is followed by 0x00 (stuffing) or a restart marker; anything else is a marker.
+_JPEG_MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 _JPEG_KEEP_APP = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",)}
 
 
@@ -212,9 +217,13 @@ def _strip_jpeg(data: bytes) -> bytes:
         end = position + 2 + length
         if length < 2 or end > len(data):
             raise MetadataError("truncated JPEG segment")
-        if marker == 0xDA:  # start of scan: the compressed image follows, copied as it is
-            parts.append(data[position:])
-            break
+        if marker == 0xDA:  # start of scan: copy it and its entropy-coded data up to the next marker
+            following = _JPEG_MARKER_IN_SCAN.search(data, end)
+            if following is None:
+                raise MetadataError("JPEG ends inside a scan")
+            parts.append(data[position:following.start()])
+            position = following.start()
+            continue
         payload = data[position + 4:end]
         is_metadata = marker == 0xFE or (0xE0 <= marker <= 0xEF and not payload.startswith(
             _JPEG_KEEP_APP.get(marker, ())))

@@ -173,6 +173,7 @@ class StripeProvider:
         if webhook_tolerance_seconds <= 0:
             raise ValueError("webhook tolerance must be positive (0 would disable the timestamp check)")
         self.test_mode = api_key.startswith(("sk_test_", "rk_test_"))
+        self.max_network_retries = max_network_retries
         self.webhook_secret = webhook_secret
         self.webhook_tolerance_seconds = webhook_tolerance_seconds
         self.platform_country = platform_country.upper()

@@ -129,6 +129,16 @@ def convert(amount: Money, currency: str, table: dict[str, Decimal]) -> Money:
     return Money.from_decimal(amount.amount / table[amount.currency] * table[currency], currency)
 
 
+def approximate(amount: Money, currency: str) -> Money | None:
+    """`amount` in `currency` at the latest exchange rates, for display only; None when a rate is missing."""
+    if amount.currency == currency:
+        return amount
+    _base, _as_of, table = _latest_fx()
+    if amount.currency not in table or currency not in table:
+        return None
+    return convert(amount, currency, table)
+
+
 def quote(*, challenge_type: str, field: str, currency: str, premium_pct: Decimal) -> Quote:
     check_premium(premium_pct)
     if challenge_type not in CHALLENGE_TYPES:

@@ -478,7 +478,7 @@ def _diagnose(pp: PreparedProblem, proposal_ids: Sequence[Hashable],
     short_r = np.flatnonzero(got_r < pp.min_load)
     reasons = []
     if short_p.size:
-        reasons.append(f"{pp.k} reviewers cannot be found for {_name(proposal_ids, short_p, 'proposal')}: "
+        reasons.append(f"{_plural(pp.k, 'reviewer')} cannot be found for {_name(proposal_ids, short_p, 'proposal')}: "
                        "their conflict-free candidates are needed by other proposals up to their maximum loads")
     if short_r.size:
         reasons.append(f"the minimum load cannot be reached for {_name(reviewer_ids, short_r, 'reviewer')} "
