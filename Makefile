@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.dev-installed
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # Debian's Chromium and fonts for CJK, Korean and Arabic, installed once when missing.
 chromium:

@@ -40,9 +40,15 @@ TRANSLATIONS = ROOT / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
 SOURCE_LOCALE = "en"
 PO_WIDTH = 76  # what `pybabel update` writes, so our writes and theirs give the same lines
+BABEL_DEFAULT_TRANSLATOR = "FULL NAME <EMAIL@ADDRESS>"  # `msgfmt -c` warns while the header says this
+TEAM_TRANSLATOR = "InnoBridge translators"
 
-# Strings that stay the same in every language: product names and acronyms.
-SAME_AS_SOURCE_ALLOWED = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
+# Translations that may equal the English msgid: product names and acronyms everywhere, and
+# words a language shares with English (Spanish "Error", "Roles"). Keep this list short.
+SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
+SAME_IN_LOCALE: dict[str, frozenset[str]] = {
+    "es": frozenset({"Error %(code)s", "Roles"}),
+}
 
 # A printf-style directive as Python's % operator reads it, named or not, or a literal "%%".
 DIRECTIVE_RE = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<type>[a-zA-Z%])")
@@ -177,11 +183,17 @@ def translation_problems(message: Message, texts: list[str], catalog: Catalog) -
     return problems
 
 
-def looks_untranslated(message: Message) -> bool:
+def same_as_source_allowed(msgid: str, locale: str) -> bool:
+    """Product names, words shared with English, and strings of placeholders and punctuation."""
+    if msgid in SAME_EVERYWHERE or msgid in SAME_IN_LOCALE.get(locale, ()):
+        return True
+    return not LETTER_RE.search(DIRECTIVE_RE.sub("", msgid))
+
+
+def looks_untranslated(message: Message, locale: str) -> bool:
     """A non-English msgstr equal to its msgid: probably English left behind."""
-    source = singular_id(message)
-    if source in SAME_AS_SOURCE_ALLOWED or not LETTER_RE.search(DIRECTIVE_RE.sub("", source)):
-        return False  # a product name, or a string made of placeholders and punctuation only
+    if same_as_source_allowed(singular_id(message), locale):
+        return False
     forms = forms_of(message)
     sources = list(message.id) if message.pluralizable else [message.id]
     return any(form and form in sources for form in forms)
@@ -228,7 +240,7 @@ def locale_status(locale: str, template: Catalog, translations: Path = TRANSLATI
             status.translated.append(msgid)
             if translation_problems(message, forms_of(message), catalog):
                 status.invalid.append(msgid)
-            if locale != SOURCE_LOCALE and looks_untranslated(message):
+            if locale != SOURCE_LOCALE and looks_untranslated(message, locale):
                 status.same_as_source.append(msgid)
     return status
 
@@ -354,7 +366,8 @@ def apply_fill(changes: Changes) -> dict[str, int]:
     return changed
 
 
-def fill_catalogs(batch: dict, translations: Path = TRANSLATIONS) -> tuple[dict[str, int], list[str]]:
+def fill_catalogs(batch: dict, translations: Path = TRANSLATIONS,
+                  translator: str | None = None) -> tuple[dict[str, int], list[str]]:
     """Merge a batch into the catalogs (and English from msgids); return changes per locale and unknown msgids."""
     locales = available_locales(translations)
     catalogs = {locale: load_catalog(catalog_path(locale, translations), locale) for locale in locales}
@@ -363,12 +376,26 @@ def fill_catalogs(batch: dict, translations: Path = TRANSLATIONS) -> tuple[dict[
     changed = apply_fill(changes)
     if SOURCE_LOCALE in catalogs:
         changed[SOURCE_LOCALE] = fill_english(catalogs[SOURCE_LOCALE])
-    now = datetime.now(timezone.utc)
     for locale, count in changed.items():
-        if count:
-            catalogs[locale].revision_date = now
-            save_catalog(catalog_path(locale, translations), catalogs[locale])
+        store(catalog_path(locale, translations), catalogs[locale], count, translator)
     return changed, unknown
+
+
+def store(path: Path, catalog: Catalog, changed: int, translator: str | None = None) -> bool:
+    """Save a catalog whose entries changed, stamping revision date and translator in its header.
+
+    A catalog that still names Babel's placeholder translator is saved as well, with the team's
+    name, so that `msgfmt --check` stays quiet.
+    """
+    placeholder = catalog.last_translator == BABEL_DEFAULT_TRANSLATOR
+    if not changed and not placeholder:
+        return False
+    if changed:
+        catalog.revision_date = datetime.now(timezone.utc)
+    if translator or placeholder:
+        catalog.last_translator = translator or TEAM_TRANSLATOR
+    save_catalog(path, catalog)
+    return True
 
 
 def command_fill(args: argparse.Namespace) -> int:
@@ -378,7 +405,7 @@ def command_fill(args: argparse.Namespace) -> int:
         print(f"Cannot read {args.file}: {error}", file=sys.stderr)
         return 2
     try:
-        changed, unknown = fill_catalogs(batch, args.translations)
+        changed, unknown = fill_catalogs(batch, args.translations, args.translator)
     except FillError as error:
         print(f"Nothing was written; fix these first:\n{error}", file=sys.stderr)
         return 1
@@ -394,9 +421,7 @@ def command_fill_en(args: argparse.Namespace) -> int:
     path = catalog_path(SOURCE_LOCALE, args.translations)
     catalog = load_catalog(path, SOURCE_LOCALE)
     changed = fill_english(catalog)
-    if changed:
-        catalog.revision_date = datetime.now(timezone.utc)
-        save_catalog(path, catalog)
+    store(path, catalog, changed, args.translator)
     print(f"{SOURCE_LOCALE}: {changed} entries filled")
     return 0
 
@@ -471,9 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     fill = commands.add_parser("fill", help="merge translations from a JSON file into the catalogs")
     fill.add_argument("file", help="JSON {msgid: {locale: text or [plural forms]}}")
+    fill.add_argument("--translator", help="'Name <e-mail>' for the Last-Translator header of changed catalogs")
     fill.set_defaults(run=command_fill)
 
     fill_en = commands.add_parser("fill-en", help="give empty English entries their msgid")
+    fill_en.add_argument("--translator", help="'Name <e-mail>' for the Last-Translator header")
     fill_en.set_defaults(run=command_fill_en)
 
     export = commands.add_parser("export-missing", help="write a JSON skeleton of the missing translations")

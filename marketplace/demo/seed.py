@@ -76,7 +76,13 @@ def seed_solvers(password: str) -> None:
                                confirmed=True)
 
 
-STEPS = [seed_organizations, seed_staff, seed_solvers]
+def _challenge_steps():
+    from marketplace.demo import challenges_seed
+
+    return [challenges_seed.seed_rates, challenges_seed.seed_programs_and_challenges]
+
+
+STEPS = [seed_organizations, seed_staff, seed_solvers, *_challenge_steps()]
 
 
 def login_overview() -> list[tuple[str, str]]:

@@ -191,7 +191,7 @@ class StripeWireFake:
 
     def start(self) -> StripeWireFake:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(self._address, handler)
+        self._server = _Server(self._address, handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="stripe-wire-fake", daemon=True)
         self._thread.start()
@@ -338,7 +338,7 @@ class StripeWireFake:
     def _claim_key(self, scope: tuple[str, str], fingerprint: tuple) -> tuple[_Answer, str] | None:
         """Replay, refuse, or mark the key as executing (then return None)."""
         with self._lock:
-            if True:
+            if scope not in self._saved:
                 self._saved[scope] = None
                 return None
             saved = self._saved[scope]
@@ -587,6 +587,10 @@ def _bearer(header: str | None) -> str | None:
 def _json_answer(status: int, body: dict) -> _Answer:
     return _Answer(status, {"Content-Type": "application/json", "Request-Id": random_id("req_", 14),
                             "Stripe-Version": API_VERSION}, json.dumps(body).encode("utf-8"))
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 stalls bursts of concurrent payouts
 
 
 class _Handler(BaseHTTPRequestHandler):
