@@ -12,7 +12,7 @@ from marketplace import config as configuration
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
-FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "demo")
+FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "solvers", "proposals", "demo")
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -52,7 +52,8 @@ def _flatten_errors(messages) -> dict[str, list[str]]:
         return {"_schema": [str(messages)]}
     flat: dict[str, list[str]] = {}
     for location, fields in messages.items():
-        source = fields if isinstance(fields, dict) and location in {"json", "query", "form", "files", "headers"} else {location: fields}
+        is_location = isinstance(fields, dict) and location in {"json", "query", "form", "files", "headers"}
+        source = fields if is_location else {location: fields}
         for field, value in source.items():
             if isinstance(value, dict):
                 for sub, text in _flatten_errors(value).items():

@@ -44,3 +44,19 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def lock_for_update(session, instance) -> None:
+    """Lock `instance`'s row until the transaction ends, then reload it.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: a no-op UPDATE takes the
+    database write lock, so a second writer waits here until the first commits.
+    """
+    from sqlalchemy import text
+
+    table = instance.__table__.name
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE"), {"id": instance.id})  # noqa: S608
+    else:
+        session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": instance.id})  # noqa: S608
+    session.refresh(instance)

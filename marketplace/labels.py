@@ -66,3 +66,30 @@ def role_label(code: str) -> str:
 
 def mail_status_label(code: str) -> str:
     return str(MAIL_STATUS_LABELS.get(code, code))
+
+
+# What the manage page's history shows of a challenge's audit trail (other entries stay in the audit log).
+CHALLENGE_HISTORY_LABELS = {
+    "challenge.created": _l("Draft created"),
+    "challenge.edited": _l("Edited"),
+    "challenge.clearance_requested": _l("Clearance requested"),
+    "challenge.clearance_request_refused": _l("Clearance request refused"),
+    "challenge.cleared": _l("Cleared for publication"),
+    "challenge.clearance_rejected": _l("Clearance rejected"),
+    "challenge.clearance_refused": _l("Clearance decision refused"),
+    "challenge.clearance_revoked_by_edit": _l("Back to clearance after an edit"),
+    "funding.requested": _l("Funding requested"),
+    "funding.receipt_recorded": _l("Bank receipt recorded"),
+    "challenge.funded": _l("Award funded"),
+    "challenge.funding_short": _l("Award no longer fully funded"),
+    "challenge.published": _l("Published"),
+    "challenge.publication_refused": _l("Publication refused"),
+    "challenge.amended": _l("Amended"),
+    "challenge.closed": _l("Closed"),
+    "challenge.cancelled": _l("Cancelled"),
+}
+
+
+def audit_action_label(code: str) -> str:
+    """The history label of an audit action, or "" for actions the history leaves out."""
+    return label(CHALLENGE_HISTORY_LABELS, code) if code in CHALLENGE_HISTORY_LABELS else ""

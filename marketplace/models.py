@@ -7,3 +7,5 @@ from marketplace.mail import models as mail_models  # noqa: F401
 from marketplace.pricing import models as pricing_models  # noqa: F401
 from marketplace.programs import models as programs_models  # noqa: F401
 from marketplace.challenges import models as challenges_models  # noqa: F401
+from marketplace.solvers import models as solvers_models  # noqa: F401
+from marketplace.proposals import models as proposals_models  # noqa: F401

@@ -26,4 +26,4 @@ def render_markdown(source: str | None) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
-    return Markup(clean)
+    return Markup(clean)  # noqa: S704 - nh3 has sanitised it

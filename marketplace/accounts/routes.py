@@ -8,7 +8,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import (
-    LoginForm, RegisterForm, ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SettingsForm,
+    LoginForm,
+    RegisterForm,
+    ResendConfirmationForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SettingsForm,
 )
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter

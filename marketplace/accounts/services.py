@@ -242,10 +242,12 @@ def update_settings(user: User, *, display_name: str, country: str, locale: str,
         "display_name": name_problems(display_name),
         "country": country_problems(country),
         "locale": locale_problems(locale),
-        "timezone": [] if timezone in zoneinfo.available_timezones() else [str(_l("Choose a time zone from the list."))],
+        "timezone": ([] if timezone in zoneinfo.available_timezones()
+                     else [str(_l("Choose a time zone from the list."))]),
     }
     _raise_if(problems)
-    user.display_name, user.country, user.locale, user.timezone = display_name.strip(), country.upper(), locale, timezone
+    user.display_name, user.country = display_name.strip(), country.upper()
+    user.locale, user.timezone = locale, timezone
     record("user.settings_changed", "user", user.id, actor=user, locale=locale, country=user.country)
     return user
 

@@ -1,3 +1,135 @@
-from flask import Blueprint
+"""Challenge pages for everyone: browse and search, a challenge's page, its agreement and its Q&A.
+
+The staff pages (authoring, clearance, funding, publishing) are in staff_routes.py, on the same
+blueprint. Routes check who may see what, call one service, commit once, and show its refusals.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from marketplace.challenges import agreements, listing, page_helpers, questions, services
+from marketplace.challenges.forms import AgreementForm, BrowseForm, QuestionForm, show_domain_error
+from marketplace.challenges.models import Amendment, Challenge
+from marketplace.challenges.presenters import challenge_detail
+from marketplace.content_locales import pick
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.i18n import current_locale_id, locale_display_name
+from marketplace.labels import audit_action_label
+from marketplace.pricing import services as pricing
 
 bp = Blueprint("challenges", __name__, template_folder="templates")
+PER_PAGE = 20
+
+for helper in (page_helpers.time_left, page_helpers.when, page_helpers.lang_attr, page_helpers.country_name,
+               locale_display_name, audit_action_label):
+    bp.add_app_template_global(helper)
+
+
+# --- browse and search ---------------------------------------------------------------------------
+
+@bp.get("/challenges")
+def browse():
+    """Open public challenges: search box, filters, sorting, pages. A fixed number of SQL queries."""
+    form = BrowseForm(formdata=request.args or None, fields=pricing.known_fields())
+    valid = form.validate() if request.args else True
+    args = {"page": 1, "per_page": PER_PAGE}
+    for name in ("q", "field", "challenge_type", "currency", "min_award", "sort", "page"):
+        value = form[name].data
+        if not form[name].errors and value not in (None, ""):
+            args[name] = value.strip() if isinstance(value, str) else value
+    if not args.get("q") and args.get("sort", "relevance") == "relevance":
+        args["sort"] = "newest"  # relevance means nothing without a query
+    result = listing.public_page(args, current_locale_id())
+    pages = max(1, math.ceil(result["total"] / PER_PAGE))
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("challenges/browse.html", form=form, result=result, pages=pages, query=query,
+                           sort=args.get("sort")), 200 if valid else 422
+
+
+# --- one challenge ----------------------------------------------------------------------------
+
+def load_visible(challenge_id: int) -> Challenge:
+    """The challenge if the current user may see it (else a 404 page); closed at once if past its deadline."""
+    challenge = services.get_visible(challenge_id, current_user)
+    if services.close_if_due(challenge):
+        db.session.commit()
+    return challenge
+
+
+@bp.get("/challenges/<int:challenge_id>")
+def detail(challenge_id: int):
+    return render_detail(load_visible(challenge_id))
+
+
+def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: AgreementForm | None = None,
+                  question_form: QuestionForm | None = None):
+    locale = current_locale_id()
+    signed_in = current_user.is_authenticated
+    accepted = agreements.has_accepted(challenge, current_user)
+    view = challenge_detail(challenge, current_user, locale, accepted=accepted)
+    agreement = agreements.agreement_for(challenge)
+    fallback = "en" if "en" in agreement["text"] else next(iter(agreement["text"]), "en")
+    agreement_locale, agreement_text = pick(agreement["text"], locale, fallback)
+    if agreement_form is None:
+        agreement_form = AgreementForm(formdata=None, version=challenge.agreement_version)
+    amendments = db.session.scalars(select(Amendment).filter_by(challenge_id=challenge.id)
+                                    .order_by(Amendment.id.desc())).all()
+    return render_template(
+        "challenges/detail.html", challenge=challenge, view=view, staff=challenge.is_staff(current_user),
+        accepted=accepted,
+        must_accept_again=signed_in and not accepted and agreements.has_accepted_any_version(challenge, current_user),
+        eligibility_problem=services.eligibility_problem(challenge, current_user) if signed_in else None,
+        sanctioned=sorted(services.sanctioned_countries()),
+        approximate=page_helpers.approximate_for_viewer(challenge.award, current_user),
+        agreement=agreement, agreement_locale=agreement_locale, agreement_text=agreement_text,
+        agreement_form=agreement_form, question_form=question_form or QuestionForm(formdata=None),
+        amendments=amendments, questions=questions.visible_questions(challenge, current_user),
+    ), status
+
+
+@bp.post("/challenges/<int:challenge_id>/agreement")
+@login_required
+def accept_agreement(challenge_id: int):
+    challenge = load_visible(challenge_id)
+    form = AgreementForm()
+    if not form.validate_on_submit():
+        return render_detail(challenge, 422, agreement_form=form)
+    try:
+        agreements.accept(challenge, current_user, version=form.version.data)
+    except DomainError as error:
+        db.session.rollback()
+        show_domain_error(form, error)
+        # Whatever was accepted is stale or refused: offer the current version, unticked.
+        form.version.data, form.accept.data = challenge.agreement_version, False
+        return render_detail(challenge, error.status, agreement_form=form)
+    db.session.commit()
+    flash(_("You accepted the agreement. The full challenge is below."), "success")
+    return redirect(url_for(".detail", challenge_id=challenge.id, _anchor="full-challenge"))
+
+
+@bp.post("/challenges/<int:challenge_id>/questions")
+@login_required
+def ask_question(challenge_id: int):
+    challenge = load_visible(challenge_id)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return render_detail(challenge, 422, question_form=form)
+    try:
+        questions.ask(challenge, current_user, form.text.data)
+    except DomainError as error:
+        db.session.rollback()
+        show_domain_error(form, error)
+        return render_detail(challenge, error.status, question_form=form)
+    db.session.commit()
+    flash(_("Your question was sent. The answer will be public to every solver once the center replies."), "success")
+    return redirect(url_for(".detail", challenge_id=challenge.id, _anchor="questions"))
+
+
+from marketplace.challenges import staff_routes  # noqa: E402, F401 - registers the staff pages on bp

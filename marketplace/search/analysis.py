@@ -51,7 +51,9 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 _RUNS = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<word>[^\W{_HAN}]+(?:\.[^\W{_HAN}]+)*)")
 
 # Function words that carry no meaning on their own in challenge texts.
-CHINESE_STOP_WORDS = frozenset("的 了 和 与 及 或 在 是 对 为 以 将 等 之 并 而 于 由 被 把 从 其 这 那 也 就 都 中".split())
+CHINESE_STOP_WORDS = frozenset(
+    "的 了 和 与 及 或 在 是 对 为 以 将 等 之 并 而 于 由 被 把 从 其 这 那 也 就 都 中".split()
+)
 
 # Domain vocabulary missing from jieba's general dictionary. Without it, jieba's
 # HMM guesses at these words and may segment them differently in different

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.mail.models import OutboxMail
 from marketplace.mail.services import queue_mail, send_mails
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import link_in_mail, outbox
@@ -246,3 +245,20 @@ def test_failed_rq_hand_off_keeps_the_mail_for_a_later_flush(client, app, monkey
     assert response.status_code == 201
     [row] = outbox(app)
     assert row.status == "pending" and row.attempts == 0
+
+
+def test_back_off_grows_and_is_capped_even_after_many_attempts(app, mail_to):
+    from marketplace.mail.services import MAX_BACKOFF
+
+    with app.test_request_context():
+        mail = queue_mail("ada@example.org", "confirm_email", locale="en",
+                          user=SimpleNamespace(display_name="Ada"), link="http://localhost/x")
+        mail.attempts = 60  # a mail that has failed for weeks
+        db.session.commit()
+    mail_to(free_port())
+    result = app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert result.exit_code == 1 and "1 failed" in result.output
+    [row] = outbox(app)
+    assert row.attempts == 61 and row.status == "pending"
+    assert timedelta(0) < row.next_attempt_at - utcnow() <= MAX_BACKOFF
+    assert row.next_attempt_at - utcnow() > MAX_BACKOFF - timedelta(minutes=1)

@@ -1,0 +1,266 @@
+"""Search benchmark: 10,000 open challenges in Chinese and English.
+
+Targets (issue 3): indexing 10,000 challenges < 60 s; search median < 20 ms and
+p95 < 50 ms, in process.
+
+    .venv/bin/python bench/bench_search.py [--docs 10000] [--queries 300] [--seed 7] [--keep DIR]
+
+The texts are built from per-field vocabularies (semiconductors, sensors,
+materials, AI, energy, photonics, robotics, biotech) with sentence templates, so
+term frequencies look like a real catalogue: field terms in a few percent of
+the documents, metrics ("cost", "可靠性") in a third of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+warnings.simplefilter("ignore", DeprecationWarning)  # jieba's, when its bytecode is compiled
+
+from marketplace.search import analysis  # noqa: E402
+from marketplace.search.engine import SearchDoc, SearchIndex  # noqa: E402
+
+FIELDS = {
+    "semiconductors": [
+        ("晶圆", "wafer"), ("光刻", "lithography"), ("刻蚀", "etching"),
+        ("薄膜沉积", "thin-film deposition"), ("先进封装", "advanced packaging"), ("芯粒", "chiplet"),
+        ("晶体管", "transistor"), ("氮化镓", "gallium nitride"), ("碳化硅", "silicon carbide"),
+        ("功率器件", "power device"), ("良率", "yield"), ("缺陷检测", "defect inspection"),
+        ("衬底", "substrate"), ("外延", "epitaxy"), ("光刻胶", "photoresist"),
+        ("化学机械抛光", "chemical mechanical polishing"),
+    ],
+    "sensors": [
+        ("传感器", "sensor"), ("图像传感器", "image sensor"), ("激光雷达", "lidar"), ("陀螺仪", "gyroscope"),
+        ("加速度计", "accelerometer"), ("微机电", "MEMS"), ("压力传感器", "pressure sensor"),
+        ("气体传感器", "gas sensor"), ("读出电路", "readout circuit"), ("低噪声", "low noise"),
+        ("信噪比", "signal-to-noise ratio"), ("温度传感器", "temperature sensor"),
+        ("红外探测器", "infrared detector"), ("生物传感", "biosensing"),
+    ],
+    "materials": [
+        ("石墨烯", "graphene"), ("碳纳米管", "carbon nanotube"), ("钙钛矿", "perovskite"),
+        ("高熵合金", "high-entropy alloy"), ("复合材料", "composite"), ("纳米材料", "nanomaterial"),
+        ("陶瓷", "ceramic"), ("涂层", "coating"), ("催化剂", "catalyst"), ("聚合物", "polymer"),
+        ("热管理", "thermal management"), ("超导", "superconductor"),
+    ],
+    "ai": [
+        ("机器学习", "machine learning"), ("深度学习", "deep learning"), ("神经网络", "neural network"),
+        ("大模型", "large language model"), ("计算机视觉", "computer vision"),
+        ("自然语言处理", "natural language processing"), ("强化学习", "reinforcement learning"),
+        ("联邦学习", "federated learning"), ("边缘计算", "edge computing"), ("算力", "compute"),
+        ("目标检测", "object detection"), ("语义分割", "semantic segmentation"), ("点云", "point cloud"),
+        ("多模态", "multimodal"),
+    ],
+    "energy": [
+        ("固态电池", "solid-state battery"), ("锂电池", "lithium battery"), ("电解质", "electrolyte"),
+        ("正极材料", "cathode material"), ("储能", "energy storage"), ("燃料电池", "fuel cell"), ("氢能", "hydrogen"),
+        ("光伏", "photovoltaic"), ("逆变器", "inverter"), ("碳中和", "carbon neutrality"),
+    ],
+    "photonics": [
+        ("光子芯片", "photonic chip"), ("硅光", "silicon photonics"), ("激光器", "laser"), ("光纤", "optical fiber"),
+        ("调制器", "modulator"), ("光电探测器", "photodetector"), ("量子点", "quantum dot"),
+        ("量子计算", "quantum computing"),
+    ],
+    "robotics": [
+        ("机器人", "robot"), ("无人机", "drone"), ("自动驾驶", "autonomous driving"),
+        ("控制算法", "control algorithm"), ("执行器", "actuator"), ("数字孪生", "digital twin"),
+        ("工业互联网", "industrial internet"), ("可穿戴", "wearable"),
+    ],
+    "biotech": [
+        ("医疗影像", "medical imaging"), ("基因测序", "gene sequencing"), ("药物筛选", "drug screening"),
+        ("生物芯片", "biochip"), ("微流控", "microfluidics"), ("体外诊断", "in vitro diagnostics"),
+    ],
+}
+QUALIFIERS = [("高精度", "high-precision"), ("低功耗", "low-power"), ("低成本", "low-cost"),
+              ("高可靠性", "highly reliable"), ("小型化", "miniaturised"), ("高通量", "high-throughput"),
+              ("实时", "real-time"), ("可扩展", "scalable")]
+ACTIONS = [("设计", "design"), ("优化", "optimisation"), ("制备", "fabrication"), ("表征", "characterisation"),
+           ("检测", "inspection"), ("建模", "modelling"), ("集成", "integration"), ("验证", "validation")]
+APPLICATIONS = [("新能源汽车", "electric vehicles"), ("智能制造", "smart manufacturing"),
+                ("医疗诊断", "medical diagnostics"), ("数据中心", "data centres"),
+                ("消费电子", "consumer electronics"), ("航空航天", "aerospace"),
+                ("智慧城市", "smart cities"), ("工业检测", "industrial inspection")]
+METRICS = [("灵敏度", "sensitivity"), ("功耗", "power consumption"), ("成本", "cost"), ("可靠性", "reliability"),
+           ("良率", "yield"), ("带宽", "bandwidth"), ("精度", "accuracy"), ("寿命", "lifetime"),
+           ("散热", "heat dissipation"), ("响应速度", "response time")]
+DESCRIPTION = [
+    ("现有{t}方案在{m}方面存在不足，难以满足{a}的需求。",
+     "Current {t} solutions fall short on {m} and cannot meet the needs of {a}."),
+    ("我们希望解决者提出基于{t}的{x}方法，并给出实验或仿真验证。",
+     "We invite solvers to propose a {x} approach based on {t}, backed by experiments or simulation."),
+    ("方案应兼顾{m}与{m2}，并说明与{t2}的集成途径。",
+     "Proposals should balance {m} and {m2} and explain how they integrate with {t2}."),
+    ("提交内容应包括技术路线、关键参数和风险分析。",
+     "Submissions should include a technical roadmap, key parameters and a risk analysis."),
+    ("优先考虑可在十二个月内完成原型验证的方案。",
+     "Preference goes to approaches that can reach a validated prototype within twelve months."),
+    ("{t}的{q}实现是本挑战的核心难点。",
+     "A {q} implementation of {t} is the core difficulty of this challenge."),
+    ("评审将重点关注{m}指标以及在{a}场景下的可行性。",
+     "Reviewers will focus on {m} and on feasibility for {a}."),
+]
+TYPES = ["ideation", "theoretical", "rtp", "erfp"]
+CURRENCIES = ["USD", "EUR", "CNY", "GBP"]
+NOW = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+def make_challenge(doc_id: int, rng: random.Random) -> SearchDoc:
+    field = rng.choice(list(FIELDS))
+    (t_zh, t_en), (t2_zh, t2_en) = rng.sample(FIELDS[field], 2)
+    q_zh, q_en = rng.choice(QUALIFIERS)
+    x_zh, x_en = rng.choice(ACTIONS)
+    a_zh, a_en = rng.choice(APPLICATIONS)
+    (m_zh, m_en), (m2_zh, m2_en) = rng.sample(METRICS, 2)
+    zh_values = {"t": t_zh, "t2": t2_zh, "q": q_zh, "x": x_zh, "a": a_zh, "m": m_zh, "m2": m2_zh}
+    en_values = {"t": t_en, "t2": t2_en, "q": q_en, "x": x_en, "a": a_en, "m": m_en, "m2": m2_en}
+    sentences = rng.sample(DESCRIPTION, rng.randint(4, len(DESCRIPTION)))
+    zh = {
+        "title": f"面向{a_zh}的{q_zh}{t_zh}{x_zh}",
+        "summary": f"本挑战寻求{q_zh}{t_zh}与{t2_zh}的{x_zh}方案，目标应用于{a_zh}。要求方案在{m_zh}方面优于现有技术。",
+        "description": "".join(zh_template.format(**zh_values) for zh_template, _ in sentences),
+    }
+    en = {
+        "title": f"{q_en.capitalize()} {t_en} {x_en} for {a_en}",
+        "summary": f"This challenge seeks {q_en} {x_en} of {t_en} with {t2_en} for {a_en}. "
+                   f"Solutions must beat the state of the art on {m_en}.",
+        "description": " ".join(en_template.format(**en_values) for _, en_template in sentences),
+    }
+    languages = rng.choices([("zh_Hans", "en"), ("zh_Hans",), ("en",)], weights=[2, 1, 1])[0]
+    texts = {"zh_Hans": zh, "en": en}
+    published = NOW - timedelta(days=rng.uniform(0, 180))
+    return SearchDoc(
+        id=doc_id,
+        texts={lang: "\n".join(texts[lang].values()) for lang in languages},
+        titles={lang: texts[lang]["title"] for lang in languages},
+        facets={"field": field, "challenge_type": rng.choice(TYPES), "status": "open",
+                "currency": rng.choice(CURRENCIES), "organization": rng.randint(1, 40)},
+        award=rng.randrange(10_000, 500_000) * 100,
+        published=published,
+        deadline=NOW + timedelta(days=rng.uniform(7, 180)),
+    )
+
+
+def make_queries(count: int, rng: random.Random) -> list[str]:
+    """A field term, then maybe terms a searcher would add: same field, qualifier, application, metric."""
+    extras = QUALIFIERS + ACTIONS + APPLICATIONS + METRICS
+    queries = []
+    for _ in range(count):
+        field_terms = FIELDS[rng.choice(list(FIELDS))]
+        size = rng.choices([1, 2, 3], weights=[4, 4, 2])[0]
+        picked = [rng.choice(field_terms)] + [rng.choice(field_terms + extras) for _ in range(size - 1)]
+        language = rng.choices(["zh", "en", "mixed"], weights=[45, 45, 10])[0]
+        if language == "zh":
+            queries.append(" ".join(zh for zh, _ in picked))
+        elif language == "en":
+            queries.append(" ".join(en for _, en in picked))
+        else:
+            queries.append(" ".join(pair[i % 2] for i, pair in enumerate(picked)) + (" " + picked[0][1]))
+    return queries
+
+
+def timed(function, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def percentiles(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
+    return f"median {statistics.median(samples):6.2f} ms   p95 {p95:6.2f} ms   max {samples[-1]:6.2f} ms"
+
+
+def folder_size(path: Path) -> int:
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="build the index in this folder and keep it")
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    rng = random.Random(args.seed)
+    try:
+        index = SearchIndex(folder, "challenges")
+        started = time.perf_counter()
+        analysis.query_words("预热 warm-up")
+        print(f"jieba initialised in {time.perf_counter() - started:.2f} s (cache in {folder})")
+
+        documents = [make_challenge(doc_id, rng) for doc_id in range(1, args.docs + 1)]
+        characters = sum(len(text) for doc in documents for text in doc.texts.values())
+        print(f"{len(documents)} challenges generated, {characters / len(documents):.0f} characters each on average")
+
+        batch_size = 500
+        done = 0
+        started = time.perf_counter()
+
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            if done % 2000 == 0 or done == len(documents):
+                elapsed = time.perf_counter() - started
+                rate = done / elapsed
+                print(f"  indexed {done:>6}/{len(documents)}  {elapsed:6.1f} s  {rate:6.0f} docs/s", flush=True)
+
+        batches = (documents[i:i + batch_size] for i in range(0, len(documents), batch_size))
+        index.rebuild(batches, progress=progress)
+        indexing = time.perf_counter() - started
+        generation = folder / "challenges" / (folder / "challenges" / "CURRENT").read_text()
+        print(f"indexing: {indexing:.1f} s for {len(documents)} challenges (target < 60 s); "
+              f"index size {folder_size(generation) / 1e6:.1f} MB")
+
+        queries = make_queries(args.queries, rng)
+        index.search(queries[0])  # opens the searcher: not part of the figures
+        plain, totals, relaxed = [], [], 0
+        for query in queries:
+            ms, page = timed(index.search, query)
+            plain.append(ms)
+            totals.append(page.total)
+            relaxed += page.relaxed
+        print(f"\n{len(queries)} queries (relevance, page 1 of 20): {percentiles(plain)}")
+        print(f"  matches per query: median {statistics.median(totals):.0f}, max {max(totals)}; "
+              f"{sum(t == 0 for t in totals)} with none, {relaxed} relaxed to any word")
+        print(f"  samples: {', '.join(repr(q) for q in queries[:6])}")
+
+        filtered = []
+        for query in queries[:100]:
+            filters = {"status": "open", "field": rng.choice(list(FIELDS)), "min_award": 10_000_000}
+            ms, _ = timed(index.search, query, filters=filters, sort=rng.choice(["deadline", "award", "newest"]))
+            filtered.append(ms)
+        print(f"100 queries with filters and a sort:    {percentiles(filtered)}")
+
+        deep = [timed(index.search, query, page=5)[0] for query in queries[:50]]
+        print(f"50 queries, page 5:                     {percentiles(deep)}")
+
+        browse = [timed(index.search, "", filters={"status": "open"}, sort=sort, page=page)[0]
+                  for sort in ("newest", "deadline", "award") for page in (1, 2, 3, 10)]
+        print(f"12 browse pages without a query:        {percentiles(browse)}")
+
+        ranges = {"award": {"< 50k": (None, 4_999_999), "50k-200k": (5_000_000, 19_999_999),
+                            "200k+": (20_000_000, None)}}
+        facets = [timed(index.facets, query, filters={"status": "open"}, field_names=["field", "challenge_type"],
+                        ranges=ranges)[0] for query in queries[:50] + [""] * 10]
+        print(f"60 facet counts (2 fields + award):     {percentiles(facets)}")
+
+        ok = indexing < 60 and statistics.median(plain) < 20 and sorted(plain)[int(0.95 * len(plain)) - 1] < 50
+        print(f"\ntargets {'met' if ok else 'NOT met'}: indexing < 60 s, search median < 20 ms, p95 < 50 ms")
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Forms of the challenge pages. They parse what a browser sends; the services judge it.
+
+Type-level checks only (a number, a date, a length the column can hold); every rule about
+challenges (weights add up to 100, a future deadline, the premium range, eligibility) is the
+service's, and its messages are put next to the fields by `show_domain_error`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from babel.numbers import get_currency_name
+from flask import flash
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
+
+from marketplace.errors import DomainError
+from marketplace.i18n import LANGUAGES, current_locale_id, locale_display_name
+from marketplace.labels import CHALLENGE_TYPE_LABELS, IP_TERMS_LABELS
+
+DEADLINE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+AWARD_CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "CHF", "KRW", "SGD", "HKD")
+CRITERIA_ROWS = 6
+
+
+def show_domain_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's field errors next to the form's fields, and its summary on top.
+
+    `aliases` maps a service's field name to the form's (e.g. "eligibility" -> "excluded_countries").
+    Messages without a field on this form become form-level errors, so the page still answers 422.
+    """
+    aliases = aliases or {}
+    placed = False
+    for name, messages in error.errors.items():
+        target = aliases.get(name, name)
+        if target in form and not isinstance(form[target], FieldList):
+            form[target].errors = list(form[target].errors) + [str(m) for m in messages]
+            placed = True
+        elif target in form and hasattr(form, "section_errors"):
+            form.section_errors.setdefault(target, []).extend(str(m) for m in messages)
+            placed = True
+        else:
+            form.form_errors.extend(str(m) for m in messages)
+    if not placed and not error.errors:
+        form.form_errors.append(str(error.detail or error.title))
+    flash(str(error.detail or error.title), "error")
+
+
+def finite(form, field) -> None:
+    """Decimal() accepts "NaN" and "Infinity"; no amount or percentage is either."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Enter a number, such as 15 or 12.5."))
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value; the empty choice renders as "" or "None"."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+def locale_choices() -> list[tuple[str, str]]:
+    return [(code, f"{locale_display_name(code)} ({code})") for code in LANGUAGES]
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    locale = current_locale_id()
+    return [(code, f"{code} · {get_currency_name(code, locale=locale)}") for code in AWARD_CURRENCIES]
+
+
+def split_codes(raw: str | None, *, upper: bool = False) -> list[str]:
+    """"KP, ir  SY" -> ["KP", "ir", "SY"] (or upper-cased): comma- or space-separated codes."""
+    return [code.upper() if upper else code for code in re.split(r"[\s,;]+", raw or "") if code]
+
+
+class CriterionRow(Form):
+    """One row of the criteria table; a row without a name is ignored."""
+
+    name = StringField(_l("Criterion"), validators=[Optional(), Length(max=200)])
+    weight = IntegerField(_l("Weight (percent)"), validators=[Optional()])
+
+
+class ChallengeForm(FlaskForm):
+    """Edit a challenge: texts in its default language, rules, award and eligibility."""
+
+    program_id = SelectField(_l("Program"), coerce=optional_int,
+                             description=_l("Internal only: never shown to solvers."))
+    requirement_codes = StringField(_l("Requirements covered"), validators=[Length(max=400)],
+                                    description=_l("Codes of the program's requirements, such as R1, R3."))
+    default_locale = SelectField(_l("Default language"), validators=[DataRequired()],
+                                 description=_l("Solvers whose language is missing see the text in this one."))
+    title = StringField(_l("Title"), validators=[Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=2000)],
+                            description=_l("Public: shown in listings and before the agreement."))
+    description = TextAreaField(_l("Full description"), validators=[Length(max=50_000)],
+                                description=_l("Markdown. Shown only to solvers who accepted the agreement."))
+    challenge_type = SelectField(_l("Challenge type"), validators=[DataRequired()])
+    field = StringField(_l("Field"), validators=[DataRequired(), Length(max=60)],
+                        description=_l("The field decides which benchmark rates set the award."))
+    deadline = DateTimeLocalField(_l("Deadline"), format=DEADLINE_FORMATS, validators=[InputRequired()])
+    award_currency = SelectField(_l("Award currency"), validators=[DataRequired()])
+    premium_pct = DecimalField(_l("Premium over the benchmark (percent)"), places=None, validators=[Optional(), finite])
+    criteria = FieldList(FormField(CriterionRow), min_entries=CRITERIA_ROWS, max_entries=12)
+    excluded_countries = StringField(_l("Excluded countries"), validators=[Length(max=800)],
+                                     description=_l("ISO codes separated by commas, such as US, IN. "
+                                                    "The platform's sanctions list always applies."))
+    ip_terms = RadioField(_l("Intellectual property"), default="assignment")
+    target_trl = SelectField(_l("Target technology readiness level"),
+                             coerce=optional_int,
+                             description=_l("Reduction-to-practice challenges only: TRL 1 (basic principles) "
+                                            "to 9 (proven in operation)."))
+    seeker_anonymous = BooleanField(_l("Hide our name from solvers (anonymous seeker)"))
+    invite_only = BooleanField(_l("Invite-only (not listed publicly)"))
+    submit = SubmitField(_l("Save changes"))
+
+    def __init__(self, *args, programs=(), known_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program_id.choices = [(None, _l("No program"))] + [
+            (p.id, f"{p.title} · {p.organization.name}") for p in programs]
+        self.default_locale.choices = locale_choices()
+        self.challenge_type.choices = [(code, label) for code, label in CHALLENGE_TYPE_LABELS.items()]
+        self.award_currency.choices = currency_choices()
+        self.ip_terms.choices = [(code, label) for code, label in IP_TERMS_LABELS.items()]
+        self.target_trl.choices = [(None, _l("Not applicable"))] + [(n, str(n)) for n in range(1, 10)]
+        self.field.render_kw = {"list": "known-fields", "autocomplete": "off"}
+        self.known_fields = list(known_fields)
+        self.section_errors: dict[str, list[str]] = {}  # errors about a group of fields (the criteria)
+
+    def criteria_rows(self) -> list[tuple[str, int | None]]:
+        """The filled rows as (name, weight); empty rows are dropped."""
+        rows = []
+        for row in self.criteria:
+            name = (row.form.name.data or "").strip()
+            if name or row.form.weight.data is not None:
+                rows.append((name, row.form.weight.data))
+        return rows
+
+
+class NewChallengeForm(ChallengeForm):
+    """The edit form plus the organization, which is chosen once."""
+
+    organization = SelectField(_l("Innovation center"), coerce=int, validators=[InputRequired()])
+    submit = SubmitField(_l("Save draft"))
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization.choices = [(org.id, org.name) for org in organizations]
+
+
+class TranslationForm(FlaskForm):
+    """One language's version of a challenge's texts (and its criteria names)."""
+
+    title = StringField(_l("Title"), validators=[Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=2000)])
+    description = TextAreaField(_l("Full description"), validators=[Length(max=50_000)],
+                                description=_l("Markdown."))
+    criteria = FieldList(StringField(validators=[Length(max=200)]), max_entries=12)
+    submit = SubmitField(_l("Save translation"))
+
+
+class PrefixedForm(FlaskForm):
+    """A form that shares its page with others: a prefix keeps every id (the CSRF field's too) unique."""
+
+    form_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.form_prefix)
+        super().__init__(*args, **kwargs)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a state: only the CSRF token travels."""
+
+    submit = SubmitField()
+
+
+class ClearanceForm(PrefixedForm):
+    form_prefix = "clearance"
+
+    note = TextAreaField(_l("Note"), validators=[Length(max=4000)],
+                         description=_l("Required when you reject: the author reads it."))
+    approve = SubmitField(_l("Approve for publication"))
+    reject = SubmitField(_l("Reject and return to draft"))
+
+
+class ReceiptForm(PrefixedForm):
+    form_prefix = "receipt"
+
+    reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=120)])
+    amount = DecimalField(_l("Amount received"), places=None, validators=[InputRequired(), finite])
+    received_on = DateField(_l("Received on"), validators=[InputRequired()])
+    submit = SubmitField(_l("Record the receipt"))
+
+
+class CancelForm(PrefixedForm):
+    form_prefix = "cancel"
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)],
+                           description=_l("Solvers who accepted the agreement can read it."))
+    submit = SubmitField(_l("Cancel the challenge"))
+
+
+class AmendForm(PrefixedForm):
+    form_prefix = "amend"
+
+    award = DecimalField(_l("New award"), places=None, validators=[Optional(), finite],
+                         description=_l("Leave empty to keep the award. It may only rise."))
+    deadline = DateTimeLocalField(_l("New deadline"), format=DEADLINE_FORMATS, validators=[Optional()],
+                                  description=_l("Leave empty to keep the deadline. It may only move later."))
+    note = TextAreaField(_l("What changes, and why"), validators=[Length(max=5000)],
+                        description=_l("Published in the change log and mailed to every solver who accepted."))
+    submit = SubmitField(_l("Publish the amendment"))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=20_000)],
+                           description=_l("Public to every solver of this challenge."))
+    submit = SubmitField(_l("Publish the answer"))
+
+
+class AgreementForm(PrefixedForm):
+    form_prefix = "agreement"
+
+    version = HiddenField(validators=[DataRequired()])
+    accept = BooleanField(_l("I have read this agreement and accept it."),
+                          validators=[DataRequired(message=_l("Tick the box to accept the agreement."))])
+    submit = SubmitField(_l("Accept and read the full challenge"))
+
+
+class QuestionForm(PrefixedForm):
+    form_prefix = "question"
+
+    text = TextAreaField(_l("Your question"), validators=[DataRequired(), Length(max=4000)],
+                         description=_l("Questions and answers are public to every solver; do not include "
+                                        "details of your own solution."))
+    submit = SubmitField(_l("Ask the center"))
+
+
+class BrowseForm(FlaskForm):
+    """The browse page's search and filters (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=500)],
+                    description=_l("Words in any language, such as “wafer inspection” or “传感器”."))
+    field = SelectField(_l("Field"), validators=[Optional()])
+    challenge_type = SelectField(_l("Challenge type"), validators=[Optional()])
+    currency = SelectField(_l("Award currency"), validators=[Optional()])
+    min_award = DecimalField(_l("Minimum award"), places=None, validators=[Optional(), finite, NumberRange(min=0)])
+    sort = SelectField(_l("Sort by"), validators=[Optional()], default="relevance")
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
+
+    def __init__(self, *args, fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field.choices = [("", _l("All fields"))] + [(f, f) for f in fields]
+        self.challenge_type.choices = [("", _l("All types"))] + list(CHALLENGE_TYPE_LABELS.items())
+        self.currency.choices = [("", _l("Any currency"))] + [(code, code) for code in AWARD_CURRENCIES]
+        self.sort.choices = [("relevance", _l("Relevance")), ("newest", _l("Newest")),
+                             ("deadline", _l("Deadline soonest")), ("award", _l("Highest award"))]

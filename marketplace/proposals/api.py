@@ -1,0 +1,172 @@
+"""Proposals API: create, edit, submit, withdraw, teams and attachments."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from marketplace.api import PageArgs, idempotent, login_required_api, page_of
+from marketplace.challenges.services import get_visible as get_visible_challenge
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.proposals import schemas, services
+from marketplace.proposals.downloads import send_attachment
+
+blp = Blueprint("proposals_api", __name__, url_prefix="/api/v1", description="Proposals")
+
+
+def _out(proposal, status: int = 200):
+    return schemas.proposal_json(proposal, current_user), status
+
+
+@blp.post("/challenges/<int:challenge_id>/proposals")
+@idempotent
+@blp.arguments(schemas.ProposalIn)
+@login_required_api
+def create(data, challenge_id: int):
+    challenge = get_visible_challenge(challenge_id, current_user)
+    proposal = services.create_proposal(challenge, current_user, data)
+    db.session.commit()
+    return _out(proposal, 201)
+
+
+@blp.get("/proposals/<int:proposal_id>")
+@login_required_api
+def get(proposal_id: int):
+    return _out(services.get_visible(proposal_id, current_user))
+
+
+@blp.patch("/proposals/<int:proposal_id>")
+@blp.arguments(schemas.ProposalPatchIn)
+@login_required_api
+def update(data, proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.update_proposal(proposal, current_user, data)
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.post("/proposals/<int:proposal_id>/submit")
+@idempotent
+@login_required_api
+def submit(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.submit(proposal, current_user)
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.post("/proposals/<int:proposal_id>/withdraw")
+@idempotent
+@login_required_api
+def withdraw(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.withdraw(proposal, current_user)
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.get("/proposals/<int:proposal_id>/versions")
+@login_required_api
+def versions(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    items = [schemas.version_json(v) for v in proposal.versions]
+    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+
+
+@blp.post("/proposals/<int:proposal_id>/attachments")
+@login_required_api
+def upload(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed(_l("Send the file as multipart form field \"file\"."),
+                               errors={"file": [_l("Required.")]})
+    attachment = services.add_attachment(proposal, current_user, upload.stream, upload.filename)
+    db.session.commit()
+    return schemas.attachment_json(attachment), 201
+
+
+@blp.delete("/proposals/<int:proposal_id>/attachments/<int:attachment_id>")
+@login_required_api
+def remove_attachment(proposal_id: int, attachment_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.remove_attachment(proposal, current_user, attachment_id)
+    db.session.commit()
+    return "", 204
+
+
+@blp.get("/attachments/<int:attachment_id>")
+@login_required_api
+def download(attachment_id: int):
+    attachment = services.attachment_for_download(attachment_id, current_user)
+    db.session.commit()
+    return send_attachment(attachment)
+
+
+@blp.post("/proposals/<int:proposal_id>/team/invitations")
+@blp.arguments(schemas.InviteIn)
+@login_required_api
+def invite(data, proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.invite(proposal, current_user, data["email"])
+    db.session.commit()
+    return _out(proposal, 201)
+
+
+@blp.post("/proposals/<int:proposal_id>/team/invitation")
+@blp.arguments(schemas.InvitationAnswerIn)
+@login_required_api
+def answer_invitation(data, proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.respond_to_invitation(proposal, current_user, accept=data["accept"])
+    db.session.commit()
+    if not data["accept"]:
+        return {"status": "declined"}
+    return _out(proposal)
+
+
+@blp.put("/proposals/<int:proposal_id>/team/shares")
+@blp.arguments(schemas.SharesIn)
+@login_required_api
+def set_shares(data, proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.set_shares(proposal, current_user, data["shares"])
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.post("/proposals/<int:proposal_id>/team/shares/agree")
+@login_required_api
+def agree_shares(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    services.agree_to_shares(proposal, current_user)
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.get("/me/proposals")
+@blp.arguments(PageArgs, location="query")
+@login_required_api
+def my_proposals(args):
+    return page_of(db.session, services.proposals_of(current_user), args["page"], args["per_page"],
+                   lambda p: schemas.proposal_json(p, current_user))
+
+
+@blp.get("/challenges/<int:challenge_id>/proposals")
+@blp.arguments(PageArgs, location="query")
+@login_required_api
+def challenge_proposals(args, challenge_id: int):
+    """The challenge's staff list its proposals (drafts excluded: they are the solvers' own)."""
+    from marketplace.proposals.models import Proposal
+
+    challenge = get_visible_challenge(challenge_id, current_user)
+    if not challenge.is_staff(current_user):
+        raise NotFound(_l("No such challenge."))
+    statement = db.select(Proposal).where(Proposal.challenge_id == challenge.id,
+                                          Proposal.status != "draft").order_by(Proposal.id)
+    return page_of(db.session, statement, args["page"], args["per_page"],
+                   lambda p: schemas.proposal_json(p, current_user))
+

@@ -1,0 +1,121 @@
+"""Proposals: a solver's (or team's) answer to a challenge, its submitted versions and attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.challenges.models import Challenge
+from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.extensions import db
+
+
+class Proposal(TimestampMixin, db.Model):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | submitted | withdrawn
+    # The working copy; each submission freezes it into a ProposalVersion.
+    title: Mapped[str] = mapped_column(String(300))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=0)  # the latest submitted version number
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    challenge: Mapped[Challenge] = relationship()
+    lead: Mapped[User] = relationship()
+    members: Mapped[list[ProposalMember]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalMember.id", lazy="selectin")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="proposal", order_by="Attachment.id", primaryjoin="and_(Attachment.proposal_id == Proposal.id, "
+        "Attachment.removed_at.is_(None))", viewonly=True)
+    versions: Mapped[list[ProposalVersion]] = relationship(
+        back_populates="proposal", order_by="ProposalVersion.number", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # One active proposal per lead per challenge (withdrawn ones do not count).
+        Index("uq_proposals_active_lead", "challenge_id", "lead_id", unique=True,
+              sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
+    )
+
+    def author_ids(self) -> set[int]:
+        return {self.lead_id} | {m.user_id for m in self.members if m.user_id and m.status == "accepted"}
+
+    def is_author(self, user) -> bool:
+        return bool(user and user.is_authenticated and user.id in self.author_ids())
+
+    def can_view(self, user) -> bool:
+        """Its authors and the challenge's staff; everyone else gets 404."""
+        if not user or not user.is_authenticated:
+            return False
+        return self.is_author(user) or self.challenge.is_staff(user) or self.is_invited(user)
+
+    def is_invited(self, user) -> bool:
+        return any(m.email == user.email and m.status == "invited" for m in self.members)
+
+
+class ProposalMember(db.Model):
+    """A co-author invited by the lead; shares of the award are agreed between members."""
+
+    __tablename__ = "proposal_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10), default="coauthor")  # lead | coauthor
+    status: Mapped[str] = mapped_column(String(10), default="invited")  # invited | accepted | declined
+    share_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    share_agreed: Mapped[bool] = mapped_column(default=False)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="members")
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("proposal_id", "email"),)
+
+
+class ProposalVersion(db.Model):
+    """A submitted, frozen version. Reviewers see the last one submitted before the deadline."""
+
+    __tablename__ = "proposal_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    abstract: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(16))
+    attachments: Mapped[list] = mapped_column(JSON, default=list)  # [{id, filename, sha256, size}]
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    proposal: Mapped[Proposal] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+
+class Attachment(TimestampMixin, db.Model):
+    """A file of a proposal, stored by content hash outside the web root; the name is metadata only."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    proposal: Mapped[Proposal] = relationship(foreign_keys=[proposal_id])
