@@ -9,3 +9,6 @@ from marketplace.programs import models as programs_models  # noqa: F401
 from marketplace.challenges import models as challenges_models  # noqa: F401
 from marketplace.solvers import models as solvers_models  # noqa: F401
 from marketplace.proposals import models as proposals_models  # noqa: F401
+from marketplace.awards import models as awards_models  # noqa: F401
+from marketplace.reviews import models as reviews_models  # noqa: F401
+from marketplace.payments import models as payments_models  # noqa: F401

@@ -84,7 +84,7 @@ def app(backend, tmp_path_factory):
     })
     application.config["BACKEND"] = backend
     with application.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         if backend == "sqlite":
             _db.engine.dispose()
             shutil.copy(instance / "test.sqlite", instance / "pristine.sqlite")

@@ -44,10 +44,11 @@ BABEL_DEFAULT_TRANSLATOR = "FULL NAME <EMAIL@ADDRESS>"  # `msgfmt -c` warns whil
 TEAM_TRANSLATOR = "InnoBridge translators"
 
 # Translations that may equal the English msgid: product names and acronyms everywhere, and
-# words a language shares with English (Spanish "Error", "Roles"). Keep this list short.
+# words a language shares with English (Spanish "Error", French "Question"). Keep this list short.
 SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
     "es": frozenset({"Error %(code)s", "Roles"}),
+    "fr": frozenset({"Question"}),
 }
 
 # A printf-style directive as Python's % operator reads it, named or not, or a literal "%%".
@@ -122,9 +123,10 @@ def format_problems(text: str) -> list[str]:
     problems = []
     leftover = DIRECTIVE_RE.sub(lambda m: "" if m.group("type") in VALID_TYPES else m.group(0), text)
     if "%" in leftover:
-        problems.append("a lone '%' (write it as a word, or '%%')")
-    if any(name is None for name, _kind in directives(text)):
-        problems.append("an unnamed directive such as '%s' (use a named one: '%(name)s')")
+        problems.append("a lone '%': write the word (percent), or '%%'")
+    for match in DIRECTIVE_RE.finditer(text):
+        if match.group("name") is None and match.group("type") != "%":
+            problems.append(f"Python reads {match.group(0)!r} as a directive: use '%(name)s', the word, or '%%'")
     return problems
 
 

@@ -32,6 +32,13 @@ def when(value: datetime | str | None) -> str:
     return pattern.replace("{1}", format_date(moment, "medium")).replace("{0}", format_time(moment, "short"))
 
 
+def day(value: date | datetime | str | None) -> str:
+    """A date in the viewer's language ("Jan 5, 2027"); ISO strings too."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "medium") if value else ""
+
+
 def time_left(deadline: datetime | str, now: datetime | None = None) -> str:
     """"12 days left", "5 hours left", "Deadline passed": coarse on purpose, exact date beside it."""
     remaining = as_datetime(deadline) - (now or datetime.now(UTC))

@@ -332,8 +332,9 @@ def _history(challenge: Challenge) -> list[tuple[AuditEntry, str | None]]:
 
 def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str] | None = None, **forms):
     user = current_user
-    receipts = db.session.scalars(select(FundingReceipt).filter_by(challenge_id=challenge.id)
-                                  .order_by(FundingReceipt.received_on, FundingReceipt.id)).all()
+    receipts = [(r, Money(r.amount_minor, r.currency)) for r in db.session.scalars(
+        select(FundingReceipt).filter_by(challenge_id=challenge.id).order_by(FundingReceipt.received_on,
+                                                                             FundingReceipt.id))]
     amendments = db.session.scalars(select(Amendment).filter_by(challenge_id=challenge.id)
                                     .order_by(Amendment.id.desc())).all()
     question_rows = questions.visible_questions(challenge, user)

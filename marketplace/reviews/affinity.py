@@ -118,8 +118,7 @@ class CandidateCollector:
 
     Blocks are consecutive proposal rows with a score for every reviewer, so memory stays at one block plus
     N entries per proposal and per reviewer whatever the instance size. Excluded pairs (conflicts) carry -inf and
-    are never selected, so a conflict does not take a candidate slot from a useful reviewer. Selection uses
-    ``argpartition``, which is deterministic for the same input.
+    are never selected, so a conflict does not take a candidate slot from a useful reviewer.
     """
 
     def __init__(self, n_proposals: int, n_reviewers: int, top_n: int = DEFAULT_TOP_N):
@@ -167,13 +166,22 @@ class CandidateCollector:
 
 
 def _top_indices(scores: np.ndarray, n: int, axis: int) -> np.ndarray:
-    """Indices of the n largest entries along ``axis`` (all of them when there are at most n)."""
-    size = scores.shape[axis]
+    """Indices of the n largest entries along ``axis``, ties going to the lower index (all when there are <= n).
+
+    The exact tie rule makes the candidates independent of how the scores were cut into blocks; zero-affinity
+    pairs tie in large numbers, so this matters.
+    """
+    if axis == 0:
+        return _top_indices(scores.T, n, axis=1).T
+    rows, size = scores.shape
     if size <= n:
-        shape = [1, 1]
-        shape[axis] = size
-        return np.broadcast_to(np.arange(size).reshape(shape), scores.shape)
-    return np.take(np.argpartition(-scores, n - 1, axis=axis), np.arange(n), axis=axis)
+        return np.broadcast_to(np.arange(size), scores.shape)
+    threshold = -np.partition(-scores, n - 1, axis=1)[:, n - 1:n]  # the n-th largest value of each row
+    above = scores > threshold
+    tied = scores == threshold
+    room = n - above.sum(axis=1, keepdims=True)
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    return np.nonzero(chosen)[1].reshape(rows, n)
 
 
 def tfidf_matrix(documents: Sequence[Sequence[str]]) -> sparse.csr_matrix:

@@ -245,6 +245,11 @@ def find_conflicts(
     solver_keys = frozenset(k for profiles in author_profiles for prof in profiles for k in prof.identities)
     solvers = {i for key in solver_keys for i in by_identity.get(key, ())}
     declared = set(declared_by_reviewers)
+    reviewer_index = {rid: i for i, (rid, _) in enumerate(rev_profiles)}
+    declared_on: dict[Hashable, set[int]] = defaultdict(set)
+    for rid, pid in declared:
+        if rid in reviewer_index:
+            declared_on[pid].add(reviewer_index[rid])
 
     result: dict[tuple[Hashable, Hashable], tuple[str, ...]] = {}
     for prop, authors in zip(proposals, author_profiles, strict=True):
@@ -265,7 +270,7 @@ def find_conflicts(
                 suspects |= by_team.get(team, set())
             if policy.same_country and author.country:
                 suspects |= by_country.get(author.country, set())
-        suspects |= {i for i, (rid, _) in enumerate(rev_profiles) if (rid, prop.proposal_id) in declared}
+        suspects |= declared_on.get(prop.proposal_id, set())
 
         for i in sorted(suspects):
             rid, rev = rev_profiles[i]

@@ -78,7 +78,7 @@ def test_excluded_pairs_never_become_candidates(analyzer):
 def test_candidates_are_the_union_of_top_n_per_proposal_and_per_reviewer():
     rng = np.random.default_rng(5)
     n_p, n_r, top = 37, 23, 4
-    scores = rng.random((n_p, n_r))
+    scores = rng.integers(0, 6, (n_p, n_r)) / 5  # many ties
     scores[rng.random((n_p, n_r)) < 0.05] = -np.inf  # excluded
     collector = CandidateCollector(n_p, n_r, top)
     for first in range(0, n_p, 5):  # blocks smaller than top_n on the reviewer side, several merges
@@ -87,9 +87,11 @@ def test_candidates_are_the_union_of_top_n_per_proposal_and_per_reviewer():
 
     expected = set()
     for p in range(n_p):
-        expected |= {(p, r) for r in np.argsort(-scores[p])[:top] if np.isfinite(scores[p, r])}
+        best = np.argsort(-scores[p], kind="stable")[:top]  # stable: ties to the lower index
+        expected |= {(p, r) for r in best if np.isfinite(scores[p, r])}
     for r in range(n_r):
-        expected |= {(p, r) for p in np.argsort(-scores[:, r])[:top] if np.isfinite(scores[p, r])}
+        best = np.argsort(-scores[:, r], kind="stable")[:top]
+        expected |= {(p, r) for p in best if np.isfinite(scores[p, r])}
     got = set(zip(cand.proposal_index.tolist(), cand.reviewer_index.tolist(), strict=True))
     assert got == expected
     assert np.array_equal(cand.affinity, scores[cand.proposal_index, cand.reviewer_index])
@@ -111,4 +113,5 @@ def test_block_size_does_not_change_the_result(analyzer):
     a = tfidf_affinity(proposals, reviewers, top_n=5, analyzer=analyzer)
     b = tfidf_affinity(proposals, reviewers, top_n=5, analyzer=analyzer, block_cells=30)
     assert np.array_equal(a.proposal_index, b.proposal_index)
+    assert np.array_equal(a.reviewer_index, b.reviewer_index)  # ties (many zeros here) go to the lower index
     assert np.allclose(a.affinity, b.affinity)

@@ -1,0 +1,5 @@
+"""Awards: the center's decision, winners' shares, IP assignment (payouts live in payments)."""
+
+
+def register(app, api) -> None:
+    pass

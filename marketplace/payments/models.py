@@ -1,0 +1,122 @@
+"""Money records: the double-entry ledger, payees, payout accounts, payouts and provider events.
+
+Every amount is integer minor units with its ISO currency; no float anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.extensions import db
+
+
+class LedgerAccount(TimestampMixin, db.Model):
+    """A ledger account, e.g. `escrow:challenge:12`, `payable:user:7`, `clearing:stripe`."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))  # escrow | payable | clearing | fees | funder
+    currency: Mapped[str] = mapped_column(String(3))
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    __table_args__ = (UniqueConstraint("code", "currency"),)
+
+
+class LedgerTransaction(TimestampMixin, db.Model):
+    """A balanced movement: its entries sum to zero per currency."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # funding | allocation | payout | refund | reversal
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
+    # Makes "apply this once" a database fact (e.g. "payout:recipient:9", "event:stripe:evt_1").
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    entries: Mapped[list[LedgerEntry]] = relationship(
+        back_populates="transaction", cascade="all, delete-orphan", lazy="selectin")
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # debit positive, credit negative
+    currency: Mapped[str] = mapped_column(String(3))
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship(lazy="joined")
+
+
+class PayeeProfile(TimestampMixin, db.Model):
+    """Who is paid: identity and tax declaration, encrypted at rest (key from the environment)."""
+
+    __tablename__ = "payee_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    legal_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    residence_country: Mapped[str] = mapped_column(String(2))
+    date_of_birth_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    tax_form: Mapped[str] = mapped_column(String(10))  # W-9 | W-8BEN | none
+    tax_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PayoutAccount(TimestampMixin, db.Model):
+    """A solver's account at a payment provider (a Stripe Connect account)."""
+
+    __tablename__ = "payout_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(120), unique=True)
+    ready: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("user_id", "provider"),)
+
+
+class Payout(TimestampMixin, db.Model):
+    """One transfer of one recipient's part of an award. Written before the provider is called."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    award_recipient_id: Mapped[int] = mapped_column(ForeignKey("award_recipients.id"), unique=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    transfer_group: Mapped[str] = mapped_column(String(120))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | paid | failed
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    reference: Mapped[str | None] = mapped_column(String(120))  # wire reference (manual provider)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProviderEventRecord(TimestampMixin, db.Model):
+    """Each provider event (webhook or manual receipt) is applied once: its id is unique here."""
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    received_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)

@@ -1,0 +1,155 @@
+"""The expert database search: an inverted index of profile terms kept in SQL, and the staff query.
+
+Why not the Whoosh engine (marketplace.search): the terms are written in the same transaction
+as the profile, so the index can never lag behind or miss a profile, it needs no index folder
+or writer lock, and it behaves the same on SQLite and PostgreSQL. It uses the engine's analyzer
+(stemming, accent folding, jieba segmentation for Chinese), so "sensors" finds "sensor" and
+传感器 finds 气体传感器. A plain LIKE scan over 20,000 profiles took 30-65 ms; this takes a few
+(bench/bench_experts.py).
+
+Every query word must match (AND); results are ranked by where the words were found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.extensions import db
+from marketplace.solvers.models import ExpertProfile, ExpertTerm
+from marketplace.solvers.vocabulary import normalise_tag, tag_label
+
+TAG_PREFIX = "tag:"
+MAX_QUERY_TERMS = 10
+MAX_TERM_CHARS = 100
+# Where a word was found decides how much it counts when ranking.
+WEIGHT_NAME = WEIGHT_HEADLINE = WEIGHT_EXPERTISE = 3
+WEIGHT_AFFILIATION = 2
+WEIGHT_TEXT = 1
+
+
+def _analysis():
+    """The search analyzer, with jieba's cache in the instance's search folder (never /tmp)."""
+    from marketplace.search import analysis
+
+    analysis.configure(Path(current_app.instance_path) / "search")
+    return analysis
+
+
+def profile_terms(profile: ExpertProfile, user: User) -> dict[str, int]:
+    """term -> weight for one profile (private fields included: only staff search)."""
+    analyzer = _analysis().ANALYZER
+    weights: dict[str, int] = {}
+
+    def add(text: str | None, weight: int) -> None:
+        if not text:
+            return
+        for token in analyzer(text, mode="index"):
+            term = token.text[:MAX_TERM_CHARS]
+            if weights.get(term, 0) < weight:
+                weights[term] = weight
+
+    add(user.display_name, WEIGHT_NAME)
+    add(profile.headline, WEIGHT_HEADLINE)
+    add(" ".join(tag_label(tag) for tag in profile.expertise or ()), WEIGHT_EXPERTISE)
+    add(profile.affiliation, WEIGHT_AFFILIATION)
+    add(" ".join(row.get("name", "") for row in profile.affiliation_history or ()), WEIGHT_TEXT)
+    add(profile.bio, WEIGHT_TEXT)
+    add(profile.latest_progress, WEIGHT_TEXT)
+    add(" ".join(entry.title for entry in profile.research), WEIGHT_TEXT)
+    for tag in profile.expertise or ():
+        weights[(TAG_PREFIX + tag)[:MAX_TERM_CHARS]] = WEIGHT_EXPERTISE
+    return weights
+
+
+def reindex_profile(profile: ExpertProfile, user: User) -> None:
+    """Replace the profile's terms (in the caller's transaction)."""
+    db.session.execute(delete(ExpertTerm).where(ExpertTerm.profile_id == profile.id))
+    rows = [{"profile_id": profile.id, "term": term, "weight": weight}
+            for term, weight in profile_terms(profile, user).items()]
+    if rows:
+        db.session.execute(insert(ExpertTerm), rows)
+
+
+def reindex_all(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild every profile's terms (after a change of analysis, or a user renamed); returns the count."""
+    ids = db.session.scalars(select(ExpertProfile.id).order_by(ExpertProfile.id)).all()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        profiles = db.session.scalars(
+            select(ExpertProfile).where(ExpertProfile.id.in_(chunk))
+            .options(selectinload(ExpertProfile.research), selectinload(ExpertProfile.user))).all()
+        for profile in profiles:
+            reindex_profile(profile, profile.user)
+        db.session.flush()
+        if progress:
+            progress(len(chunk))
+    return len(ids)
+
+
+# --- the staff search ------------------------------------------------------------------------------
+
+@dataclass
+class ExpertQuery:
+    q: str = ""
+    expertise: list[str] = field(default_factory=list)  # every tag must be held
+    countries: list[str] = field(default_factory=list)  # any of them
+    early_career: bool | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @classmethod
+    def from_args(cls, args: dict) -> ExpertQuery:
+        """From request arguments: comma-separated expertise and countries."""
+        return cls(
+            q=(args.get("q") or "").strip(),
+            expertise=_split(args.get("expertise"), normalise_tag),
+            countries=_split(args.get("country"), lambda code: code.strip().upper()),
+            early_career=args.get("early_career"),
+            page=args.get("page") or 1,
+            per_page=args.get("per_page") or 20,
+        )
+
+
+def _split(raw: str | None, normalise: Callable[[str], str]) -> list[str]:
+    return list(dict.fromkeys(v for v in (normalise(part) for part in (raw or "").split(",")) if v))[:20]
+
+
+def query_terms(text: str) -> list[str]:
+    return _analysis().query_words(text)[:MAX_QUERY_TERMS] if text.strip() else []
+
+
+def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
+    """One page of matching profiles (users and research loaded) and the total. Three SQL queries."""
+    statement = (select(ExpertProfile).join(User, User.id == ExpertProfile.user_id)
+                 .where(User.active.is_(True)))
+    terms = query_terms(query.q)
+    if terms:
+        scores = (select(ExpertTerm.profile_id, func.sum(ExpertTerm.weight).label("score"))
+                  .where(ExpertTerm.term.in_(terms))
+                  .group_by(ExpertTerm.profile_id)
+                  .having(func.count() == len(terms))
+                  .subquery())
+        statement = statement.join(scores, scores.c.profile_id == ExpertProfile.id)
+        order: Iterable = (scores.c.score.desc(), ExpertProfile.id)
+    else:
+        order = (ExpertProfile.updated_at.desc(), ExpertProfile.id.desc())
+    for tag in query.expertise:
+        statement = statement.where(ExpertProfile.id.in_(
+            select(ExpertTerm.profile_id).where(ExpertTerm.term == (TAG_PREFIX + tag)[:MAX_TERM_CHARS])))
+    if query.countries:
+        statement = statement.where(User.country.in_(query.countries))
+    if query.early_career is not None:
+        statement = statement.where(ExpertProfile.early_career.is_(query.early_career))
+
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = db.session.scalars(
+        statement.options(contains_eager(ExpertProfile.user), selectinload(ExpertProfile.research))
+        .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page)).unique().all()
+    return list(rows), total or 0
