@@ -43,6 +43,26 @@ IP_TERMS_LABELS = {
     "solver_keeps": _l("Solver keeps all rights"),
 }
 
+PROPOSAL_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+MEMBER_STATUS_LABELS = {
+    "invited": _l("Invited"),
+    "accepted": _l("Member"),
+    "declined": _l("Declined"),
+}
+
+
+def proposal_status_label(code: str) -> str:
+    return label(PROPOSAL_STATUS_LABELS, code)
+
+
+def member_status_label(code: str) -> str:
+    return label(MEMBER_STATUS_LABELS, code)
+
 
 def label(table: dict, code: str | None) -> str:
     return str(table.get(code, code or ""))

@@ -81,6 +81,8 @@ def install(app: Flask) -> None:
         challenge_type_label=labels.challenge_type_label,
         challenge_status_label=labels.challenge_status_label,
         ip_terms_label=labels.ip_terms_label,
+        proposal_status_label=labels.proposal_status_label,
+        member_status_label=labels.member_status_label,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 from marketplace.extensions import db, login_manager
 
@@ -13,7 +13,33 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold NUL (0x00): refuse it at the door with a 400, not a 500 at the INSERT.
+
+    Query string, form fields and JSON bodies are checked; uploaded files are binary and may hold anything.
+    """
+    if "\x00" in request.path or any(_holds_nul(values) for values in request.args.listvalues()):
+        abort(400)
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            if any(_holds_nul(values) for values in request.form.listvalues()):
+                abort(400)
+        elif request.is_json and _holds_nul(request.get_json(silent=True)):
+            abort(400)
+
+
 def install(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 

@@ -47,8 +47,9 @@ TEAM_TRANSLATOR = "InnoBridge translators"
 # words a language shares with English (Spanish "Error", French "Question"). Keep this list short.
 SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
+    "de": frozenset({"Version"}),
     "es": frozenset({"Error %(code)s", "Roles"}),
-    "fr": frozenset({"Question"}),
+    "fr": frozenset({"Question", "Type", "Version"}),
 }
 
 # A printf-style directive as Python's % operator reads it, named or not, or a literal "%%".

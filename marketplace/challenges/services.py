@@ -24,6 +24,7 @@ from marketplace.extensions import db
 from marketplace.money import Money, is_currency
 from marketplace.permissions import Role
 from marketplace.pricing import services as pricing
+from marketplace.solvers.alerts import notify_followers
 
 IP_TERMS = ("assignment", "exclusive_licence", "non_exclusive_licence", "solver_keeps")
 TEXT_FIELDS = ("title", "summary", "description")
@@ -305,6 +306,7 @@ def publish(challenge: Challenge, actor) -> Challenge:
         raise Conflict(_l("The deadline has passed; move it before publishing."))
     challenge.published_at = utcnow()
     move(challenge, "open", actor=actor, action="challenge.published")
+    notify_followers(challenge)
     indexing.schedule(challenge.id)
     return challenge
 

@@ -261,6 +261,8 @@ def translate(challenge_id: int, locale: str):
     if not challenge.can_manage(current_user):
         raise Forbidden(_l("Only center managers of this organization can edit its challenges."))
     form = TranslationForm()
+    for name in ("title", "summary", "description"):
+        form[name].render_kw = {"lang": locale.replace("_", "-")}
     status = 200
     if request.method == "GET":
         for name in ("title", "summary", "description"):

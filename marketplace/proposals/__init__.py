@@ -2,9 +2,8 @@
 
 
 def register(app, api) -> None:
-    from flask import Blueprint
-
     from marketplace.proposals import api as proposals_api
+    from marketplace.proposals import routes
 
-    app.register_blueprint(Blueprint("proposals_mail", __name__, template_folder="templates"))
+    app.register_blueprint(routes.bp)
     api.register_blueprint(proposals_api.blp)

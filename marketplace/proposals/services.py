@@ -74,7 +74,7 @@ def _check_content(data: dict) -> None:
             raise _fail(field, _l("Use at most %(n)d characters.", n=limit))
     if "title" in data and not (data["title"] or "").strip():
         raise _fail("title", _l("Give your proposal a title."))
-    if "locale" in data and not is_content_locale(data["locale"]):
+    if data.get("locale") is not None and not is_content_locale(data["locale"]):
         raise _fail("locale", _l("Unknown locale."))
 
 

@@ -9,8 +9,9 @@ that bounds the assignment network at (P + R) * top_n arcs, while the per-review
 still has proposals to fill a minimum load. Pairs with zero similarity can be candidates when fewer than ``top_n``
 reviewers share any word with a proposal, so small challenges keep every reviewer as a fallback candidate.
 
-Text analysis follows the search index: NFKC, lowercase, Chinese runs segmented by jieba (search mode, so that
-compounds also match their parts), Latin words stripped of stopwords and plural endings.
+Text analysis: ``TextAnalyzer`` is self-contained (NFKC, lowercase, Chinese runs segmented by jieba in search mode
+so that compounds also match their parts, Latin words stripped of stopwords and plural endings). To score with
+exactly the terms of the search index, pass ``analyzer=search_index_terms`` instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,16 @@ class TextAnalyzer:
                     tokenizer.initialize()
                     self._jieba = tokenizer
         return [t for t in self._jieba.cut_for_search(run) if t.strip()]
+
+
+def search_index_terms(text: str | None) -> list[str]:
+    """The terms the search index stores for ``text`` (marketplace.search.analysis, index mode).
+
+    Its jieba cache folder is the one configured for search (``marketplace.search.analysis.configure``).
+    """
+    from marketplace.search.analysis import ANALYZER
+
+    return [token.text for token in ANALYZER(text, mode="index")] if text else []
 
 
 def _singular(word: str) -> str:
@@ -211,7 +222,7 @@ def tfidf_affinity(
     reviewer_documents: Sequence[Sequence[str]],
     *,
     top_n: int = DEFAULT_TOP_N,
-    analyzer: TextAnalyzer | None = None,
+    analyzer: TextAnalyzer | Callable[[str], list[str]] | None = None,
     exclude: Iterable[tuple[int, int]] = (),
     block_cells: int = 4_000_000,
 ) -> Candidates:
@@ -219,13 +230,15 @@ def tfidf_affinity(
 
     ``proposal_texts[i]`` is one proposal's title, abstract and body joined; ``reviewer_documents[j]`` lists reviewer
     j's documents (profile, expertise, recent research entries). ``exclude`` holds (proposal index, reviewer index)
-    pairs that must not become candidates, e.g. conflicts of interest. Affinities lie in [0, 1].
+    pairs that must not become candidates, e.g. conflicts of interest. ``analyzer`` is a ``TextAnalyzer`` (default)
+    or any function from text to terms, such as ``search_index_terms``. Affinities lie in [0, 1].
     """
     analyzer = analyzer or TextAnalyzer()
+    tokens = analyzer.tokens if isinstance(analyzer, TextAnalyzer) else analyzer
     n_p, n_r = len(proposal_texts), len(reviewer_documents)
     owner = np.repeat(np.arange(n_r), [len(docs) for docs in reviewer_documents])
-    token_lists = [analyzer.tokens(t) for t in proposal_texts]
-    token_lists += [analyzer.tokens(d) for docs in reviewer_documents for d in docs]
+    token_lists = [tokens(t) for t in proposal_texts]
+    token_lists += [tokens(d) for docs in reviewer_documents for d in docs]
     matrix = tfidf_matrix(token_lists)
     proposals, docs = matrix[:n_p], matrix[n_p:]
     # Terms that occur on one side only cannot add to a cosine: dropping them keeps the products small.

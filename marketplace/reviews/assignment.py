@@ -296,7 +296,8 @@ def check_feasibility(prepared: PreparedProblem, proposal_ids: Sequence[Hashable
     if short.size:
         first = short[0]
         reasons.append(("candidates", f"proposal {proposal_ids[first]} has only "
-                        f"{_plural(int(cand_per_p[first]), 'conflict-free candidate')}, needs {k}" + _others(short, "proposals")))
+                        f"{_plural(int(cand_per_p[first]), 'conflict-free candidate')}, needs {k}"
+                        + _others(short, "proposals")))
 
     if (pp.institution >= 0).any():
         slots = _institution_slots(pp)
@@ -387,32 +388,26 @@ class _Network:
 
         # Candidate pairs, each through an (institution, proposal) node when that institution has two or more
         # candidates for the proposal; a single candidate needs no node since its own arc already has capacity 1.
-        p, r = pp.free_proposal, pp.free_reviewer
+        # Pairs whose institution seat a kept review already fills are left out altogether.
+        self.free_kept = np.flatnonzero(~_blocked_by_fixed_institution(pp))
+        p, r, cost = pp.free_proposal[self.free_kept], pp.free_reviewer[self.free_kept], pp.free_cost[self.free_kept]
         inst = pp.institution[r]
-        via = np.zeros(p.shape, dtype=bool)
-        group_node = np.empty(0, dtype=np.int64)
+        head = self.proposal_node(p)
         n_groups = 0
-        blocked = _blocked_by_fixed_institution(pp)  # the kept reviewer already fills that institution's seat
-        if blocked.any():
-            p, r, inst = p[~blocked], r[~blocked], inst[~blocked]
-        cost = pp.free_cost[~blocked] if blocked.any() else pp.free_cost
-        self.free_kept = np.flatnonzero(~blocked)
         if (inst >= 0).any():
             width = int(inst.max()) + 1
-            gkey = np.where(inst >= 0, p * width + inst, -1)
-            uniq, inverse, counts = np.unique(gkey, return_inverse=True, return_counts=True)
+            seat = np.where(inst >= 0, p * width + inst, -1)
+            uniq, inverse, counts = np.unique(seat, return_inverse=True, return_counts=True)
             shared = (counts > 1) & (uniq >= 0)
-            via = shared[inverse]
-            group_id = np.cumsum(shared) - 1  # dense numbering of shared groups
             n_groups = int(shared.sum())
-            group_node = self.first_free_node + group_id[inverse]
-            group_proposal = uniq[shared] // width
-        pair_head = np.where(via, group_node if via.any() else 0, self.proposal_node(p))
+            group_node = self.first_free_node + np.cumsum(shared) - 1  # dense numbering of shared seats
+            via = shared[inverse]
+            head = np.where(via, group_node[inverse], head)
         pair_start = sum(len(t) for t in tails)
-        add(r, pair_head, 1, cost)
+        add(r, head, 1, cost)
         self.pair_arcs = np.arange(pair_start, pair_start + len(r), dtype=np.int32)
         if n_groups:
-            add(self.first_free_node + np.arange(n_groups), self.proposal_node(group_proposal), 1, 0)
+            add(self.first_free_node + np.arange(n_groups), self.proposal_node(uniq[shared] // width), 1, 0)
 
         # Load units above each reviewer's minimum, never more than the reviewer can actually use.
         usable = np.minimum(pp.max_load, np.bincount(r, minlength=n_r) + np.bincount(pp.fixed_reviewer, minlength=n_r))

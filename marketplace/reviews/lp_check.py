@@ -63,6 +63,12 @@ def solve_lp(problem: AssignmentProblem | PreparedProblem) -> LPSolution | None:
         taken = np.isin(groups, f_key)
         b_ub = 1 - taken.astype(float)  # a kept reviewer already fills that institution's seat
 
+    constant = pp.balance_unit * float((pp.min_load**2).sum()) + float(pp.fixed_cost.sum())
+    if n_e + n_y == 0:  # nothing left to choose: feasible exactly when the kept reviews already fit
+        if (b_prop != 0).any() or (b_rev != 0).any() or (b_ub is not None and (b_ub < 0).any()):
+            return None
+        return LPSolution(objective=constant, total_affinity=float(pp.fixed_affinity.sum()),
+                          pair_value=np.zeros(0), integral=True)
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=sparse.vstack([a_prop, a_rev]).tocsr(),
                   b_eq=np.concatenate([b_prop, b_rev]).astype(float), bounds=(0, 1), method="highs")
     if res.status == 2:
@@ -70,7 +76,6 @@ def solve_lp(problem: AssignmentProblem | PreparedProblem) -> LPSolution | None:
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed: {res.message}")
     x = res.x[:n_e]
-    constant = pp.balance_unit * float((pp.min_load**2).sum()) + float(pp.fixed_cost.sum())
     return LPSolution(
         objective=float(res.fun) + constant,
         total_affinity=float(x @ pp.free_affinity + pp.fixed_affinity.sum()),

@@ -3,13 +3,14 @@
 Whoosh evaluates a numeric range as a union of many terms, and its sorting and
 grouping collectors run Python code for every matching document: with 10,000
 documents a browse page took 20-50 ms and a facet count ~100 ms. Here the facet
-values, award and dates of one index version are loaded once into sets and
-sorted arrays, so filters are set intersections and bisections, sorts are a
-heap over precomputed ranks, and counts are intersection sizes (all in C).
+values, award and dates of one index version are held as sets and sorted
+lists, so filters are set intersections and bisections, sorts a heap over
+precomputed ranks, and counts intersection sizes (all running in C).
 
-A snapshot belongs to one index version (the live generation and its Whoosh
-TOC generation): global document numbers are only stable within it. Loading
-takes a few tens of milliseconds per 10,000 documents, once per write.
+Document numbers are only stable within one index version, so a ``Columns``
+belongs to one version. Decoding a segment's values is the slow part and
+segments never change (only their deletions do), so decoded segments are
+cached across versions: after a write only its new small segment is decoded.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketplace.search.queries import RANGE_FILTERS, utc_naive
+from marketplace.search.queries import RANGE_FILTERS, is_set, utc_naive
 
 NUMERIC_FIELDS = ("award", "published", "deadline")
 
@@ -32,57 +33,93 @@ SORT_KEYS = {
 }
 
 
-def is_set(value: object) -> bool:
-    return value is not None and value != ""
-
-
 @dataclass(frozen=True)
-class _Sorted:
-    values: list[int]  # raw column values, ascending
-    docs: list[int]  # document numbers in the same order
+class _Segment:
+    """The decoded values of one segment, by segment-local document number."""
+
+    numbers: dict[str, list[int]]  # field -> raw sortable value of each document
+    facets: dict[str, dict[str, list[int]]]  # field -> value -> documents
+
+    @classmethod
+    def load(cls, leaf, facet_names: Collection[str]) -> _Segment:
+        schema = leaf.schema
+        count = leaf.doc_count_all()
+        numbers = {}
+        for name in NUMERIC_FIELDS:
+            if leaf.has_column(name):
+                numbers[name] = list(leaf.column_reader(name, translate=False))
+            else:
+                numbers[name] = [schema[name].column_type.default_value()] * count
+        facets = {}
+        for name in facet_names:
+            field = schema[name]
+            facets[name] = {field.from_bytes(term): list(leaf.postings(name, term).all_ids())
+                            for term in leaf.lexicon(name)}
+        return cls(numbers, facets)
 
 
 class Columns:
-    """Facet postings, numeric values and sort ranks of the live documents of one index version."""
+    """Facet postings, numeric values and sort ranks of the live documents of one index version.
 
-    def __init__(self, searcher, facet_names: Collection[str]) -> None:
-        schema = searcher.schema
-        self._schema = schema
-        live: set[int] = set()
-        numbers: dict[str, list[tuple[int, int]]] = {name: [] for name in NUMERIC_FIELDS}
-        facets: dict[str, dict[str, set[int]]] = {name: {} for name in facet_names}
+    The sorted lists and ranks are built on first use: a browse page needs one sort.
+    """
+
+    def __init__(self, searcher, facet_names: Collection[str], segment_cache: dict) -> None:
+        self._schema = searcher.schema
+        live: list[int] = []
+        raw: dict[str, list[int]] = {name: [] for name in NUMERIC_FIELDS}
+        postings: dict[str, dict[str, set[int]]] = {name: {} for name in facet_names}
+        present = set()
         for leaf, offset in searcher.reader().leaf_readers():
-            leaf_live = [offset + docnum for docnum in leaf.all_doc_ids()]
-            live.update(leaf_live)
+            if not leaf.doc_count_all():
+                continue  # an empty index
+            key = leaf.segment().segment_id()
+            present.add(key)
+            segment = segment_cache.get(key)
+            if segment is None:
+                segment = segment_cache[key] = _Segment.load(leaf, facet_names)
+            local = range(leaf.doc_count_all())
+            if leaf.has_deletions():
+                local = set(local).difference(leaf.deleted_docs_set)
+            live.extend(map(offset.__add__, local))
             for name in NUMERIC_FIELDS:
-                column = list(leaf.column_reader(name, translate=False)) if leaf.has_column(name) else None
-                default = schema[name].column_type.default_value()
-                numbers[name].extend((default if column is None else column[d - offset], d) for d in leaf_live)
-            for name in facet_names:
-                if not leaf.has_column(name):
-                    continue
-                column = list(leaf.column_reader(name, translate=True))
-                by_value = facets[name]
-                for docnum in leaf_live:
-                    value = column[docnum - offset]
-                    if value:
-                        by_value.setdefault(value, set()).add(docnum)
+                raw[name].extend(segment.numbers[name])
+            for name, by_value in segment.facets.items():
+                for value, docs in by_value.items():
+                    postings[name].setdefault(value, set()).update(map(offset.__add__, docs))
+        for stale in set(segment_cache) - present:
+            segment_cache.pop(stale, None)
+
         self.live = frozenset(live)
-        self.facets = {name: {value: frozenset(docs) for value, docs in by_value.items()}
-                       for name, by_value in facets.items()}
-        self._sorted: dict[str, _Sorted] = {}
-        for name, pairs in numbers.items():
-            pairs.sort()
-            self._sorted[name] = _Sorted([value for value, _ in pairs], [docnum for _, docnum in pairs])
-        self._value = {name: dict(zip(s.docs, s.values, strict=True)) for name, s in self._sorted.items()}
-        self._ranks = {sort: self._rank(keys) for sort, keys in SORT_KEYS.items()}
+        self.facets = {name: {value: self.live.intersection(docs) for value, docs in by_value.items()}
+                       for name, by_value in postings.items()}
+        self._raw_values = raw
+        self._sorted: dict[str, tuple[list[int], list[int]]] = {}
+        self._ranks: dict[str, dict[int, int]] = {}
 
-    def _rank(self, keys) -> dict[int, int]:
-        def key(docnum: int):
-            return tuple(-self._value[name][docnum] if descending else self._value[name][docnum]
-                         for name, descending in keys) + (docnum,)
+    def _sorted_by(self, name: str) -> tuple[list[int], list[int]]:
+        """(live documents in ascending `name` order, ties by document number; their values)."""
+        if name not in self._sorted:
+            values = self._raw_values[name]
+            order = sorted(self.live)
+            order.sort(key=values.__getitem__)
+            self._sorted[name] = (order, list(map(values.__getitem__, order)))
+        return self._sorted[name]
 
-        return {docnum: rank for rank, docnum in enumerate(sorted(self.live, key=key))}
+    def _rank(self, sort: str) -> dict[int, int]:
+        """The position of each live document in `sort` order."""
+        if sort not in self._ranks:
+            keys = SORT_KEYS[sort]
+            # Start from the least significant key's order, then stable-sort by
+            # the more significant ones.
+            name, descending = keys[-1]
+            order = list(self._sorted_by(name)[0])
+            if descending:
+                order.reverse()
+            for name, descending in reversed(keys[:-1]):
+                order.sort(key=self._raw_values[name].__getitem__, reverse=descending)
+            self._ranks[sort] = dict(zip(order, range(len(order)), strict=True))
+        return self._ranks[sort]
 
     # -- filters -----------------------------------------------------------
 
@@ -90,18 +127,18 @@ class Columns:
         if name == "award":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"award bounds must be integers (minor units), got {value!r}")
-        elif not isinstance(value, datetime):
-            raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
-        else:
+        elif isinstance(value, datetime):
             value = utc_naive(value)
+        else:
+            raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
         return self._schema[name].to_column_value(value)
 
     def in_range(self, name: str, low, high) -> list[int]:
-        """Documents whose `name` lies within the inclusive bounds (None: open-ended)."""
-        ordered = self._sorted[name]
-        start = 0 if low is None else bisect_left(ordered.values, self._raw(name, low))
-        end = len(ordered.values) if high is None else bisect_right(ordered.values, self._raw(name, high))
-        return ordered.docs[start:end]
+        """Live documents whose `name` lies within the inclusive bounds (None: open-ended)."""
+        docs, values = self._sorted_by(name)
+        start = 0 if low is None else bisect_left(values, self._raw(name, low))
+        end = len(values) if high is None else bisect_right(values, self._raw(name, high))
+        return docs[start:end]
 
     def matching(self, filters: Mapping[str, object] | None, *, skip: Iterable[str] = ()) -> frozenset[int]:
         """The live documents passing `filters`.
@@ -120,9 +157,7 @@ class Columns:
             if key in self.facets:
                 values = [value] if isinstance(value, str | int) else [v for v in value if is_set(v)]
                 postings = self.facets[key]
-                docs = docs.intersection(*[]) if False else docs  # keep type for readability
-                allowed = set().union(*(postings.get(str(v), ()) for v in values))
-                docs = docs & allowed
+                docs = docs.intersection(set().union(*(postings.get(str(v), ()) for v in values)))
             elif key in RANGE_FILTERS:
                 name, end = RANGE_FILTERS[key]
                 bounds.setdefault(name, {})[end] = value
@@ -136,7 +171,7 @@ class Columns:
 
     def top(self, docs: Iterable[int], sort: str, limit: int) -> list[int]:
         """The first `limit` of `docs` in `sort` order."""
-        return heapq.nsmallest(limit, docs, key=self._ranks[sort].__getitem__)
+        return heapq.nsmallest(limit, docs, key=self._rank(sort).__getitem__)
 
     def count_values(self, name: str, docs: frozenset[int]) -> dict[str, int]:
         counts = {value: len(docs & postings) for value, postings in self.facets[name].items()}

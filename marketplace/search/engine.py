@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import sorting
 from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
-from whoosh.query import Every, Query
+from whoosh.query import Query
 
 from marketplace.search import analysis, queries
-from marketplace.search.storage import IndexBusy, IndexStore
+from marketplace.search.columns import Columns
+from marketplace.search.storage import IndexBusy, IndexStore, Reading
 
 __all__ = ["KINDS", "SORTS", "IndexBusy", "KindSpec", "SearchDoc", "SearchIndex", "SearchPage", "register_kind"]
 
@@ -187,8 +187,15 @@ class SearchIndex:
     # -- reading -----------------------------------------------------------
 
     def doc_count(self) -> int:
-        with self.store.searcher() as searcher:
-            return 0 if searcher is None else searcher.doc_count()
+        with self.store.reading() as reading:
+            return 0 if reading is None else reading.searcher.doc_count()
+
+    def _columns(self, reading: Reading) -> Columns:
+        columns = reading.cache.get("columns")
+        if columns is None:
+            columns = Columns(reading.searcher, self.spec.facets, reading.segment_cache)
+            columns = reading.cache.setdefault("columns", columns)
+        return columns
 
     def search(self, query: str = "", *, filters: Mapping[str, object] | None = None, sort: str | None = None,
                page: int = 1, per_page: int = 20) -> SearchPage:
@@ -200,45 +207,60 @@ class SearchIndex:
         nothing. Documents must contain every word; when none does, those with
         any word are returned and `relaxed` is set. `sort` is one of SORTS,
         by default relevance with a query and newest without (relevance
-        without a query means newest). Filters: see `queries.filter_query`.
+        without a query means newest). Filters: see `Columns.matching`.
         """
         if sort is not None and sort not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"page must be >= 1 and per_page within 1..{MAX_PER_PAGE}")
+        self._check_filters(filters)
         text = (query or "").strip()
         sort = sort or "relevance"
         if not text and sort == "relevance":
             sort = "newest"
-        filtering = queries.filter_query(filters, self.spec.facets)
         empty = SearchPage([], 0, page, per_page)
-        with self.store.searcher() as searcher:
-            if searcher is None:
+        with self.store.reading() as reading:
+            if reading is None:
+                return empty
+            columns = self._columns(reading)
+            allowed = columns.matching(filters)
+            if not allowed:
                 return empty
             if not text:
-                ids, total = self._page(searcher, Every(), filtering, sort, page, per_page)
-                return SearchPage(ids, total, page, per_page)
+                docnums = columns.top(allowed, sort, page * per_page)[(page - 1) * per_page:]
+                return SearchPage(self._ids(reading, docnums), len(allowed), page, per_page)
             text_queries = queries.text_queries(text)
             if text_queries is None:
                 return empty
             every_word, any_word = text_queries
-            ids, total = self._page(searcher, every_word, filtering, sort, page, per_page)
+            docnums, total = self._text_page(reading, columns, every_word, allowed, sort, page, per_page)
             if total == 0 and any_word is not None:
-                ids, total = self._page(searcher, any_word, filtering, sort, page, per_page)
-                return SearchPage(ids, total, page, per_page, relaxed=total > 0)
-            return SearchPage(ids, total, page, per_page)
+                docnums, total = self._text_page(reading, columns, any_word, allowed, sort, page, per_page)
+                return SearchPage(self._ids(reading, docnums), total, page, per_page, relaxed=total > 0)
+            return SearchPage(self._ids(reading, docnums), total, page, per_page)
+
+    def _check_filters(self, filters: Mapping[str, object] | None) -> None:
+        unknown = set(filters or ()) - set(self.spec.facets) - queries.RANGE_FILTERS.keys()
+        if unknown:
+            raise ValueError(f"unknown search filter {sorted(unknown)[0]!r}")
 
     @staticmethod
-    def _page(searcher, query: Query, filtering: Query | None, sort: str, page: int, per_page: int):
-        # optimize=False: block-quality skipping saves nothing when the exact
-        # total is needed anyway (counting re-runs the query), and Whoosh's
-        # Require matcher trips an assertion with it.
-        kwargs = {"limit": page * per_page, "optimize": False}
+    def _ids(reading: Reading, docnums: Iterable[int]) -> list[int]:
+        return [int(reading.searcher.stored_fields(docnum)["id"]) for docnum in docnums]
+
+    @staticmethod
+    def _text_page(reading: Reading, columns: Columns, query: Query, allowed: frozenset[int], sort: str,
+                   page: int, per_page: int) -> tuple[list[int], int]:
+        """(document numbers on the page, total) for a text query within `allowed`."""
+        start, limit = (page - 1) * per_page, page * per_page
         if sort != "relevance":
-            kwargs["sortedby"] = queries.SORT_FACETS[sort]
-        results = searcher.search(queries.restricted(query, filtering), **kwargs)
-        hits = results[(page - 1) * per_page: page * per_page]
-        return [int(hit["id"]) for hit in hits], len(results)
+            matched = allowed.intersection(reading.searcher.docs_for_query(query))
+            return columns.top(matched, sort, limit)[start:], len(matched)
+        # optimize=False: block-quality skipping saves nothing when the exact
+        # total is needed anyway (counting would re-run the query).
+        restrict = None if allowed is columns.live else set(allowed)  # Whoosh wants a set, not a frozenset
+        results = reading.searcher.search(query, limit=limit, optimize=False, filter=restrict)
+        return [hit.docnum for hit in results[start:limit]], len(results)
 
     def facets(self, query: str = "", *, filters: Mapping[str, object] | None = None,
                field_names: Sequence[str] = (),
@@ -254,47 +276,40 @@ class SearchIndex:
         undeclared = (set(field_names) - set(self.spec.facets)) | (set(ranges or ()) - queries.RANGE_FIELDS)
         if undeclared:
             raise ValueError(f"cannot count facets {sorted(undeclared)}")
+        self._check_filters(filters)
         filters = filters or {}
         counts: dict[str, dict[str, int]] = {name: {} for name in field_names}
         counts.update((name, dict.fromkeys(buckets, 0)) for name, buckets in (ranges or {}).items())
-
-        # Facets whose own filter is not set share one pass; each other one
-        # needs a pass without its own filter.
-        passes: dict[tuple[str, ...], dict[str, sorting.FacetType]] = {}
-        for name in field_names:
-            own = (name,) if queries.is_set(filters.get(name)) else ()
-            passes.setdefault(own, {})[name] = sorting.FieldFacet(name)
-        for name, buckets in (ranges or {}).items():
-            own = tuple(key for key, (target, _) in queries.RANGE_FILTERS.items()
-                        if target == name and queries.is_set(filters.get(key)))
-            buckets_query = {label: queries.range_query(name, low, high) for label, (low, high) in buckets.items()}
-            passes.setdefault(own, {})[name] = sorting.QueryFacet(buckets_query, allow_overlap=True)
-
-        text = (query or "").strip()
-        with self.store.searcher() as searcher:
-            if searcher is None:
+        with self.store.reading() as reading:
+            if reading is None:
                 return counts
-            main = self._facet_query(searcher, text, queries.filter_query(filters, self.spec.facets))
-            if main is None:
+            columns = self._columns(reading)
+            matched = self._facet_matches(reading, columns, (query or "").strip(), columns.matching(filters))
+            if matched is not None and not matched:
                 return counts
-            for skipped, facets in passes.items():
-                filtering = queries.filter_query(filters, self.spec.facets, skip=skipped)
-                results = searcher.search(queries.restricted(main, filtering), groupedby=facets,
-                                          maptype=sorting.Count, limit=1, scored=False)
-                for name in facets:
-                    counts[name].update((value, n) for value, n in results.groups(name).items() if value)
+
+            def candidates(own_filters: Iterable[str]) -> frozenset[int]:
+                allowed = columns.matching(filters, skip=own_filters)
+                return allowed if matched is None else allowed & matched
+
+            for name in field_names:
+                counts[name] = columns.count_values(name, candidates([name]))
+            for name, buckets in (ranges or {}).items():
+                docs = candidates([key for key, (target, _) in queries.RANGE_FILTERS.items() if target == name])
+                for label, (low, high) in buckets.items():
+                    counts[name][label] = columns.count_range(name, low, high, docs)
         return counts
 
     @staticmethod
-    def _facet_query(searcher, text: str, filtering: Query | None) -> Query | None:
-        """The text query `search` would use with these filters (None: matches nothing)."""
+    def _facet_matches(reading: Reading, columns: Columns, text: str, allowed: frozenset[int]) -> frozenset[int] | None:
+        """The documents the text matches the way `search` would (None: no text, all do)."""
         if not text:
-            return Every()
+            return None
         text_queries = queries.text_queries(text)
         if text_queries is None:
-            return None
+            return frozenset()
         every_word, any_word = text_queries
-        if any_word is not None and searcher.search(queries.restricted(every_word, filtering), limit=1,
-                                                    optimize=False).is_empty():
-            return any_word
-        return every_word
+        matched = frozenset(reading.searcher.docs_for_query(every_word))
+        if any_word is not None and not matched & allowed:
+            matched = frozenset(reading.searcher.docs_for_query(any_word))
+        return matched

@@ -1,8 +1,8 @@
-"""Whoosh queries from user text and from the caller's filters.
+"""Whoosh queries from user text, and the vocabulary of filters.
 
 User text is never parsed as query syntax: quotes, colons, brackets, ``AND``
 and ``OR`` are characters like any other, dropped or kept by the analyzer.
-Each analysed word matches the body or (boosted) the title, or, for a Chinese
+Each analysed word matches the body or (boosted) the title or, for a Chinese
 word, the parts it may have been segmented into in a document (see
 ``analysis.word_parts``). Words are combined with AND for precision; the
 engine falls back to OR when AND finds nothing.
@@ -10,11 +10,9 @@ engine falls back to OR when AND finds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
-from whoosh import sorting
-from whoosh.query import And, DateRange, Every, NullQuery, NumericRange, Or, Query, Require, Term
+from whoosh.query import And, Or, Query, Term
 
 from marketplace.search import analysis
 
@@ -22,7 +20,7 @@ MAX_QUERY_CHARS = 500  # longer input is cut: a query is a few words
 MAX_QUERY_WORDS = 24
 TITLE_BOOST = 3.0
 
-# filter key -> (indexed field, which end of the inclusive range it sets)
+# filter key -> (field, which end of the inclusive range it sets)
 RANGE_FILTERS = {
     "min_award": ("award", "low"),
     "max_award": ("award", "high"),
@@ -33,12 +31,6 @@ RANGE_FILTERS = {
 }
 RANGE_FIELDS = frozenset(name for name, _ in RANGE_FILTERS.values())
 
-SORT_FACETS = {
-    "newest": sorting.MultiFacet([sorting.FieldFacet("published", reverse=True)]),
-    "deadline": sorting.MultiFacet([sorting.FieldFacet("deadline"), sorting.FieldFacet("award", reverse=True)]),
-    "award": sorting.MultiFacet([sorting.FieldFacet("award", reverse=True), sorting.FieldFacet("deadline")]),
-}
-
 
 def utc_naive(value: datetime) -> datetime:
     """Whoosh stores naive datetimes: aware ones become naive UTC, naive ones are taken as UTC."""
@@ -48,60 +40,8 @@ def utc_naive(value: datetime) -> datetime:
 
 
 def is_set(value: object) -> bool:
+    """Filter and facet values of None or "" mean "not given"."""
     return value is not None and value != ""
-
-
-def range_query(name: str, low, high) -> Query:
-    """Inclusive range on award (integers) or a datetime field; None is open-ended."""
-    if name == "award":
-        if any(isinstance(v, bool) or not isinstance(v, int | None) for v in (low, high)):
-            raise ValueError(f"award bounds must be integers (minor units), got {low!r}, {high!r}")
-        return NumericRange("award", low, high)
-    if any(not isinstance(v, datetime | None) for v in (low, high)):
-        raise ValueError(f"{name} bounds must be datetimes, got {low!r}, {high!r}")
-    return DateRange(name, low and utc_naive(low), high and utc_naive(high))
-
-
-def filter_query(filters: Mapping[str, object] | None, facets: Collection[str], *,
-                 skip: Iterable[str] = ()) -> Query | None:
-    """The query for `filters`, None when nothing is filtered.
-
-    facet name -> a value or a list of values (any of); min_award/max_award,
-    deadline_after/deadline_before, published_after/published_before ->
-    inclusive bounds. None and "" values are ignored; an empty list matches
-    nothing. An unknown key is a programming error (ValueError).
-    """
-    skip = set(skip)
-    parts: list[Query] = []
-    bounds: dict[str, dict[str, object]] = {}
-    for key, value in (filters or {}).items():
-        if not is_set(value) or key in skip:
-            continue
-        if key in facets:
-            values = [value] if isinstance(value, str | int) else [v for v in value if is_set(v)]
-            parts.append(Or([Term(key, str(v)) for v in values]) if values else NullQuery)
-        elif key in RANGE_FILTERS:
-            name, end = RANGE_FILTERS[key]
-            bounds.setdefault(name, {})[end] = value
-        else:
-            raise ValueError(f"unknown search filter {key!r}")
-    parts.extend(range_query(name, ends.get("low"), ends.get("high")) for name, ends in bounds.items())
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(parts)
-
-
-def restricted(query: Query, filtering: Query | None) -> Query:
-    """`query` limited to the documents matching `filtering`, scored by `query` alone.
-
-    (Not Whoosh's ``filter=`` argument: with a filter matching nothing, its
-    result count wrongly includes every match of the query.)
-    """
-    if filtering is None:
-        return query
-    if isinstance(query, Every):
-        return filtering
-    return Require(query, filtering)
 
 
 def _word_query(word: str) -> Query:

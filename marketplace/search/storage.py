@@ -34,11 +34,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.fields import Schema
+from whoosh.searching import Searcher
 from whoosh.util.filelock import FileLock, try_for
 from whoosh.writing import CLEAR
 
@@ -53,6 +55,18 @@ class IndexBusy(RuntimeError):
     """Another writer held the index for longer than the write timeout."""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A searcher on one version of the index, and a cache shared by every
+    reading of that version in this process (document numbers are only
+    stable within a version)."""
+
+    searcher: Searcher
+    version: tuple[str, int]  # (generation, Whoosh TOC generation)
+    cache: dict
+    segment_cache: dict  # per Whoosh segment id, shared by every version (segments never change)
+
+
 class _ProcessState:
     """Per-process state of one index folder, shared by every store on it."""
 
@@ -61,7 +75,9 @@ class _ProcessState:
         self.read_lock = threading.Lock()
         self.generation: str | None = None
         self.index = None
-        self.idle: list = []  # searchers ready for reuse, each used by one thread at a time
+        self.idle: list[Searcher] = []  # ready for reuse, each used by one thread at a time
+        self.caches: dict[tuple[str, int], dict] = {}  # the latest versions' caches
+        self.segment_cache: dict = {}
 
 
 _states_lock = threading.Lock()
@@ -240,8 +256,8 @@ class IndexStore:
     # -- reading -----------------------------------------------------------
 
     @contextmanager
-    def searcher(self):
-        """A searcher on the live generation (None when there is no index yet).
+    def reading(self) -> Iterator[Reading | None]:
+        """A reading of the live generation (None when there is no index yet).
 
         Searchers are pooled per process: opening one costs more than a search.
         """
@@ -264,8 +280,15 @@ class IndexStore:
             searcher = None
         if searcher is None:
             searcher = index.searcher()
+        version = (generation, searcher.reader().generation())
+        with state.read_lock:
+            cache = state.caches.get(version)
+            if cache is None:
+                cache = state.caches[version] = {}
+                for old in list(state.caches)[:-2]:  # keep this version and the one before
+                    del state.caches[old]
         try:
-            yield searcher
+            yield Reading(searcher, version, cache, state.segment_cache)
         finally:
             with state.read_lock:
                 if state.generation == generation and len(state.idle) < self.MAX_IDLE_SEARCHERS:

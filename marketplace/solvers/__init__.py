@@ -2,4 +2,41 @@
 
 
 def register(app, api) -> None:
-    pass
+    from flask_login import current_user
+
+    from marketplace.i18n import locale_display_name
+    from marketplace.solvers import alerts, cli, notifications, orcid, profiles, routes, vocabulary  # noqa: F401
+    from marketplace.solvers import api as solvers_api
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(solvers_api.blp)
+    app.cli.add_command(cli.notifications_cli)
+    app.cli.add_command(cli.experts_cli)
+
+    def unread_notifications() -> int:
+        """For the nav badge: one COUNT per page view, only for signed-in users."""
+        if not current_user.is_authenticated:
+            return 0
+        return notifications.unread_count(current_user)
+
+    app.jinja_env.globals.update(
+        unread_notifications=unread_notifications,
+        expertise_field_label=vocabulary.field_label,
+        tag_label=vocabulary.tag_label,
+        research_kind_label=profiles.research_kind_label,
+        profile_field_label=profiles.field_label,
+        orcid_url=orcid.orcid_url,
+        language_name=locale_display_name,
+        solver_country=_country_name,
+    )
+
+
+def _country_name(code: str) -> str:
+    from babel import Locale
+
+    from marketplace.i18n import current_locale_id
+
+    try:
+        return Locale.parse(current_locale_id()).territories.get(code, code)
+    except (ValueError, TypeError):
+        return code

@@ -74,9 +74,13 @@ def text_of(notification: Notification, locale: str) -> str:
     return renderer.text(notification.payload or {}, locale) if renderer else _("You have a new notification.")
 
 
+def link_of_payload(kind: str, payload: dict) -> str | None:
+    renderer = _KINDS.get(kind)
+    return renderer.link(payload or {}) if renderer else None
+
+
 def link_of(notification: Notification) -> str | None:
-    renderer = _KINDS.get(notification.kind)
-    return renderer.link(notification.payload or {}) if renderer else None
+    return link_of_payload(notification.kind, notification.payload)
 
 
 def _mine(user):

@@ -257,3 +257,9 @@ def test_outbox_page_lists_mails_for_admins(client, app, make_user, login):
     mail = outbox(app)[0]
     assert mail.subject in text and "ada@example.org" in text
     assert html.escape(link_in_mail(mail.body_text)) in text
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "9223372036854775807", "-5", "0", "abc"])
+def test_outbox_page_number_out_of_range_is_no_error(client, make_user, login, page):
+    login(make_user(roles=[("admin", None)]))
+    assert client.get(f"/admin/outbox?page={page}").status_code == 200

@@ -131,3 +131,21 @@ class ChallengeFactory:
 def challenge_factory(app, make_user, pricing_rates):
     """challenge_factory(org, manager, *, status="open", **overrides) -> Challenge (see ChallengeFactory)."""
     return ChallengeFactory(app, make_user)
+
+
+@pytest.fixture
+def browser(app):
+    """browser(user=None) -> a fresh test client, signed in as `user` through the real login form."""
+    from tests.conftest import TEST_PASSWORD
+    from tests.helpers import csrf_token_from
+
+    def open_browser(user=None):
+        client = app.test_client()
+        if user is not None:
+            token = csrf_token_from(client.get("/auth/login"))
+            response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD,
+                                                        "csrf_token": token})
+            assert response.status_code == 302, response.data
+        return client
+
+    return open_browser

@@ -177,3 +177,29 @@ def test_display_name_with_html_is_escaped_on_the_account_page(client, make_user
     page = client.get("/account").get_data(as_text=True)
     assert "<script>alert" not in page and "<b onmouseover" not in page
     assert "&lt;script&gt;alert(" in page
+
+
+# --- NUL characters (PostgreSQL text cannot store them) --------------------------------------
+
+def test_nul_characters_are_refused_with_400_not_500(client, app, make_user, login):
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    body = {"email": "ada@example.org", "password": TEST_PASSWORD, "display_name": "Ada\x00", "country": "GB"}
+    api = client.post("/api/v1/auth/register", json=body)
+    assert api.status_code == 400 and api.mimetype == "application/problem+json"
+    nested = client.post("/api/v1/auth/tokens", json={"email": ["x\x00"], "password": "x"})
+    assert nested.status_code == 400
+    assert client.get("/api/v1/audit?entity=user\x00").status_code == 400
+    assert client.get("/auth/confirm/abc%00def").status_code == 400
+
+    form = {**body, "confirm": TEST_PASSWORD, "locale": "en", "csrf_token": csrf_token_from(client.get("/"))}
+    page = client.post("/auth/register", data=form)
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    user = make_user()
+    login(user)
+    settings = {"display_name": "\x00", "country": "DE", "locale": "en", "timezone": "UTC",
+                "csrf_token": csrf_token_from(client.get("/account"))}
+    assert client.post("/account", data=settings).status_code == 400
+    with app.app_context():
+        assert db.session.scalars(db.select(User.display_name)).all() == ["Test User"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from marketplace.reviews.affinity import CandidateCollector, TextAnalyzer, tfidf_affinity, tfidf_matrix
+from marketplace.reviews.affinity import (
+    CandidateCollector,
+    TextAnalyzer,
+    search_index_terms,
+    tfidf_affinity,
+    tfidf_matrix,
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +121,15 @@ def test_block_size_does_not_change_the_result(analyzer):
     assert np.array_equal(a.proposal_index, b.proposal_index)
     assert np.array_equal(a.reviewer_index, b.reviewer_index)  # ties (many zeros here) go to the lower index
     assert np.allclose(a.affinity, b.affinity)
+
+
+def test_the_search_index_analysis_can_score_affinity_too(tmp_path_factory):
+    from marketplace.search import analysis
+
+    analysis.configure(tmp_path_factory.mktemp("search"))  # as the app does; never jieba's system temp folder
+    proposals = ["基于深度学习的晶圆缺陷检测", "Porous graphene membranes for desalination"]
+    reviewers = [["晶圆缺陷的光学检测方法"], ["Graphene membrane desalination"], ["Medieval manuscripts"]]
+    cand = tfidf_affinity(proposals, reviewers, analyzer=search_index_terms)
+    aff = {(p, r): a for p, r, a in zip(cand.proposal_index, cand.reviewer_index, cand.affinity, strict=True)}
+    assert aff[(0, 0)] > 0.2 and aff[(1, 1)] > 0.5
+    assert aff[(0, 2)] == 0 and aff[(1, 2)] == 0

@@ -1,0 +1,224 @@
+"""Proposal pages: write, submit, revise, withdraw; team; attachments; the solver's dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.challenges import agreements
+from marketplace.challenges.models import AgreementAcceptance, Challenge
+from marketplace.challenges.services import get_visible as get_visible_challenge
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.i18n import current_locale_id
+from marketplace.proposals import forms, services
+from marketplace.proposals.downloads import send_attachment
+from marketplace.proposals.models import Proposal, ProposalMember
+
+bp = Blueprint("proposals", __name__, template_folder="templates")
+
+
+def _refused(error: DomainError, form=None) -> None:
+    db.session.rollback()
+    for field, messages in error.errors.items():
+        if form is not None and field in form:
+            form[field].errors = list(form[field].errors) + [str(m) for m in messages]
+    flash(str(error.detail or error.title), "error")
+
+
+@bp.route("/challenges/<int:challenge_id>/proposals/new", methods=["GET", "POST"])
+@login_required
+def new(challenge_id: int):
+    challenge = get_visible_challenge(challenge_id, current_user)
+    if not agreements.has_accepted(challenge, current_user):
+        flash(_("Accept the challenge agreement first."), "error")
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    form = forms.ProposalForm()
+    if request.method == "GET":
+        form.locale.data = current_user.locale
+    status = 200
+    if form.validate_on_submit():
+        try:
+            proposal = services.create_proposal(challenge, current_user, {
+                "title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
+                "locale": form.locale.data, "team_emails": form.emails()})
+        except DomainError as error:
+            _refused(error, form)
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("Your draft is saved. Add files, then submit it before the deadline."), "success")
+            return redirect(url_for("proposals.view", proposal_id=proposal.id))
+    elif form.errors:
+        status = 422
+    _locale, title = challenge.localized("title", current_locale_id())
+    return render_template("proposals/new.html", form=form, challenge=challenge, challenge_title=title), status
+
+
+def _page(proposal: Proposal, status: int = 200, **forms_in_use):
+    _locale, challenge_title = proposal.challenge.localized("title", current_locale_id())
+    edit = forms_in_use.get("edit") or forms.EditForm(obj=proposal)
+    accepted = [m for m in proposal.members if m.status == "accepted"]
+    return render_template(
+        "proposals/view.html", proposal=proposal, challenge=proposal.challenge, challenge_title=challenge_title,
+        edit=edit, upload=forms_in_use.get("upload") or forms.UploadForm(), action=forms.ActionForm(),
+        invite=forms_in_use.get("invite") or forms.InviteForm(), invitation=forms.InvitationForm(),
+        shares=forms_in_use.get("shares") or forms.share_form_for(accepted),
+        is_author=proposal.is_author(current_user), is_lead=proposal.lead_id == current_user.id,
+        invited=proposal.is_invited(current_user), versions=proposal.versions,
+        member=next((m for m in proposal.members if m.user_id == current_user.id), None),
+    ), status
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@login_required
+def view(proposal_id: int):
+    return _page(services.get_visible(proposal_id, current_user))
+
+
+def _act(proposal_id: int, action, success: str, **extra_forms):
+    """Run one service action for a POST button; show the page again with the refusal if it fails."""
+    proposal = services.get_visible(proposal_id, current_user)
+    try:
+        action(proposal)
+    except DomainError as error:
+        _refused(error)
+        return _page(services.get_visible(proposal_id, current_user), error.status, **extra_forms)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("proposals.view", proposal_id=proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/edit")
+@login_required
+def edit(proposal_id: int):
+    form = forms.EditForm()
+    if not form.validate_on_submit():
+        return _page(services.get_visible(proposal_id, current_user), 422, edit=form)
+    data = {"title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
+            "locale": form.locale.data}
+    return _act(proposal_id, lambda p: services.update_proposal(p, current_user, data),
+                _("Saved. A submitted proposal gets a new version with every change."), edit=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+@login_required
+def submit(proposal_id: int):
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return _act(proposal_id, lambda p: services.submit(p, current_user),
+                _("Submitted. We sent you a receipt with the time and the fingerprints of your files."))
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@login_required
+def withdraw(proposal_id: int):
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return _act(proposal_id, lambda p: services.withdraw(p, current_user), _("Your proposal was withdrawn."))
+
+
+@bp.post("/proposals/<int:proposal_id>/attachments")
+@login_required
+def upload(proposal_id: int):
+    form = forms.UploadForm()
+    if not form.validate_on_submit():
+        return _page(services.get_visible(proposal_id, current_user), 422, upload=form)
+    file = form.file.data
+    return _act(proposal_id, lambda p: services.add_attachment(p, current_user, file.stream, file.filename),
+                _("The file was uploaded. Its SHA-256 fingerprint is your receipt."), upload=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/attachments/<int:attachment_id>/remove")
+@login_required
+def remove_attachment(proposal_id: int, attachment_id: int):
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return _act(proposal_id, lambda p: services.remove_attachment(p, current_user, attachment_id),
+                _("The file was removed."))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = services.attachment_for_download(attachment_id, current_user)
+    db.session.commit()
+    return send_attachment(attachment)
+
+
+@bp.post("/proposals/<int:proposal_id>/team/invite")
+@login_required
+def invite(proposal_id: int):
+    form = forms.InviteForm()
+    if not form.validate_on_submit():
+        return _page(services.get_visible(proposal_id, current_user), 422, invite=form)
+    return _act(proposal_id, lambda p: services.invite(p, current_user, form.email.data),
+                _("The invitation was sent."), invite=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/team/invitation")
+@login_required
+def answer_invitation(proposal_id: int):
+    form = forms.InvitationForm()
+    if not form.validate_on_submit() or form.decision.data not in ("accept", "decline"):
+        abort(400)
+    accept = form.decision.data == "accept"
+    response = _act(proposal_id, lambda p: services.respond_to_invitation(p, current_user, accept=accept),
+                    _("You joined the team.") if accept else _("You declined the invitation."))
+    if not accept and response.status_code == 302:
+        return redirect(url_for("proposals.dashboard"))
+    return response
+
+
+@bp.post("/proposals/<int:proposal_id>/team/shares")
+@login_required
+def set_shares(proposal_id: int):
+    proposal = services.get_visible(proposal_id, current_user)
+    accepted = [m for m in proposal.members if m.status == "accepted"]
+    form = forms.share_form_for(accepted, formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(proposal, 422, shares=form)
+    values = {m.user_id: form[f"share_{m.user_id}"].data for m in accepted}
+    return _act(proposal_id, lambda p: services.set_shares(p, current_user, values),
+                _("Shares proposed. Every member now confirms them."), shares=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/team/shares/agree")
+@login_required
+def agree_shares(proposal_id: int):
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return _act(proposal_id, lambda p: services.agree_to_shares(p, current_user), _("You agreed to the shares."))
+
+
+@bp.get("/me/dashboard")
+@login_required
+def dashboard():
+    """My challenges (agreed, submitted), my proposals with their versions, my notifications.
+
+    Every list is loaded with eager options, so the page runs a fixed number of queries however
+    many proposals a solver has.
+    """
+    proposals = db.session.scalars(services.proposals_of(current_user).options(
+        selectinload(Proposal.challenge).selectinload(Challenge.texts),
+        selectinload(Proposal.versions), selectinload(Proposal.members).selectinload(ProposalMember.user),
+        selectinload(Proposal.attachments))).all()
+    agreed = db.session.scalars(
+        select(Challenge).join(AgreementAcceptance, AgreementAcceptance.challenge_id == Challenge.id)
+        .where(AgreementAcceptance.user_id == current_user.id).distinct()
+        .options(selectinload(Challenge.texts))).all()
+    notifications = _recent_notifications()
+    locale = current_locale_id()
+    return render_template("proposals/dashboard.html", proposals=proposals, agreed=agreed, locale=locale,
+                           notifications=notifications,
+                           submitted_ids={p.challenge_id for p in proposals if p.status == "submitted"})
+
+
+def _recent_notifications():
+    from marketplace.solvers.models import Notification
+
+    return db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
+                              .order_by(Notification.id.desc()).limit(10)).all()
