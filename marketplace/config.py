@@ -63,6 +63,25 @@ def load_or_create_secret(folder: Path) -> str:
     return secret_file.read_text().strip()
 
 
+def load_or_create_payee_key(folder: Path) -> str:
+    """Development only: a payee-data encryption key (AES-256, urlsafe base64) kept in the instance folder."""
+    import base64
+
+    key_file = folder / "payee_encryption_key"
+    if not key_file.exists():
+        draft = folder / f".payee_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return key_file.read_text().strip()
+
+
 def sanctioned_countries() -> tuple[str, ...]:
     """The platform sanctions list (ISO codes), configurable with SANCTIONED_COUNTRIES=CU,IR,KP,SY."""
     raw = os.environ.get("SANCTIONED_COUNTRIES", "CU,IR,KP,SY")
@@ -105,4 +124,14 @@ def from_environment() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_WEBHOOK_TOLERANCE_SECONDS": _int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300),
+        "STRIPE_MAX_NETWORK_RETRIES": _int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        "STRIPE_TIMEOUT_MS": _int("STRIPE_TIMEOUT_MS", 30_000),
+        "STRIPE_PLATFORM_COUNTRY": os.environ.get("STRIPE_PLATFORM_COUNTRY") or "US",
+        "STRIPE_PAYOUT_COUNTRIES": os.environ.get("STRIPE_PAYOUT_COUNTRIES") or None,
+        # Payee identity and bank details are encrypted with this key (AES-256-GCM; comma-separated
+        # keys rotate: the first encrypts, every one decrypts). Generated only in development.
+        "PAYEE_ENCRYPTION_KEY": os.environ.get("PAYEE_ENCRYPTION_KEY")
+        or (load_or_create_payee_key(folder) if development else None),
+        "PAYOUT_TARGET_DAYS": _int("PAYOUT_TARGET_DAYS", 30),
     }

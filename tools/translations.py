@@ -49,7 +49,7 @@ SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
     "de": frozenset({"Version"}),
     "es": frozenset({"Error %(code)s", "Roles"}),
-    "fr": frozenset({"Question", "Type", "Version"}),
+    "fr": frozenset({"Actions", "Classification", "Code", "Description", "Question", "Type", "Version"}),
 }
 
 # A printf-style directive as Python's % operator reads it, named or not, or a literal "%%".

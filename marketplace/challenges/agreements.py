@@ -123,8 +123,8 @@ def notify_amendment(challenge: Challenge, amendment) -> None:
     """Mail every solver who accepted any version of the agreement, in their own language."""
     from marketplace.accounts.models import User
 
-    users = db.session.scalars(select(User).join(AgreementAcceptance, AgreementAcceptance.user_id == User.id)
-                               .where(AgreementAcceptance.challenge_id == challenge.id).distinct()).all()
+    users = db.session.scalars(select(User).where(User.id.in_(
+        select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id)))).all()
     for user in users:
         locale, title = challenge.localized("title", user.locale)
         queue_mail(user.email, "challenge_amended", locale=user.locale, user=user, challenge=challenge, title=title,

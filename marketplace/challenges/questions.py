@@ -45,8 +45,8 @@ def answer(question: Question, staff, text: str) -> Question:
     db.session.flush()
     record("question.answered", "challenge", challenge.id, actor=staff, question=question.id)
     if first_answer:
-        recipients = db.session.scalars(select(User).join(AgreementAcceptance, AgreementAcceptance.user_id == User.id)
-                                        .where(AgreementAcceptance.challenge_id == challenge.id).distinct()).all()
+        recipients = db.session.scalars(select(User).where(User.id.in_(
+            select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id)))).all()
         asker = db.session.get(User, question.asker_id)
         for user in {u.id: u for u in [*recipients, asker]}.values():
             _locale, title = challenge.localized("title", user.locale)

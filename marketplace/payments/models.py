@@ -71,6 +71,7 @@ class PayeeProfile(TimestampMixin, db.Model):
     date_of_birth_enc: Mapped[bytes] = mapped_column(LargeBinary)
     tax_form: Mapped[str] = mapped_column(String(10))  # W-9 | W-8BEN | none
     tax_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bank_details_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # for wires: JSON, encrypted
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -100,7 +101,9 @@ class Payout(TimestampMixin, db.Model):
     transfer_group: Mapped[str] = mapped_column(String(120))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | paid | failed
+    # pending (written, provider not yet known to have acted) | sent (wire instruction out) | paid
+    # | failed (declined: nothing moved) | reversed (the provider took it back)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     external_id: Mapped[str | None] = mapped_column(String(120))
     reference: Mapped[str | None] = mapped_column(String(120))  # wire reference (manual provider)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -120,3 +123,29 @@ class ProviderEventRecord(TimestampMixin, db.Model):
     received_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+
+class Refund(TimestampMixin, db.Model):
+    """Escrow going back to the funder (challenge cancelled, no award, or what a partial award left).
+
+    Like a payout, it is written (with its idempotency key) and committed before the provider is called.
+    """
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    funding_intent_id: Mapped[int | None] = mapped_column(ForeignKey("funding_intents.id"))
+    provider: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # scheduled (waiting for finance to send it) | sending (committed, provider being called)
+    # | sent (wire instruction out) | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    reference: Mapped[str | None] = mapped_column(String(140))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

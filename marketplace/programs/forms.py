@@ -34,8 +34,7 @@ class ProgramForm(FlaskForm):
     objective = TextAreaField(_l("Objective"), validators=[Length(max=20_000)],
                               description=_l("What the program must achieve once its parts are put together. "
                                              "Internal: never shown outside your center's staff."))
-    classification = RadioField(_l("Classification"), default="classified",
-                                choices=list(CLASSIFICATIONS.items()))
+    classification = RadioField(_l("Classification"), default="classified")
     requirements = TextAreaField(_l("Requirements"), validators=[Length(max=100_000)],
                                  description=_l("One requirement per line: a short code, a space, then the text. "
                                                 "For example: R1 Detect wafer defects below 50 nm at 100 wafers per "
@@ -45,6 +44,7 @@ class ProgramForm(FlaskForm):
     def __init__(self, *args, organizations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.organization.choices = [(org.id, org.name) for org in organizations]
+        self.classification.choices = list(CLASSIFICATIONS.items())
 
 
 class RequirementForm(FlaskForm):

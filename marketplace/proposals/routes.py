@@ -206,10 +206,9 @@ def dashboard():
         selectinload(Proposal.challenge).selectinload(Challenge.texts),
         selectinload(Proposal.versions), selectinload(Proposal.members).selectinload(ProposalMember.user),
         selectinload(Proposal.attachments))).all()
-    agreed = db.session.scalars(
-        select(Challenge).join(AgreementAcceptance, AgreementAcceptance.challenge_id == Challenge.id)
-        .where(AgreementAcceptance.user_id == current_user.id).distinct()
-        .options(selectinload(Challenge.texts))).all()
+    agreed_ids = select(AgreementAcceptance.challenge_id).where(AgreementAcceptance.user_id == current_user.id)
+    agreed = db.session.scalars(select(Challenge).where(Challenge.id.in_(agreed_ids)).order_by(Challenge.id.desc())
+                                .options(selectinload(Challenge.texts))).all()
     notifications = _recent_notifications()
     locale = current_locale_id()
     return render_template("proposals/dashboard.html", proposals=proposals, agreed=agreed, locale=locale,

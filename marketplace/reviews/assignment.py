@@ -284,6 +284,12 @@ def check_feasibility(prepared: PreparedProblem, proposal_ids: Sequence[Hashable
         reasons.append(("fixed_over_max_load",
                         f"more kept reviews than the maximum load for {_name(reviewer_ids, over, 'reviewer')}"))
 
+    if (pp.institution >= 0).any():
+        dup = _duplicate_fixed_institutions(pp)
+        if dup.size:
+            reasons.append(("fixed_institutions", "two kept reviewers from the same institution for "
+                            f"{_name(proposal_ids, dup, 'proposal')}"))
+
     capacity = int(pp.max_load.sum())
     if capacity < required:
         reasons.append(("capacity", f"total capacity {capacity} < {k} x {n_p} required"))
@@ -307,10 +313,6 @@ def check_feasibility(prepared: PreparedProblem, proposal_ids: Sequence[Hashable
             reasons.append(("institutions", f"proposal {proposal_ids[first]} has conflict-free candidates from only "
                             f"{slots[first]} distinct institutions, needs {k} (at most one reviewer per institution)"
                             + _others(short, "proposals")))
-        dup = _duplicate_fixed_institutions(pp)
-        if dup.size:
-            reasons.append(("fixed_institutions", "two kept reviewers from the same institution for "
-                            f"{_name(proposal_ids, dup, 'proposal')}"))
 
     starved = np.flatnonzero(cand_per_r < pp.min_load)
     if starved.size:

@@ -59,9 +59,10 @@ def solve_lp(problem: AssignmentProblem | PreparedProblem) -> LPSolution | None:
         groups, row = np.unique(pp.free_proposal[has] * width + inst[has], return_inverse=True)
         a_ub = sparse.csr_matrix((np.ones(int(has.sum())), (row, edges[has])), shape=(len(groups), n_e + n_y))
         f_inst = pp.institution[pp.fixed_reviewer]
-        f_key = pp.fixed_proposal[f_inst >= 0] * width + f_inst[f_inst >= 0]
-        taken = np.isin(groups, f_key)
-        b_ub = 1 - taken.astype(float)  # a kept reviewer already fills that institution's seat
+        f_key, f_count = np.unique(pp.fixed_proposal[f_inst >= 0] * width + f_inst[f_inst >= 0], return_counts=True)
+        if (f_count > 1).any():
+            return None  # two kept reviewers already share an institution seat
+        b_ub = 1 - np.isin(groups, f_key).astype(float)  # a kept reviewer already fills that institution's seat
 
     constant = pp.balance_unit * float((pp.min_load**2).sum()) + float(pp.fixed_cost.sum())
     if n_e + n_y == 0:  # nothing left to choose: feasible exactly when the kept reviews already fit

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketplace.search.queries import RANGE_FILTERS, is_set, utc_naive
+from marketplace.search.queries import RANGE_FILTERS, is_set, timestamp
 
 NUMERIC_FIELDS = ("award", "published", "deadline")
 
@@ -43,13 +43,7 @@ class _Segment:
     @classmethod
     def load(cls, leaf, facet_names: Collection[str]) -> _Segment:
         schema = leaf.schema
-        count = leaf.doc_count_all()
-        numbers = {}
-        for name in NUMERIC_FIELDS:
-            if leaf.has_column(name):
-                numbers[name] = list(leaf.column_reader(name, translate=False))
-            else:
-                numbers[name] = [schema[name].column_type.default_value()] * count
+        numbers = {name: list(leaf.column_reader(name, translate=False)) for name in NUMERIC_FIELDS}
         facets = {}
         for name in facet_names:
             field = schema[name]
@@ -65,7 +59,6 @@ class Columns:
     """
 
     def __init__(self, searcher, facet_names: Collection[str], segment_cache: dict) -> None:
-        self._schema = searcher.schema
         live: list[int] = []
         raw: dict[str, list[int]] = {name: [] for name in NUMERIC_FIELDS}
         postings: dict[str, dict[str, set[int]]] = {name: {} for name in facet_names}
@@ -123,15 +116,15 @@ class Columns:
 
     # -- filters -----------------------------------------------------------
 
-    def _raw(self, name: str, value) -> int:
+    @staticmethod
+    def _raw(name: str, value) -> int:
         if name == "award":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"award bounds must be integers (minor units), got {value!r}")
-        elif isinstance(value, datetime):
-            value = utc_naive(value)
-        else:
+            return value
+        if not isinstance(value, datetime):
             raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
-        return self._schema[name].to_column_value(value)
+        return timestamp(value)
 
     def in_range(self, name: str, low, high) -> list[int]:
         """Live documents whose `name` lies within the inclusive bounds (None: open-ended)."""

@@ -11,7 +11,9 @@ filter on a ``status`` facet) and check visibility again on the rows.
     page = index.search("传感器", filters={"status": "open", "min_award": 100_000}, sort="deadline")
     counts = index.facets("传感器", filters={...}, field_names=["field", "challenge_type"])
 
-Storage, locking and rebuilds: see ``storage``; query building: ``queries``.
+Text goes through Whoosh (``queries`` builds the queries, BM25F ranks them);
+filters, sorts and facet counts through in-memory ``columns``; storage,
+locking and rebuilds are in ``storage``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.query import Query
 
 from marketplace.search import analysis, queries
-from marketplace.search.columns import Columns
+from marketplace.search.columns import NUMERIC_FIELDS, Columns
 from marketplace.search.storage import IndexBusy, IndexStore, Reading
 
 __all__ = ["KINDS", "SORTS", "IndexBusy", "KindSpec", "SearchDoc", "SearchIndex", "SearchPage", "register_kind"]
@@ -95,17 +98,17 @@ class SearchPage:
 
 
 def _schema(spec: KindSpec) -> Schema:
+    # Facets are matched through their postings and the numbers through their
+    # columns (see columns.py), so neither needs Whoosh's sortable/range machinery.
     schema = Schema(
         id=ID(stored=True, unique=True),
         # No positions: queries are bags of words, never phrases.
         text=TEXT(analyzer=analysis.ANALYZER, phrase=False),
         title=TEXT(analyzer=analysis.ANALYZER, phrase=False),
-        award=NUMERIC(numtype=int, bits=64, sortable=True),
-        published=DATETIME(sortable=True),
-        deadline=DATETIME(sortable=True),
+        **{name: COLUMN(NumericColumn("q")) for name in NUMERIC_FIELDS},
     )
     for name in spec.facets:
-        schema.add(name, ID(sortable=True))
+        schema.add(name, ID())
     return schema
 
 
@@ -143,8 +146,8 @@ class SearchIndex:
             "text": "\n".join(text for text in doc.texts.values() if text),
             "title": "\n".join(title for title in doc.titles.values() if title),
             "award": doc.award or 0,
-            "published": queries.utc_naive(doc.published) if doc.published else _NO_PUBLISHED,
-            "deadline": queries.utc_naive(doc.deadline) if doc.deadline else _NO_DEADLINE,
+            "published": queries.timestamp(doc.published or _NO_PUBLISHED),
+            "deadline": queries.timestamp(doc.deadline or _NO_DEADLINE),
         }
         fields.update((name, str(value)) for name, value in doc.facets.items() if queries.is_set(value))
         return fields
@@ -155,7 +158,9 @@ class SearchIndex:
         Waits for other writers (threads or processes) up to `write_timeout`
         seconds, then raises IndexBusy.
         """
-        fields = [self._fields(doc) for doc in docs]
+        # One document per id, the last one given: Whoosh would keep both
+        # copies of an id added twice before a commit.
+        fields = list({doc.id: self._fields(doc) for doc in docs}.values())
         if fields:
             self.store.write({"op": "upsert", "docs": fields})
         return len(fields)
@@ -178,9 +183,17 @@ class SearchIndex:
         during the rebuild are replayed into the new one before the swap.
         `progress(n)` is called after each batch of n documents.
         """
+        seen: set[int] = set()
+
         def field_batches() -> Iterator[list[dict]]:
             for batch in batches:
-                yield [self._fields(doc) for doc in batch]
+                batch = list(batch)
+                fields = [self._fields(doc) for doc in batch]
+                for doc in batch:
+                    if doc.id in seen:
+                        raise ValueError(f"document {doc.id} was given twice to the rebuild")
+                    seen.add(doc.id)
+                yield fields
 
         return self.store.rebuild(field_batches(), progress)
 
@@ -284,7 +297,7 @@ class SearchIndex:
             if reading is None:
                 return counts
             columns = self._columns(reading)
-            matched = self._facet_matches(reading, columns, (query or "").strip(), columns.matching(filters))
+            matched = self._facet_matches(reading, (query or "").strip(), columns.matching(filters))
             if matched is not None and not matched:
                 return counts
 
@@ -301,7 +314,7 @@ class SearchIndex:
         return counts
 
     @staticmethod
-    def _facet_matches(reading: Reading, columns: Columns, text: str, allowed: frozenset[int]) -> frozenset[int] | None:
+    def _facet_matches(reading: Reading, text: str, allowed: frozenset[int]) -> frozenset[int] | None:
         """The documents the text matches the way `search` would (None: no text, all do)."""
         if not text:
             return None

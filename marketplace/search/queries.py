@@ -10,7 +10,7 @@ engine falls back to OR when AND finds nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from whoosh.query import And, Or, Query, Term
 
@@ -30,6 +30,7 @@ RANGE_FILTERS = {
     "published_before": ("published", "high"),
 }
 RANGE_FIELDS = frozenset(name for name, _ in RANGE_FILTERS.values())
+_EPOCH = datetime(1970, 1, 1)
 
 
 def utc_naive(value: datetime) -> datetime:
@@ -37,6 +38,11 @@ def utc_naive(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def timestamp(value: datetime) -> int:
+    """Microseconds since 1970 (UTC), as the index stores dates."""
+    return (utc_naive(value) - _EPOCH) // timedelta(microseconds=1)
 
 
 def is_set(value: object) -> bool:

@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -47,7 +46,8 @@ from whoosh.writing import CLEAR
 logger = logging.getLogger(__name__)
 
 # An operation is {"op": "upsert", "docs": [whoosh fields]}, {"op": "delete",
-# "ids": [...]} or {"op": "clear"}; the "id" field is the unique key.
+# "ids": [...]} or {"op": "clear"}; the "id" field is the unique key. Fields
+# hold only strings and integers, so operations journal as JSON.
 Operation = dict
 
 
@@ -84,16 +84,6 @@ _states_lock = threading.Lock()
 _states: dict[Path, _ProcessState] = {}
 
 
-def _json_default(value):
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    raise TypeError(f"cannot journal {value!r}")
-
-
-def _json_object(data: dict):
-    return datetime.fromisoformat(data["$datetime"]) if set(data) == {"$datetime"} else data
-
-
 class IndexStore:
     MAX_IDLE_SEARCHERS = 8
 
@@ -107,13 +97,20 @@ class IndexStore:
 
     # -- generations -------------------------------------------------------
 
-    def current(self) -> str | None:
-        """The live generation's name, None when there is no index yet."""
+    def _pointer(self) -> str | None:
         try:
-            name = (self.root / "CURRENT").read_text().strip()
+            return (self.root / "CURRENT").read_text().strip() or None
         except FileNotFoundError:
             return None
-        return name if name and (self.root / name).is_dir() else None
+
+    def current(self) -> str | None:
+        """The live generation's name; None when there is no index yet, or only
+        one built by another schema or analysis version (it may not be read with
+        this code: searches find nothing and the next write starts a new one)."""
+        name = self._pointer()
+        if name is None or not name.startswith(f"v{self.version}.") or not (self.root / name).is_dir():
+            return None
+        return name
 
     def _set_current(self, generation: str) -> None:
         temporary = self.root / f"CURRENT.{secrets.token_hex(4)}"
@@ -136,11 +133,11 @@ class IndexStore:
 
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        current = self.current()
-        if current is not None:
-            if not current.startswith(f"v{self.version}."):
-                logger.warning("search index %s was built by another version: run `flask search reindex`", self.root)
+        if self.current() is not None:
             return
+        if self._pointer() is not None:
+            logger.warning("search index %s was built by another version of the code and is set aside: "
+                           "run `flask search reindex`", self.root)
         with self._locked():
             if self.current() is None:
                 self._set_current(self._new_generation())
@@ -198,7 +195,7 @@ class IndexStore:
             self._apply(generation, operation)
             if (self.root / "REBUILDING").exists():
                 with open(self.root / "journal.jsonl", "a", encoding="utf-8") as journal:
-                    journal.write(json.dumps(operation, default=_json_default, ensure_ascii=False) + "\n")
+                    journal.write(json.dumps(operation, ensure_ascii=False) + "\n")
 
     def rebuild(self, batches: Iterable[list[dict]], progress: Callable[[int], None] | None = None) -> int:
         """Fill a fresh generation with `batches` of documents and make it live."""
@@ -236,7 +233,7 @@ class IndexStore:
         except FileNotFoundError:
             return
         for line in lines:
-            self._apply(generation, json.loads(line, object_hook=_json_object))
+            self._apply(generation, json.loads(line))
         logger.info("search index %s: replayed %d write(s) made during the rebuild", self.root, len(lines))
 
     def _discard_unfinished_rebuild(self) -> None:

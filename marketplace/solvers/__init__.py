@@ -3,6 +3,7 @@
 
 def register(app, api) -> None:
     from flask_login import current_user
+    from sqlalchemy.exc import SQLAlchemyError
 
     from marketplace.i18n import locale_display_name
     from marketplace.solvers import alerts, cli, notifications, orcid, profiles, routes, vocabulary  # noqa: F401
@@ -17,7 +18,11 @@ def register(app, api) -> None:
         """For the nav badge: one COUNT per page view, only for signed-in users."""
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(current_user)
+        try:
+            return notifications.unread_count(current_user)
+        except SQLAlchemyError:  # an error page after a database failure must still render
+            app.logger.warning("could not count unread notifications", exc_info=True)
+            return 0
 
     app.jinja_env.globals.update(
         unread_notifications=unread_notifications,

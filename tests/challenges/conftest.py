@@ -51,7 +51,11 @@ def pricing_rates(app, make_user):
 
 
 def challenge_data(**overrides) -> dict:
-    """A valid create_challenge payload (English and Chinese), with `overrides` applied."""
+    """A valid create_challenge payload (English and Chinese), with `overrides` applied.
+
+    When `title` is overridden, the default summary, description and criteria names keep only
+    the title's languages, so `title={"en": "..."}` alone gives an English-only challenge.
+    """
     data = {
         "default_locale": "en",
         "title": {"en": "Low-noise readout circuit for wafer defect sensors",
@@ -69,6 +73,15 @@ def challenge_data(**overrides) -> dict:
         "seeker_anonymous": False,
     }
     data.update(overrides)
+    if "title" in overrides:
+        locales = set(overrides["title"])
+        for name in ("summary", "description"):
+            if name not in overrides:
+                data[name] = {k: v for k, v in data[name].items() if k in locales} or {
+                    data["default_locale"]: next(iter(data[name].values()))}
+        if "criteria" not in overrides:
+            data["criteria"] = [{**c, "name": {k: v for k, v in c["name"].items() if k in locales} or {
+                data["default_locale"]: next(iter(c["name"].values()))}} for c in data["criteria"]]
     return data
 
 

@@ -51,9 +51,9 @@ def smtp_server():
     """smtp_server(port=None) starts a real SMTP server on 127.0.0.1 and returns (port, inbox)."""
     controllers = []
 
-    def start(port: int | None = None) -> tuple[int, Inbox]:
+    def start(port: int | None = None, **smtp_options) -> tuple[int, Inbox]:
         inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+        controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port(), **smtp_options)
         controller.start()
         controllers.append(controller)
         return controller.port, inbox
@@ -117,6 +117,25 @@ def test_mail_is_written_in_the_recipients_language(client, app, smtp_server, ma
     assert translated(app, locale, "Hello %(name)s,") % {"name": "Ada Lovelace"} in body
     assert link_in_mail(body).startswith("http://localhost/auth/confirm/")
     assert outbox(app)[0].locale == locale
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # a local test relay
+def test_smtp_login_with_mail_username_and_password(client, app, smtp_server, mail_to, monkeypatch):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data == (b"mailer", b"s3cret-relay-password")
+        return AuthResult(success=ok, handled=False)
+
+    port, inbox = smtp_server(authenticator=authenticator, auth_require_tls=False, auth_required=True)
+    mail_to(port)
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", "mailer")
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "wrong")
+    register(client, "first@example.org")
+    assert inbox.messages == [] and "Authentication" in outbox(app)[0].last_error
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "s3cret-relay-password")
+    register(client, "second@example.org")
+    assert [message["To"] for message in inbox.messages] == ["second@example.org"]
 
 
 def test_when_smtp_is_down_the_mail_stays_pending_with_a_back_off(client, app, mail_to):

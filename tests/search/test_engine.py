@@ -217,6 +217,15 @@ def test_sorting(catalogue):
     assert ids(catalogue, "sensor", sort="award") == [2, 3, 1]
 
 
+def test_documents_without_award_or_dates(index):
+    index.upsert([doc(1, en="sensor", award=100, deadline=BASE, published=BASE), doc(2, en="sensor")])
+    assert ids(index, sort="deadline") == [1, 2]
+    assert ids(index, sort="newest") == [1, 2]
+    assert ids(index, sort="award") == [1, 2]
+    assert ids(index, filters={"max_award": 0}) == [2]
+    assert ids(index, filters={"deadline_before": BASE + timedelta(days=1)}) == [1]
+
+
 def test_relevance_prefers_title_matches(index):
     index.upsert([
         doc(1, en="A long description that mentions graphene once among many other words about materials"),
@@ -272,6 +281,18 @@ def test_search_before_any_index_exists_is_empty_and_creates_nothing(index):
     assert index.doc_count() == 0 and (index.folder / "challenges" / "CURRENT").is_file()
 
 
+def test_an_index_built_by_another_version_is_set_aside(index, caplog):
+    index.upsert([doc(1, en="sensor")])
+    root = index.folder / "challenges"
+    (root / "v0-0.1.abc").mkdir()
+    (root / "CURRENT").write_text("v0-0.1.abc")
+    assert index.search("sensor").total == 0
+    index.ensure()
+    assert "run `flask search reindex`" in caplog.text
+    index.upsert([doc(2, en="sensor")])
+    assert ids(index, "sensor") == [2]
+
+
 def test_upsert_replaces_and_delete_removes(index):
     index.upsert([doc(1, en="sensor"), doc(2, en="sensor")])
     index.upsert([doc(1, en="battery")])
@@ -281,6 +302,14 @@ def test_upsert_replaces_and_delete_removes(index):
     assert index.doc_count() == 1 and ids(index, "sensor") == []
     index.clear()
     assert index.doc_count() == 0
+
+
+def test_an_id_given_twice_is_indexed_once(index):
+    index.upsert([doc(1, en="sensor"), doc(1, en="battery")])
+    assert index.doc_count() == 1 and ids(index, "battery") == [1] and ids(index, "sensor") == []
+    with pytest.raises(ValueError, match="twice"):
+        index.rebuild([[doc(2, en="x")], [doc(2, en="y")]])
+    assert ids(index, "battery") == [1]
 
 
 def test_another_handle_sees_writes_immediately(index):
