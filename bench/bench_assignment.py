@@ -30,7 +30,7 @@ from marketplace.reviews.assignment import AssignmentProblem, assign_reviewers  
 
 SIZES = [(50, 30), (500, 200), (2_000, 1_000), (10_000, 5_000)]
 TARGET_SECONDS = {(50, 30): 0.1, (500, 200): 0.5, (2_000, 1_000): 3.0, (10_000, 5_000): 15.0}
-LP_AFFORDABLE = 1_000  # proposals; HiGHS takes minutes beyond that
+LP_AFFORDABLE = 2_000  # proposals; HiGHS takes minutes beyond that
 K = 3
 TOP_N = 100
 RANDOM_CONFLICT_RATE = 0.003

@@ -101,9 +101,13 @@ def _wipe(app) -> None:
         folder = Path(app.instance_path)
         shutil.copy(folder / "pristine.sqlite", folder / "test.sqlite")
     else:
-        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        # DELETE is ~100x faster than TRUNCATE on small tables; replica mode skips the triggers
+        # (the audit log's append-only guard) and foreign keys for this one transaction.
+        deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(_db.metadata.sorted_tables))
         with _db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            conn.execute(sa.text(deletes))
+            conn.execute(sa.text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
 
 
 @pytest.fixture(autouse=True)

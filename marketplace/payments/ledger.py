@@ -58,7 +58,7 @@ class Leg:
 # --- accounts ----------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(model, values: dict, conflict_columns: list[str]) -> bool:
+def insert_once(model, values: dict, conflict_columns: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call inserted the row.
 
     Race-safe on both databases: a concurrent insert of the same key makes one of them a no-op
@@ -75,7 +75,7 @@ def account(code: str, kind: str, currency: str, *, challenge_id: int | None = N
     """The account `code` in `currency`, created on first use."""
     found = db.session.scalar(select(LedgerAccount).filter_by(code=code, currency=currency))
     if found is None:
-        _insert_ignoring_duplicates(LedgerAccount, {"code": code, "kind": kind, "currency": currency,
+        insert_once(LedgerAccount, {"code": code, "kind": kind, "currency": currency,
                                                     "challenge_id": challenge_id, "user_id": user_id},
                                     ["code", "currency"])
         found = db.session.scalar(select(LedgerAccount).filter_by(code=code, currency=currency))
@@ -157,7 +157,7 @@ def post(kind: str, legs: Sequence[Leg], *, dedupe_key: str, memo: str = "", cha
             raise Overdrawn(_l("The account %(account)s does not hold enough money for this.",
                                account=accounts[account_id].code))
 
-    inserted = _insert_ignoring_duplicates(LedgerTransaction, {
+    inserted = insert_once(LedgerTransaction, {
         "kind": kind, "memo": memo[:300], "challenge_id": challenge_id, "award_id": award_id,
         "dedupe_key": dedupe_key, "actor_id": getattr(actor, "id", actor)}, ["dedupe_key"])
     transaction = find_transaction(dedupe_key)

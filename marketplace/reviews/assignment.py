@@ -40,9 +40,6 @@ from ortools.graph.python import min_cost_flow
 # cost * node count stays well inside int64 for the largest instances we support.
 SCALE = 100_000
 
-# Per unit of shortfall in the diagnostic network: larger than any achievable sum of real costs.
-_SHORTFALL_COST = 10**12
-
 # How many offenders a reason names before it summarises the rest.
 _NAMED_IN_REASON = 5
 
@@ -406,7 +403,7 @@ class _Network:
             via = shared[inverse]
             head = np.where(via, group_node[inverse], head)
         pair_start = sum(len(t) for t in tails)
-        add(r, head, 1, cost)
+        add(r, head, 1, 0 if with_shortfall else cost)
         self.pair_arcs = np.arange(pair_start, pair_start + len(r), dtype=np.int32)
         if n_groups:
             add(self.first_free_node + np.arange(n_groups), self.proposal_node(uniq[shared] // width), 1, 0)
@@ -421,16 +418,17 @@ class _Network:
             reviewer = np.repeat(np.arange(n_r), extra)
             offset = np.arange(reviewer.size) - np.repeat(np.cumsum(extra) - extra, extra)
             unit = pp.min_load[reviewer] + offset + 1
-            add(np.full(reviewer.shape, self.source), reviewer, 1, pp.unit_cost(unit))
+            add(np.full(reviewer.shape, self.source), reviewer, 1, 0 if with_shortfall else pp.unit_cost(unit))
 
         add(self.proposal_node(np.arange(n_p)), np.full(n_p, self.sink), pp.k, 0)
 
         if with_shortfall:
-            # Slack arcs make every instance feasible; the solver then minimises the shortfall, which names the
-            # proposals that cannot be filled and the reviewers who cannot reach their minimum.
-            add(np.full(n_p, self.source), self.proposal_node(np.arange(n_p)), pp.k, _SHORTFALL_COST)
-            add(np.arange(n_r), np.full(n_r, self.sink), pp.min_load, _SHORTFALL_COST)
-            add(np.array([self.source]), np.array([self.sink]), n_p * pp.k, _SHORTFALL_COST)
+            # Slack arcs make every instance feasible. Only they cost anything, so the solver minimises the
+            # shortfall, which names the proposals that cannot be filled and the reviewers who cannot reach their
+            # minimum (affinity is irrelevant to the diagnosis).
+            add(np.full(n_p, self.source), self.proposal_node(np.arange(n_p)), pp.k, 1)
+            add(np.arange(n_r), np.full(n_r, self.sink), pp.min_load, 1)
+            add(np.array([self.source]), np.array([self.sink]), n_p * pp.k, 1)
 
         solver.add_arcs_with_capacity_and_unit_cost(
             np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs))
@@ -475,7 +473,7 @@ def _diagnose(pp: PreparedProblem, proposal_ids: Sequence[Hashable],
     short_r = np.flatnonzero(got_r < pp.min_load)
     reasons = []
     if short_p.size:
-        reasons.append(f"{_plural(pp.k, 'reviewer')} cannot be found for {_name(proposal_ids, short_p, 'proposal')}: "
+        reasons.append(f"{_name(proposal_ids, short_p, 'proposal')} cannot get all {_plural(pp.k, 'reviewer')}: "
                        "their conflict-free candidates are needed by other proposals up to their maximum loads")
     if short_r.size:
         reasons.append(f"the minimum load cannot be reached for {_name(reviewer_ids, short_r, 'reviewer')} "

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.accounts.forms import country_choices
@@ -88,8 +89,9 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField(_l("About me"), validators=[Optional(), Length(max=profiles.MAX_LONG_TEXT)],
                         description=_l("Markdown works here: **bold**, *italic*, lists and links."))
     expertise = SelectMultipleField(_l("Expertise from the vocabulary"), validate_choice=True)
-    free_tags = StringField(_l("Other expertise"), validators=[Optional(), Length(max=2000)],
-                            description=_l("Tags the vocabulary lacks, separated by commas, e.g. cryo-cmos, spintronics."))
+    free_tags = StringField(
+        _l("Other expertise"), validators=[Optional(), Length(max=2000)],
+        description=_l("Tags the vocabulary lacks, separated by commas, e.g. cryo-cmos, spintronics."))
     orcid = StringField(_l("ORCID iD"), validators=[Optional(), Length(max=60)],
                         description=_l("16 digits like 0000-0002-1825-0097; we check its check digit."))
     affiliation = StringField(_l("Current affiliation"), validators=[Optional(), Length(max=profiles.MAX_AFFILIATION)])
@@ -113,8 +115,8 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.expertise.choices = [(tag, tag) for tags in VOCABULARY.values() for tag in tags]
-        self.private_fields.choices = [(field, profiles.field_label(field)) for field in VISIBILITY_FIELDS]
+        self.expertise.choices = [SelectChoice(tag) for tags in VOCABULARY.values() for tag in tags]
+        self.private_fields.choices = [SelectChoice(field, profiles.field_label(field)) for field in VISIBILITY_FIELDS]
         self.line_problems: dict[str, list[str]] = {}
 
     @staticmethod
@@ -185,25 +187,31 @@ class ExpertSearchForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", _l("Any country"))] + country_choices()[1:]
+        self.country.choices = [SelectChoice("", _l("Any country"))] + [
+            SelectChoice(code, name) for code, name in country_choices()[1:]]
         self.expertise.render_kw = {"list": "sv-expertise-tags", "autocomplete": "off"}
-        self.early_career.choices = [("", _l("Any")), ("yes", _l("Early-career only")),
-                                     ("no", _l("Established only"))]
+        self.early_career.choices = [SelectChoice("", _l("Any")), SelectChoice("yes", _l("Early-career only")),
+                                     SelectChoice("no", _l("Established only"))]
 
 
 class FollowForm(FlaskForm):
-    kind = RadioField(_l("Follow"), choices=[("field", _l("A field")), ("tag", _l("An expertise tag")),
-                                             ("keyword", _l("A keyword"))], default="keyword",
+    kind = RadioField(_l("Follow"), choices=[SelectChoice("field", _l("A field")),
+                                             SelectChoice("tag", _l("An expertise tag")),
+                                             SelectChoice("keyword", _l("A keyword"))], default="keyword",
                       validators=[DataRequired()])
     value = StringField(_l("Field, tag or keyword"), validators=[DataRequired(), Length(max=200)],
                         description=_l("e.g. sensors, mems, “readout circuit” or 传感器."))
     submit = SubmitField(_l("Follow"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value.render_kw = {"list": "sv-follow-suggestions", "autocomplete": "off"}
+
 
 class DigestForm(FlaskForm):
     digest = RadioField(_l("How should we tell you?"), choices=[
-        ("no", _l("One e-mail per matching challenge, as soon as it is published")),
-        ("yes", _l("One digest e-mail with all new matching challenges"))], validators=[DataRequired()])
+        SelectChoice("no", _l("One e-mail per matching challenge, as soon as it is published")),
+        SelectChoice("yes", _l("One digest e-mail with all new matching challenges"))], validators=[DataRequired()])
     save = SubmitField(_l("Save"))
 
 

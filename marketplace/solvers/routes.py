@@ -70,8 +70,7 @@ def solver_page(user_id: int):
 
 def _alerts_page(follow_form: FollowForm, digest_form: DigestForm, status: int = 200):
     return render_template("solvers/alerts.html", follow_form=follow_form, digest_form=digest_form,
-                           interests=alerts.interests_of(current_user), remove_form=ActionForm(prefix="remove"),
-                           fields=FIELDS, vocabulary=VOCABULARY), status
+                           interests=alerts.interests_of(current_user), fields=FIELDS, vocabulary=VOCABULARY), status
 
 
 @bp.get("/me/alerts")
@@ -134,7 +133,7 @@ def notifications_page():
     locale = current_locale_id()
     items = [notifications.as_dict(n, locale) for n in rows]
     return render_template("solvers/notifications.html", items=items, page=page, total=total,
-                           pages=max(ceil(total / NOTIFICATIONS_PER_PAGE), 1), read_form=ActionForm(prefix="read"))
+                           pages=max(ceil(total / NOTIFICATIONS_PER_PAGE), 1))
 
 
 @bp.post("/me/notifications/read")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,9 +149,7 @@ def test_shortage_shared_by_several_proposals_is_diagnosed_after_the_solver():
     with pytest.raises(AssignmentInfeasible) as info:
         assign_reviewers(problem(pairs, k=2, max_load=2))
     assert info.value.code == "shortage"
-    assert info.value.reason.startswith("2 reviewers cannot be found for proposals P")
-    named = info.value.reason.split("proposals ")[1].split(":")[0].split(", ")
-    assert named and set(named) <= {"P0", "P1", "P2"}
+    assert re.match(r"proposals? P[0-2](, P[0-2])* cannot get all 2 reviewers: ", info.value.reason)
 
 
 def test_invalid_input_is_a_value_error():

@@ -1,0 +1,31 @@
+"""Provider failures as domain errors, so a route answers 502/503 with a plain message instead of a 500."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.errors import DomainError
+from marketplace.payments.providers import ProviderDeclined, ProviderError, ProviderUnavailable
+
+
+class PaymentProviderUnavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
+
+
+class PaymentProviderFailed(DomainError):
+    status = 502
+    title = "Bad gateway"
+
+
+class PaymentDeclined(DomainError):
+    status = 402
+    title = "Payment declined"
+
+
+def as_domain_error(error: ProviderError) -> DomainError:
+    if isinstance(error, ProviderUnavailable):
+        return PaymentProviderUnavailable(_l("The payment provider did not answer. Please try again in a minute."))
+    if isinstance(error, ProviderDeclined):
+        return PaymentDeclined(_l("The payment provider declined: %(reason)s", reason=error.message))
+    return PaymentProviderFailed(_l("The payment provider refused the request: %(reason)s", reason=error.message))
