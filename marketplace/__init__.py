@@ -12,7 +12,8 @@ from marketplace import config as configuration
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
-FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "solvers", "proposals", "demo")
+FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "solvers", "proposals",
+            "awards", "payments", "search", "demo")
 
 
 def create_app(config: dict | None = None) -> Flask:

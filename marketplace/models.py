@@ -12,3 +12,5 @@ from marketplace.proposals import models as proposals_models  # noqa: F401
 from marketplace.awards import models as awards_models  # noqa: F401
 from marketplace.reviews import models as reviews_models  # noqa: F401
 from marketplace.payments import models as payments_models  # noqa: F401
+from marketplace.results import models as results_models  # noqa: F401
+from marketplace.analytics import models as analytics_models  # noqa: F401

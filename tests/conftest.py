@@ -95,6 +95,7 @@ def app(backend, tmp_path_factory):
 
 
 def _wipe(app) -> None:
+    shutil.rmtree(Path(app.instance_path) / "search", ignore_errors=True)  # ids restart with the database
     if app.config["BACKEND"] == "sqlite":
         # The audit log refuses DELETE even in tests, so restore the pristine file instead.
         _db.engine.dispose()

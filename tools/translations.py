@@ -45,11 +45,15 @@ TEAM_TRANSLATOR = "InnoBridge translators"
 
 # Translations that may equal the English msgid: product names and acronyms everywhere, and
 # words a language shares with English (Spanish "Error", French "Question"). Keep this list short.
-SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "Stripe"})
+SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "ORCID", "OK", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
-    "de": frozenset({"Version"}),
+    "de": frozenset({"Patent", "Status", "Team", "Version", "Version %(n)d"}),
     "es": frozenset({"Error %(code)s", "Roles"}),
-    "fr": frozenset({"Actions", "Classification", "Code", "Description", "Question", "Type", "Version"}),
+    "fr": frozenset({"%(num)d expert", "%(num)d notification", "%(num)d version", "Actions", "Classification", "Code",
+                     "Description", "Notifications", "Publication", "Question", "Type", "Version", "Version %(n)d"}),
+    "ja": frozenset({"ORCID iD"}),
+    "ko": frozenset({"ORCID iD"}),
+    "zh_Hans": frozenset({"ORCID iD"}),
 }
 
 # A printf-style directive as Python's % operator reads it, named or not, or a literal "%%".

@@ -2,4 +2,8 @@
 
 
 def register(app, api) -> None:
-    pass
+    from marketplace.awards import api as awards_api
+    from marketplace.awards import routes
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(awards_api.blp)

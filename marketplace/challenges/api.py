@@ -118,8 +118,11 @@ def start_funding(challenge_id: int):
     challenge = _load(challenge_id)
     intent = funding.start_funding(challenge, current_user)
     db.session.commit()
-    return {"id": intent.id, "provider": intent.provider, "status": intent.status,
-            "amount": Money(intent.amount_minor, intent.currency).as_dict()}, 201
+    body = {"id": intent.id, "provider": intent.provider, "status": intent.status,
+            "amount": Money(intent.amount_minor, intent.currency).as_dict()}
+    if intent.client_secret:
+        body["client_secret"] = intent.client_secret
+    return body, 201
 
 
 @blp.post("/challenges/<int:challenge_id>/funding/receipts")

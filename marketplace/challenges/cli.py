@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from marketplace.challenges import services
+from marketplace.challenges import indexing, services
 from marketplace.extensions import db
 
 challenges_cli = AppGroup("challenges", help="Challenge lifecycle jobs.")
@@ -12,4 +12,5 @@ def close_due() -> None:
     """Close every open challenge whose deadline has passed (run it from a scheduler, e.g. every minute)."""
     closed = services.close_due()
     db.session.commit()
+    indexing.flush_scheduled()
     click.echo(f"Closed {len(closed)} challenge(s){': ' + ', '.join(map(str, closed)) if closed else '.'}")

@@ -1,7 +1,8 @@
 """Funding a challenge's award: a provider intent, and receipts that make it `funded`.
 
-For now only the manual provider (bank wire) exists; the payments package adds Stripe and
-the ledger behind the same functions.
+The configured payment provider (payments.routing.current_provider) opens the intent: a Stripe
+PaymentIntent the center pays by card (its webhook records the receipt), or a bank wire a finance
+officer records as a receipt. Every receipt is also a funding transaction in the ledger.
 """
 
 from __future__ import annotations
@@ -32,26 +33,37 @@ def received_minor(challenge: Challenge) -> int:
 
 
 def refresh_funded(challenge: Challenge) -> None:
-    funded = received_minor(challenge) >= challenge.award_minor
+    funded = received_minor(challenge) >= challenge.funding_target_minor
     if funded != challenge.funded:
         challenge.funded = funded
         record("challenge.funded" if funded else "challenge.funding_short", "challenge", challenge.id,
-               received_minor=received_minor(challenge), award_minor=challenge.award_minor)
+               received_minor=received_minor(challenge), award_minor=challenge.award_minor,
+               funding_target_minor=challenge.funding_target_minor)
 
 
 def start_funding(challenge: Challenge, officer) -> FundingIntent:
     _require_finance(challenge, officer)
     if challenge.status not in FUNDABLE_STATES:
         raise Conflict(_l("This challenge can no longer be funded."))
-    shortfall = challenge.award_minor - received_minor(challenge)
+    shortfall = challenge.funding_target_minor - received_minor(challenge)
     if shortfall <= 0:
         raise Conflict(_l("The award is already funded."))
-    intent = FundingIntent(challenge_id=challenge.id, provider="manual", amount_minor=shortfall,
+    from marketplace.payments import escrow
+    from marketplace.payments.routing import current_provider
+
+    provider = current_provider().name
+    open_intent = db.session.scalar(select(FundingIntent).filter_by(
+        challenge_id=challenge.id, provider=provider, status="pending", amount_minor=shortfall))
+    if open_intent is not None:  # asked again (a reload of the funding page): the same intent
+        open_intent.client_secret = escrow.client_secret_of(open_intent)
+        return open_intent
+    intent = FundingIntent(challenge_id=challenge.id, provider=provider, amount_minor=shortfall,
                            currency=challenge.award_currency, requested_by_id=officer.id)
     db.session.add(intent)
     db.session.flush()
-    record("funding.requested", "challenge", challenge.id, actor=officer, provider="manual",
-           amount=Money(shortfall, challenge.award_currency).as_dict())
+    intent.client_secret = escrow.open_funding(challenge, intent).client_secret
+    record("funding.requested", "challenge", challenge.id, actor=officer, provider=intent.provider,
+           external_id=intent.external_id, amount=Money(shortfall, challenge.award_currency).as_dict())
     return intent
 
 
@@ -75,7 +87,10 @@ def record_receipt(challenge: Challenge, officer, *, reference: str, amount: Mon
     db.session.flush()
     record("funding.receipt_recorded", "challenge", challenge.id, actor=officer, reference=receipt.reference,
            amount=amount.as_dict(), received_on=received_on.isoformat())
+    from marketplace.payments.escrow import post_receipt
+
+    post_receipt(receipt, officer)
     for intent in db.session.scalars(select(FundingIntent).filter_by(challenge_id=challenge.id, status="pending")):
-        intent.status = "succeeded" if received_minor(challenge) >= challenge.award_minor else intent.status
+        intent.status = "succeeded" if received_minor(challenge) >= challenge.funding_target_minor else intent.status
     refresh_funded(challenge)
     return receipt

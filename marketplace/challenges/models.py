@@ -40,6 +40,8 @@ class Challenge(TimestampMixin, db.Model):
     award_minor: Mapped[int] = mapped_column(BigInteger)
     award_currency: Mapped[str] = mapped_column(String(3))
     premium_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # Added to an early-career winner's award; funded with the challenge (see funding_target_minor).
+    early_career_bonus_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"), server_default="0")
     quote: Mapped[dict] = mapped_column(JSON, default=dict)  # the benchmarks the award was computed from
     funded: Mapped[bool] = mapped_column(Boolean, default=False)
     seeker_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -67,6 +69,13 @@ class Challenge(TimestampMixin, db.Model):
     @property
     def award(self) -> Money:
         return Money(self.award_minor, self.award_currency)
+
+    @property
+    def funding_target_minor(self) -> int:
+        """What escrow must hold: the award plus the largest early-career bonus it could owe."""
+        from marketplace.analytics.early_career import max_bonus_minor
+
+        return self.award_minor + max_bonus_minor(self)
 
     @property
     def available_locales(self) -> list[str]:
@@ -228,3 +237,5 @@ class FundingIntent(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    client_secret = None  # not stored: Stripe's secret for the card form, set when the intent is opened

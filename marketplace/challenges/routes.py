@@ -27,8 +27,8 @@ from marketplace.pricing import services as pricing
 bp = Blueprint("challenges", __name__, template_folder="templates")
 PER_PAGE = 20
 
-for helper in (page_helpers.time_left, page_helpers.when, page_helpers.day, page_helpers.lang_attr, page_helpers.country_name,
-               locale_display_name, audit_action_label):
+for helper in (page_helpers.time_left, page_helpers.when, page_helpers.day, page_helpers.lang_attr,
+               page_helpers.country_name, locale_display_name, audit_action_label):
     bp.add_app_template_global(helper)
 
 

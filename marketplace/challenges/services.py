@@ -346,6 +346,9 @@ def cancel(challenge: Challenge, actor, *, reason: str) -> Challenge:
     if not reason.strip():
         raise _fail("reason", _l("Say why the challenge is cancelled."))
     move(challenge, "cancelled", actor=actor, action="challenge.cancelled", reason=reason)
+    from marketplace.payments.escrow import schedule_refunds
+
+    schedule_refunds(challenge, actor, reason=reason)  # what escrow holds goes back to the center
     indexing.schedule(challenge.id)
     return challenge
 

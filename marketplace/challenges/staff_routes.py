@@ -117,7 +117,7 @@ def _authoring_data(form: ChallengeForm, existing: Challenge | None = None) -> d
         "award_currency": form.award_currency.data,
         "premium_pct": form.premium_pct.data,
         "criteria": criteria,
-        "eligibility": {"excluded_countries": split_codes(form.excluded_countries.data, upper=True)},
+        "eligibility": {"excluded_countries": sorted(set(split_codes(form.excluded_countries.data, upper=True)))},
         "ip_terms": form.ip_terms.data,
         "target_trl": form.target_trl.data,
         "seeker_anonymous": form.seeker_anonymous.data,
@@ -344,8 +344,8 @@ def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str
     answer_forms.update(forms.pop("answer_forms", {}))
     defaults = {
         "clearance_form": ClearanceForm(formdata=None),
-        "receipt_form": ReceiptForm(formdata=None, amount=challenge.award.amount - Money(
-            funding.received_minor(challenge), challenge.award_currency).amount),
+        "receipt_form": ReceiptForm(formdata=None, amount=Money(
+            challenge.funding_target_minor - funding.received_minor(challenge), challenge.award_currency).amount),
         "cancel_form": CancelForm(formdata=None),
         "amend_form": AmendForm(formdata=None),
     }
@@ -356,7 +356,14 @@ def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str
         received=Money(funding.received_minor(challenge), challenge.award_currency), receipts=receipts,
         amendments=amendments, questions=question_rows, answer_forms=answer_forms, problems=problems or [],
         is_author=user.id == challenge.author_id, action_form=ActionForm(formdata=None), **defaults,
+        program=_program_of(challenge),
     ), status
+
+
+def _program_of(challenge: Challenge):
+    from marketplace.programs.models import Program
+
+    return db.session.get(Program, challenge.program_id) if challenge.program_id else None
 
 
 def _refused(challenge: Challenge, error: DomainError, *, audit_as: str | None = None, form=None,

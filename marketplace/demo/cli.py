@@ -31,6 +31,9 @@ def seed(force: bool) -> None:
             db.session.flush()
             bar.update(1)
     db.session.commit()
+    from marketplace.challenges import indexing
+
+    indexing.flush_scheduled()
     lines = [f"{email}  ({label})" for email, label in demo_seed.login_overview()]
     summary = "Demo accounts (password for all: " + password + ")\n" + "\n".join(lines) + "\n"
     Path(current_app.instance_path, "demo-accounts.txt").write_text(summary)

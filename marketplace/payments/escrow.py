@@ -179,7 +179,9 @@ def _challenge_of(award):
 
 def refundable(challenge) -> int:
     """What escrow holds and no refund has claimed yet."""
-    escrow = ledger.escrow_account(challenge.id, challenge.award_currency)
+    escrow = ledger.find_account(f"escrow:challenge:{challenge.id}", challenge.award_currency)
+    if escrow is None:
+        return 0
     claimed = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
         Refund.challenge_id == challenge.id, Refund.status.in_(OPEN_REFUND_STATES))) or 0
     return ledger.held(escrow) - claimed

@@ -66,20 +66,25 @@ def insert_once(model, values: dict, conflict_columns: list[str]) -> bool:
     """
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return db.session.execute(statement).rowcount == 1
+    statement = (module.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+                 .returning(*model.__table__.primary_key.columns))
+    return db.session.execute(statement).first() is not None  # rowcount is -1 with RETURNING on psycopg
 
 
 def account(code: str, kind: str, currency: str, *, challenge_id: int | None = None,
             user_id: int | None = None) -> LedgerAccount:
     """The account `code` in `currency`, created on first use."""
-    found = db.session.scalar(select(LedgerAccount).filter_by(code=code, currency=currency))
+    found = find_account(code, currency)
     if found is None:
         insert_once(LedgerAccount, {"code": code, "kind": kind, "currency": currency,
                                                     "challenge_id": challenge_id, "user_id": user_id},
                                     ["code", "currency"])
-        found = db.session.scalar(select(LedgerAccount).filter_by(code=code, currency=currency))
+        found = find_account(code, currency)
     return found
+
+
+def find_account(code: str, currency: str) -> LedgerAccount | None:
+    return db.session.scalar(select(LedgerAccount).filter_by(code=code, currency=currency))
 
 
 def escrow_account(challenge_id: int, currency: str) -> LedgerAccount:

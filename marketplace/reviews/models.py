@@ -31,6 +31,22 @@ class ChallengeReviewer(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
 
 
+class ReviewSettings(db.Model):
+    """How a challenge is reviewed: the assignment's parameters (kept for re-assignments), the deadline, rules."""
+
+    __tablename__ = "review_settings"
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True)
+    per_proposal: Mapped[int] = mapped_column(Integer, default=3)
+    max_per_reviewer: Mapped[int] = mapped_column(Integer, default=10)
+    min_per_reviewer: Mapped[int] = mapped_column(Integer, default=0)
+    one_per_institution: Mapped[bool] = mapped_column(default=False)
+    exclude_same_country: Mapped[bool] = mapped_column(default=False)  # "same country" is a conflict here
+    planned_awards: Mapped[int] = mapped_column(Integer, default=1)  # where the ranking draws its award cut
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ConflictOfInterest(TimestampMixin, db.Model):
     """A reason why a reviewer must not review a proposal (or any proposal of a challenge)."""
 
@@ -74,6 +90,7 @@ class Review(TimestampMixin, db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_reason: Mapped[str | None] = mapped_column(String(40))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last deadline reminder mailed
 
     scores: Mapped[list[ReviewScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan", lazy="selectin")

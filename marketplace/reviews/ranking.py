@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import krippendorff
@@ -134,7 +134,6 @@ class Ranking:
     bootstrap_samples: int
     interval_level: float
     residual_sd: float | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's ranking shape (items + reliability) plus the grey-zone cut."""
@@ -182,7 +181,7 @@ def rank_proposals(
     lo, hi = np.percentile(samples, [tail, 100 - tail], axis=0)
     expected_rank = rankdata(-samples, axis=1, method="average").mean(axis=0)
 
-    # Ties by raw score, then by first appearance, so the order never depends on dict or hash order.
+    # Ties by raw score, then by proposal id (see _ScoreTable), so the order never depends on the input order.
     order = np.lexsort((np.arange(n_p), -raw, -quality))
     cut = None
     if 0 < awards < n_p:
@@ -257,11 +256,13 @@ class _ScoreTable:
             ss.append(score)
         if not ps:
             raise ValueError("there are no scores to rank")
-        self.proposals = list(proposal_pos)
-        self.reviewers = list(reviewer_pos)
+        # Number proposals and reviewers in id order when ids are comparable, so that the result (bootstrap draws
+        # included) does not depend on the order the database returned the rows in.
+        self.proposals, p_new = _sorted_ids(list(proposal_pos))
+        self.reviewers, r_new = _sorted_ids(list(reviewer_pos))
         self.weights = w
-        self.p = np.array(ps, dtype=np.int64)
-        self.r = np.array(rs, dtype=np.int64)
+        self.p = p_new[np.array(ps, dtype=np.int64)]
+        self.r = r_new[np.array(rs, dtype=np.int64)]
         self.c = np.array(cs, dtype=np.int64)
         self.s = np.array(ss)
         n_c = len(self.criteria)
@@ -287,6 +288,17 @@ class _ScoreTable:
             per_criterion[criterion] = interval_alpha(_matrix(shape, self.r[mine], self.p[mine], self.s[mine]))
         overall = interval_alpha(_matrix(shape, reviews.reviewer, reviews.proposal, reviews.score))
         return Reliability(overall=overall, per_criterion=per_criterion)
+
+
+def _sorted_ids(ids: list[Hashable]) -> tuple[list[Hashable], np.ndarray]:
+    """(ids in sorted order, new position of each original position); first-appearance order if not comparable."""
+    try:
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+    except TypeError:
+        order = list(range(len(ids)))
+    new_position = np.empty(len(ids), dtype=np.int64)
+    new_position[order] = np.arange(len(ids))
+    return [ids[i] for i in order], new_position
 
 
 def _matrix(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -126,9 +126,13 @@ def query_terms(text: str) -> list[str]:
 
 
 def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
-    """One page of matching profiles (users and research loaded) and the total. Three SQL queries."""
-    statement = (select(ExpertProfile).join(User, User.id == ExpertProfile.user_id)
-                 .where(User.active.is_(True)))
+    """One page of matching profiles (users and research loaded) and the total.
+
+    The ranking query selects ids only, so the database sorts narrow rows, never whole profiles;
+    the page's profiles are then loaded by id. Five SQL queries whatever the page holds.
+    """
+    matching = (select(ExpertProfile.id).join(User, User.id == ExpertProfile.user_id)
+                .where(User.active.is_(True)))
     terms = query_terms(query.q)
     if terms:
         scores = (select(ExpertTerm.profile_id, func.sum(ExpertTerm.weight).label("score"))
@@ -136,20 +140,24 @@ def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
                   .group_by(ExpertTerm.profile_id)
                   .having(func.count() == len(terms))
                   .subquery())
-        statement = statement.join(scores, scores.c.profile_id == ExpertProfile.id)
+        matching = matching.join(scores, scores.c.profile_id == ExpertProfile.id)
         order: Iterable = (scores.c.score.desc(), ExpertProfile.id)
     else:
-        order = (ExpertProfile.updated_at.desc(), ExpertProfile.id.desc())
+        order = (ExpertProfile.id.desc(),)  # newest profiles first: the primary key, no sort
     for tag in query.expertise:
-        statement = statement.where(ExpertProfile.id.in_(
+        matching = matching.where(ExpertProfile.id.in_(
             select(ExpertTerm.profile_id).where(ExpertTerm.term == (TAG_PREFIX + tag)[:MAX_TERM_CHARS])))
     if query.countries:
-        statement = statement.where(User.country.in_(query.countries))
+        matching = matching.where(User.country.in_(query.countries))
     if query.early_career is not None:
-        statement = statement.where(ExpertProfile.early_career.is_(query.early_career))
+        matching = matching.where(ExpertProfile.early_career.is_(query.early_career))
 
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(
-        statement.options(contains_eager(ExpertProfile.user), selectinload(ExpertProfile.research))
-        .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page)).unique().all()
-    return list(rows), total or 0
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    page_ids = db.session.scalars(
+        matching.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    if not page_ids:
+        return [], total
+    loaded = {profile.id: profile for profile in db.session.scalars(
+        select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).where(ExpertProfile.id.in_(page_ids))
+        .options(contains_eager(ExpertProfile.user), selectinload(ExpertProfile.research)))}
+    return [loaded[profile_id] for profile_id in page_ids], total

@@ -11,9 +11,10 @@ from sqlalchemy import event
 from marketplace.audit.models import AuditEntry
 from marketplace.challenges.models import AgreementAcceptance, Amendment, Challenge, FundingReceipt, Question
 from marketplace.extensions import db
-from tests.challenges.pages import field_error, post_form, text_of
+from tests.challenges.pages import field_error, post_form, structure_problems, text_of
 
 TITLE = "Low-noise readout circuit for wafer defect sensors"
+TITLE_ZH = "用于晶圆缺陷检测的低噪声读出电路"
 
 
 @pytest.fixture
@@ -361,21 +362,23 @@ def test_editing_a_cleared_challenge_sends_it_back_to_clearance(app, center, cha
     manager = browser(center.manager)
     page = manager.get(f"/staff/challenges/{challenge.id}/edit?lang=en")
     assert page.status_code == 200 and "sends it back to the security officer" in text_of(page)
-    form = new_challenge_form(center.org.id, title="Low-noise readout chain", summary="Design a readout chain below 2 nV/√Hz.",
-                              description="## Background\n\nThe full technical description.",
-                              deadline=challenge.deadline.strftime("%Y-%m-%dT%H:%M"), excluded_countries="KP",
-                              **{"criteria-0-name": "Noise performance", "criteria-0-weight": "60",
-                                 "criteria-1-name": "Manufacturability", "criteria-1-weight": "40"})
+    form = new_challenge_form(
+        center.org.id, title="Low-noise readout chain", summary="Design a readout chain below 2 nV/√Hz.",
+        description="## Background\n\nThe full technical description.", excluded_countries="KP",
+        deadline=challenge.deadline.strftime("%Y-%m-%dT%H:%M"),
+        **{"criteria-0-name": "Noise performance", "criteria-0-weight": "60",
+           "criteria-1-name": "Manufacturability", "criteria-1-weight": "40"})
     form.pop("organization")
     response = post_form(manager, f"/staff/challenges/{challenge.id}/edit", form)
     assert response.status_code == 302, text_of(response)
     with app.app_context():
         edited = db.session.get(Challenge, challenge.id)
         assert edited.status == "in_clearance"
-        assert edited.text_map("title") == {"en": "Low-noise readout chain", "zh_Hans": "用于晶圆缺陷检测的低噪声读出电路"}
+        assert edited.text_map("title") == {"en": "Low-noise readout chain", "zh_Hans": TITLE_ZH}
         assert edited.criteria[0].name == {"en": "Noise performance", "zh_Hans": "噪声性能"}  # translation kept
-    edit_entry = [a for a in audit_actions(app, challenge.id) if a == "challenge.edited"]
-    assert edit_entry == ["challenge.edited"]
+        [edit] = db.session.scalars(db.select(AuditEntry).filter_by(action="challenge.edited")).all()
+        assert edit.data["fields"] == ["title"]  # only what really changed
+    assert audit_actions(app, challenge.id)[-1] == "challenge.clearance_revoked_by_edit"
 
 
 def test_a_translation_is_added_and_an_unknown_locale_is_404(app, center, challenge_factory, browser):
@@ -552,3 +555,32 @@ def test_a_security_officer_sees_the_manage_page_but_cannot_edit(center, challen
     officer_browser = browser(officer)
     assert officer_browser.get(f"/staff/challenges/{challenge.id}").status_code == 200
     assert officer_browser.get(f"/staff/challenges/{challenge.id}/edit").status_code == 403
+
+
+def test_pages_have_unique_ids_and_an_orderly_outline(app, center, challenge_factory, browser, make_user):
+    open_one = challenge_factory(center.org, center.manager)
+    waiting = challenge_factory(center.org, center.manager, status="in_clearance")
+    officer, finance = challenge_factory.officers(center.org)
+    solver = browser(make_user())
+    post_form(solver, f"/challenges/{open_one.id}/questions", {"text": "A question?"}, prefix="question",
+              page=f"/challenges/{open_one.id}")
+    manager = browser(center.manager)
+    pages = {
+        "browse": browser().get("/challenges?lang=en"),
+        "detail, solver": solver.get(f"/challenges/{open_one.id}?lang=en"),
+        "detail, visitor": browser().get(f"/challenges/{open_one.id}?lang=en"),
+        "detail, ineligible": browser(make_user(country="KP")).get(f"/challenges/{open_one.id}?lang=en"),
+        "manage, open": manager.get(f"/staff/challenges/{open_one.id}?lang=en"),
+        "manage, officer": browser(officer).get(f"/staff/challenges/{waiting.id}?lang=en"),
+        "manage, finance": browser(finance).get(f"/staff/challenges/{waiting.id}?lang=en"),
+        "new": manager.get("/staff/challenges/new?lang=en"),
+        "edit": manager.get(f"/staff/challenges/{challenge_factory(center.org, center.manager, status='draft').id}"
+                            "/edit?lang=en"),
+        "translate": manager.get(f"/staff/challenges/{waiting.id}/texts/ja?lang=en"),
+        "list": manager.get("/staff/challenges?lang=en"),
+        "clearance queue": browser(officer).get("/staff/clearance?lang=en"),
+        "funding queue": browser(finance).get("/staff/funding?lang=en"),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert structure_problems(response) == [], name

@@ -102,6 +102,27 @@ def test_translations_keep_the_placeholders_of_the_source(locale):
     assert not problems, "\n".join(problems)
 
 
+def sample_values(text: str) -> dict:
+    """A value for every named placeholder of `text`, of the type its conversion expects."""
+    return {name: 7 if kind in "diouxXeEfFgGc" else "x" for name, kind in tool.directives(text) if name}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_translation_survives_python_formatting(locale):
+    """Jinja's newstyle gettext applies `%` to every translated string, with or without variables."""
+    loaded = catalog(locale)
+    failures = []
+    for message in tool.entries(loaded):
+        sources = list(message.id) if message.pluralizable else [message.id]
+        values = {key: value for source in sources for key, value in sample_values(source).items()}
+        for text in tool.forms_of(message):
+            try:
+                text % values
+            except (KeyError, TypeError, ValueError) as error:
+                failures.append(f"{text!r}: {error!r}")
+    assert not failures, "\n".join(failures)
+
+
 @pytest.mark.parametrize("locale", OTHER_LOCALES)
 def test_no_english_is_left_behind(locale):
     left = [message.id for message in tool.entries(catalog(locale)) if tool.looks_untranslated(message, locale)]

@@ -63,3 +63,16 @@ def webhook_inbox(localstripe):
     localstripe.register_webhook("innobridge-tests", inbox.url, WEBHOOK_SECRET)
     yield inbox
     inbox.stop()
+
+
+# --- money-flow fixtures (database) --------------------------------------------------------
+
+from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: E402,F401 - fixtures
+
+
+@pytest.fixture
+def world(app, client, make_org, make_user, api_token, challenge_factory):  # noqa: F811 - the imported fixture
+    """A center (manager, finance officers A and B) and builders for solvers, funding and awards."""
+    from tests.payments.world import World
+
+    return World(app, client, make_org, make_user, api_token, challenge_factory)

@@ -52,6 +52,14 @@ def test_minimum_load_is_met_even_by_a_weak_reviewer():
     assert free.loads == {"R0": 4, "R1": 0}
 
 
+def test_loads_may_differ_per_reviewer():
+    pairs = [(i, j, (0.9, 0.6, 0.5)[j]) for i in range(4) for j in range(3)]
+    result = assign_reviewers(problem(pairs, k=1, min_load=[0, 0, 2], max_load=[1, 4, 4]))
+    assert result.loads == {"R0": 1, "R1": 1, "R2": 2}
+    with pytest.raises(ValueError, match="one value per reviewer"):
+        assign_reviewers(problem(pairs, k=1, max_load=[1, 4]))
+
+
 def test_conflicts_given_as_ids_are_never_assigned():
     pairs = [(0, 0, 0.9), (0, 1, 0.2), (1, 0, 0.9), (1, 1, 0.2)]
     result = assign_reviewers(problem(pairs, k=1, max_load=2, conflicts={("P0", "R0"), ("P9", "R0")}))

@@ -155,8 +155,7 @@ def test_same_seed_same_ranking_and_contract_shape():
     _, rows = simulate(4, n_p=40, n_r=12)
     a = rank_proposals(rows, {"merit": 1, "impact": 1}, seed=9).as_dict()
     b = rank_proposals(list(reversed(rows)), {"merit": 1, "impact": 1}, seed=9).as_dict()
-    assert [i["proposal_id"] for i in a["items"]] == [i["proposal_id"] for i in b["items"]]
-    assert a["reliability"] == b["reliability"]
+    assert a == b  # bootstrap intervals included: the row order does not matter
     item = a["items"][0]
     assert {"proposal_id", "raw_score", "calibrated_score", "interval", "reviewers", "spread",
             "disagreement"} <= set(item)

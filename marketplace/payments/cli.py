@@ -1,0 +1,74 @@
+"""`flask payments reconcile` and `flask payments release-batch`."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.awards.models import Award
+from marketplace.extensions import db
+
+payments_cli = AppGroup("payments", help="Payouts, refunds and the ledger.")
+
+
+@payments_cli.command("reconcile")
+@click.option("--retry-failed", is_flag=True, help="Send declined payouts again (with a new key) once fixed.")
+@click.option("--min-age-seconds", type=int, default=0, show_default=True,
+              help="Leave payouts younger than this alone (they may still be in flight; retrying them is safe too).")
+def reconcile_command(retry_failed: bool, min_age_seconds: int) -> None:
+    """Compare pending payouts, refunds and fundings with the provider; complete or retry them once."""
+    from marketplace.payments.reconcile import reconcile
+
+    lines = reconcile(retry_failed=retry_failed, min_age=timedelta(seconds=min_age_seconds))
+    for line in lines:
+        click.echo(str(line))
+    alerts = [line for line in lines if line.action == "alert"]
+    if alerts:
+        raise click.ClickException(f"{len(alerts)} problem(s) need a person")
+
+
+@payments_cli.command("release-batch")
+@click.option("--approver", "approver_email", required=True, help="E-mail of the approving finance officer.")
+@click.option("--organization", "org_slug", help="Only awards of this organization's challenges.")
+@click.option("--award", "award_ids", multiple=True, type=int, help="Only these awards (repeatable).")
+@click.option("--workers", type=int, default=8, show_default=True, help="Parallel provider calls.")
+def release_batch_command(approver_email: str, org_slug: str | None, award_ids: tuple[int, ...], workers: int) -> None:
+    """Approve every award whose release was requested (by someone else) and pay it."""
+    from marketplace.accounts.models import Organization
+    from marketplace.challenges.models import Challenge
+    from marketplace.payments.batch import approve_all, pay_all
+
+    approver = db.session.scalar(select(User).filter_by(email=approver_email.strip().lower()))
+    if approver is None:
+        raise click.ClickException(f"no user {approver_email}")
+    statement = select(Award.id).where(Award.status == "release_requested").order_by(Award.id)
+    if org_slug:
+        org = db.session.scalar(select(Organization).filter_by(slug=org_slug))
+        if org is None:
+            raise click.ClickException(f"no organization {org_slug}")
+        statement = statement.join(Challenge, Challenge.id == Award.challenge_id).where(
+            Challenge.organization_id == org.id)
+    if award_ids:
+        statement = statement.where(Award.id.in_(award_ids))
+    ids = list(db.session.scalars(statement))
+    if not ids:
+        click.echo("No award is waiting for approval.")
+        return
+    started = time.monotonic()
+    with click.progressbar(length=len(ids), label="Approving awards", show_pos=True) as bar:
+        report = approve_all(ids, approver, on_progress=bar.update)
+    approved_at = time.monotonic()
+    with click.progressbar(length=len(report.orders), label="Paying recipients", show_pos=True) as bar:
+        pay_all(report, approver, workers=workers, on_progress=bar.update)
+    finished = time.monotonic()
+    click.echo(f"Approved {len(report.approved)} of {len(ids)} awards in {approved_at - started:.1f} s; "
+               f"{len(report.orders)} transfers in {finished - approved_at:.1f} s; total {finished - started:.1f} s.")
+    click.echo("Payouts: " + (", ".join(f"{count} {status}" for status, count in sorted(report.payouts.items()))
+                              or "none"))
+    for award_id, reason in sorted(report.refused.items()):
+        click.echo(f"award {award_id} refused: {reason}")

@@ -1,0 +1,49 @@
+"""Forms of the payment pages: they parse what a browser sends; the services judge it."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+TAX_FORM_CHOICES = [("none", _l("None: I declare my country of residence")),
+                    ("W-8BEN", _l("W-8BEN (not a US person)")),
+                    ("W-9", _l("W-9 (US person)"))]
+
+
+class PayeeForm(FlaskForm):
+    legal_name = StringField(_l("Full legal name"), validators=[DataRequired(), Length(max=200)],
+                             description=_l("As on your passport or identity card."))
+    residence_country = StringField(_l("Country of residence"), validators=[DataRequired(), Length(min=2, max=2)],
+                                    description=_l("Two-letter code, such as DE or CN."))
+    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    tax_form = SelectField(_l("Tax form"), choices=TAX_FORM_CHOICES, validators=[DataRequired()])
+    tax_id = StringField(_l("Taxpayer identification number"), validators=[Optional(), Length(max=60)],
+                         description=_l("Required with a W-9; optional otherwise."))
+    account_number = StringField(_l("IBAN or account number"), validators=[Optional(), Length(max=60)],
+                                 description=_l("Needed when your award is paid by bank wire."))
+    swift_bic = StringField(_l("SWIFT/BIC code"), validators=[Optional(), Length(max=20)])
+    bank_name = StringField(_l("Bank name"), validators=[Optional(), Length(max=120)])
+    submit = SubmitField(_l("Save payee details"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a state: only the CSRF token travels."""
+
+    submit = SubmitField()
+
+
+class ReferenceForm(FlaskForm):
+    reference = StringField(_l("Bank reference of the wire"), validators=[DataRequired(), Length(max=140)])
+    submit = SubmitField(_l("Record the wire"))
+
+
+class AcceptForm(FlaskForm):
+    version = StringField(validators=[DataRequired(), Length(max=60)])
+    submit = SubmitField(_l("I accept this assignment"))
+
+
+class CancelAwardForm(FlaskForm):
+    reason = TextAreaField(_l("Why is the award cancelled?"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Cancel the award"))

@@ -1,0 +1,18 @@
+"""Refused releases and approvals stay on record (eligibility screening above all).
+
+A refusal rolls the attempted change back, so its audit entry is written and committed after the
+rollback. Only routes and commands call this (it commits).
+"""
+
+from __future__ import annotations
+
+from marketplace.audit.services import record
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+
+
+def audit_refusal(action: str, award_id: int, actor, error: DomainError) -> None:
+    db.session.rollback()
+    record(action, "award", award_id, actor=actor, status=error.status, reason=str(error.detail),
+           problems=[str(m) for m in error.errors.get("recipients", [])])
+    db.session.commit()

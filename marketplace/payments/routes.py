@@ -1,0 +1,306 @@
+"""Payment pages: the finance overview and award release, and each solver's payment status and payee form.
+
+Every action is a POST form calling one service; a refusal is flashed on the page it came from
+(refused releases and approvals are audited).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from marketplace.awards.ip_assignment import award_challenge
+from marketplace.awards.models import Award, AwardRecipient
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.money import Money
+from marketplace.payments import escrow, payees, payout_accounts, payouts, reports, services
+from marketplace.payments.forms import ActionForm, PayeeForm, ReferenceForm
+from marketplace.payments.models import Refund
+from marketplace.payments.refusals import audit_refusal
+
+bp = Blueprint("payments", __name__, template_folder="templates")
+
+PAYOUT_STATUS_LABELS = {
+    "pending": _l("Waiting for the payment provider"),
+    "paying": _l("Being paid"),
+    "sent": _l("Bank wire sent, waiting for confirmation"),
+    "paid": _l("Paid"),
+    "failed": _l("Failed: finance will retry"),
+    "reversed": _l("Taken back by the provider: finance will pay again"),
+    "cancelled": _l("Cancelled"),
+    "refused": _l("Refused"),
+}
+AWARD_STATUS_LABELS = {
+    "awarded": _l("Awarded, waiting for release"),
+    "release_requested": _l("Release requested, waiting for a second approval"),
+    "paying": _l("Being paid"),
+    "paid": _l("Paid"),
+    "cancelled": _l("Cancelled"),
+}
+
+REFUND_STATUS_LABELS = {
+    "scheduled": _l("To send"),
+    "sending": _l("Being sent"),
+    "sent": _l("Bank wire sent, waiting for confirmation"),
+    "succeeded": _l("Refunded"),
+    "failed": _l("Failed"),
+}
+
+
+@bp.app_template_global()
+def refund_status_label(status: str) -> str:
+    return str(REFUND_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def payout_status_label(status: str) -> str:
+    return str(PAYOUT_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def money_of(amount_minor: int, currency: str) -> Money:
+    return Money(amount_minor, currency)
+
+
+@bp.app_template_global()
+def award_status_label(status: str) -> str:
+    return str(AWARD_STATUS_LABELS.get(status, status))
+
+
+def _require_finance_page() -> list[int]:
+    if not (current_user.is_admin or current_user.has_role("finance_officer")):
+        raise NotFound(_l("This page is for finance officers."))
+    return reports.visible_challenge_ids(current_user)
+
+
+# --- finance -----------------------------------------------------------------------------
+
+
+@bp.get("/finance")
+@login_required
+def finance_overview():
+    ids = _require_finance_page()
+    challenges = reports.challenge_rows(ids)
+    refunds = db.session.scalars(select(Refund).where(Refund.challenge_id.in_(ids or [-1]),
+                                                      Refund.status.in_(("scheduled", "sending", "sent", "failed")))
+                                 .order_by(Refund.id)).all()
+    return render_template("payments/finance.html", challenges=challenges, solvers=reports.solver_rows(ids),
+                           awards=reports.awards_by_age(ids), charts=reports.chart_series(challenges),
+                           refunds=refunds, action_form=ActionForm(), reference_form=ReferenceForm(),
+                           target_days=current_app.config.get("PAYOUT_TARGET_DAYS", 30))
+
+
+@bp.get("/finance/awards/<int:award_id>")
+@login_required
+def finance_award(award_id: int):
+    award = _finance_award(award_id)
+    return render_template("payments/award.html", award=award, challenge=award_challenge(award),
+                           problems=payouts.problems(award) if award.status in ("awarded", "release_requested")
+                           else [], payouts=payouts.payouts_of(award), action_form=ActionForm(),
+                           reference_form=ReferenceForm())
+
+
+def _finance_award(award_id: int) -> Award:
+    award = db.session.get(Award, award_id)
+    if award is None or award.challenge_id not in _require_finance_page():
+        raise NotFound(_l("No such award."))
+    return award
+
+
+def _back(award_id: int):
+    return redirect(url_for("payments.finance_award", award_id=award_id), code=303)
+
+
+@bp.post("/finance/awards/<int:award_id>/release")
+@login_required
+def release(award_id: int):
+    award = _finance_award(award_id)
+    if ActionForm().validate_on_submit():
+        try:
+            payouts.request_release(award, current_user)
+            db.session.commit()
+            flash(_("Release requested. Another finance officer must approve it."), "success")
+        except DomainError as error:
+            audit_refusal("award.release_refused", award_id, current_user, error)
+            flash(str(error.detail), "error")
+    return _back(award_id)
+
+
+@bp.post("/finance/awards/<int:award_id>/approve")
+@login_required
+def approve(award_id: int):
+    award = _finance_award(award_id)
+    if ActionForm().validate_on_submit():
+        try:
+            written = services.approve_release(award, current_user)
+            db.session.commit()
+        except DomainError as error:
+            audit_refusal("award.approval_refused", award_id, current_user, error)
+            flash(str(error.detail), "error")
+            return _back(award_id)
+        services.send_payouts(written, actor=current_user)
+        db.session.commit()
+        flash(_("Release approved. Transfers are on their way; wires wait for their bank reference."), "success")
+    return _back(award_id)
+
+
+@bp.post("/finance/awards/<int:award_id>/confirm")
+@login_required
+def confirm(award_id: int):
+    award = _finance_award(award_id)
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            payouts.confirm_wire(award, current_user, reference=form.reference.data)
+            db.session.commit()
+            flash(_("The wire is recorded; the award is paid."), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.detail), "error")
+    else:
+        flash(_("Give the wire reference."), "error")
+    return _back(award_id)
+
+
+@bp.post("/finance/refunds/<int:refund_id>/send")
+@login_required
+def send_refund(refund_id: int):
+    refund = _finance_refund(refund_id)
+    if ActionForm().validate_on_submit():
+        try:
+            escrow.begin_refund(refund, current_user)
+            db.session.commit()
+            escrow.record_refund_result(escrow.send_refund(refund), actor=current_user)
+            db.session.commit()
+            flash(_("Refund sent."), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.detail), "error")
+    return redirect(url_for("payments.finance_overview"), code=303)
+
+
+@bp.post("/finance/refunds/<int:refund_id>/confirm")
+@login_required
+def confirm_refund(refund_id: int):
+    refund = _finance_refund(refund_id)
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            escrow.confirm_refund_wire(refund, current_user, reference=form.reference.data)
+            db.session.commit()
+            flash(_("The refund wire is recorded."), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.detail), "error")
+    return redirect(url_for("payments.finance_overview"), code=303)
+
+
+def _finance_refund(refund_id: int) -> Refund:
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.challenge_id not in _require_finance_page():
+        raise NotFound(_l("No such refund."))
+    return refund
+
+
+# --- the solver's side -------------------------------------------------------------------
+
+
+@bp.get("/me/payments")
+@login_required
+def my_payments():
+    rows = db.session.execute(select(Award, AwardRecipient).join(AwardRecipient, AwardRecipient.award_id == Award.id)
+                              .where(AwardRecipient.user_id == current_user.id).order_by(Award.id.desc())).all()
+    profile = payees.profile_of(current_user)
+    return render_template("payments/my_payments.html", rows=rows, plan=payout_accounts.payout_plan(current_user),
+                           payee=payees.masked(profile) if profile else None, action_form=ActionForm(),
+                           challenges={a.id: award_challenge(a) for a, _r in rows},
+                           target_days=current_app.config.get("PAYOUT_TARGET_DAYS", 30))
+
+
+@bp.route("/me/payee", methods=["GET", "POST"])
+@login_required
+def payee_form():
+    form = PayeeForm()
+    status = 200
+    if form.validate_on_submit():
+        data = {"legal_name": form.legal_name.data, "residence_country": (form.residence_country.data or "").upper(),
+                "date_of_birth": form.date_of_birth.data, "tax_form": form.tax_form.data,
+                "tax_id": form.tax_id.data or None}
+        if form.account_number.data or form.swift_bic.data:
+            data["bank_account"] = {"account_number": form.account_number.data, "swift_bic": form.swift_bic.data,
+                                    "bank_name": form.bank_name.data or ""}
+        try:
+            payees.save_payee(current_user, data)
+            db.session.commit()
+            flash(_("Your payee details are saved (encrypted)."), "success")
+            return redirect(url_for("payments.my_payments"), code=303)
+        except DomainError as error:
+            db.session.rollback()
+            for name, messages in error.errors.items():
+                target = {"bank_account.account_number": "account_number",
+                          "bank_account.swift_bic": "swift_bic", "bank_account.bank_name": "bank_name"}.get(name, name)
+                if target in form:
+                    form[target].errors = list(form[target].errors) + [str(m) for m in messages]
+            status = 422
+    elif request.method == "POST":
+        status = 422
+    profile = payees.profile_of(current_user)
+    return render_template("payments/payee.html", form=form, payee=payees.masked(profile) if profile else None), status
+
+
+@bp.post("/me/payout-account")
+@login_required
+def connect_payout_account():
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("payments.my_payments"), code=303)
+    try:
+        plan, link, _created = payout_accounts.connect(
+            current_user, return_url=url_for("payments.payout_account_return", _external=True),
+            refresh_url=url_for("payments.payout_account_refresh", _external=True))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.detail), "error")
+        return redirect(url_for("payments.my_payments"), code=303)
+    if link:
+        return redirect(link, code=303)
+    flash(plan.message, "success")
+    return redirect(url_for("payments.my_payments"), code=303)
+
+
+@bp.get("/me/payout-account/return")
+@login_required
+def payout_account_return():
+    """Stripe sends the solver back here after onboarding: ask Stripe whether it is complete."""
+    plan = payout_accounts.payout_plan(current_user)
+    if plan.account is not None:
+        try:
+            payout_accounts.refresh(plan.account)
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the page still shows the stored state; reconcile/webhooks update it
+            db.session.rollback()
+    plan = payout_accounts.payout_plan(current_user)
+    flash(_("Your payout account is ready.") if plan.ready else
+          _("Stripe still needs some details from you."), "success" if plan.ready else "error")
+    return redirect(url_for("payments.my_payments"), code=303)
+
+
+@bp.get("/me/payout-account/refresh")
+@login_required
+def payout_account_refresh():
+    """An onboarding link expired or was used: make a new one."""
+    try:
+        _plan, link, _created = payout_accounts.connect(
+            current_user, return_url=url_for("payments.payout_account_return", _external=True),
+            refresh_url=url_for("payments.payout_account_refresh", _external=True))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.detail), "error")
+        link = None
+    return redirect(link or url_for("payments.my_payments"), code=303)
+
