@@ -92,9 +92,10 @@ def generate(app, count: int, rng: random.Random) -> None:
         db.session.execute(sa.insert(ExpertProfile), profiles)
         db.session.execute(sa.insert(ResearchEntry), research)
         if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequences past them
-            for table in ("users", "expert_profiles"):
-                db.session.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                                       "(SELECT max(id) FROM users))"))
+            db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('expert_profiles', 'id'), "
+                                       "(SELECT max(id) FROM expert_profiles))"))
         db.session.commit()
         started = time.perf_counter()
         experts.reindex_all(batch_size=1000)
@@ -103,9 +104,10 @@ def generate(app, count: int, rng: random.Random) -> None:
         print(f"indexed {count} profiles ({len(research)} research entries, {terms} term rows) "
               f"in {time.perf_counter() - started:.1f} s")
         if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as connection:
-                connection.execute(sa.text("ANALYZE"))
-                connection.commit()
+            # What autovacuum does after a bulk load: statistics, and the visibility map that
+            # lets expert_terms be read by index-only scans.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(sa.text("VACUUM ANALYZE"))
 
 
 def query_mix(rng: random.Random, n: int) -> list[dict]:
@@ -192,7 +194,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")  # every branch, merged or not
     print(f"database: {url.split('@')[-1] if '@' in url else url}")
     rng = random.Random(args.seed)
     generate(app, args.profiles, rng)

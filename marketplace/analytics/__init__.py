@@ -1,4 +1,10 @@
-"""placeholder"""
+"""Seeker analytics (per challenge, per program, platform-wide), the daily view counter, early-career
+figures and bonus, and the public statistics page."""
+
 
 def register(app, api) -> None:
-    pass
+    from marketplace.analytics import api as analytics_api
+    from marketplace.analytics import routes
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(analytics_api.blp)

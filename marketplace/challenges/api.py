@@ -82,8 +82,12 @@ def list_challenges(args):
 def get_challenge(challenge_id: int):
     from flask import request
 
+    from marketplace.analytics.views import count_view
+
     g.content_locale = request.args.get("locale") or current_locale_id()
-    return _detail(_load(challenge_id))
+    challenge = _load(challenge_id)
+    count_view(challenge, current_user)
+    return _detail(challenge)
 
 
 @blp.post("/challenges/<int:challenge_id>/clearance-request")

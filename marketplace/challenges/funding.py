@@ -91,6 +91,7 @@ def record_receipt(challenge: Challenge, officer, *, reference: str, amount: Mon
 
     post_receipt(receipt, officer)
     for intent in db.session.scalars(select(FundingIntent).filter_by(challenge_id=challenge.id, status="pending")):
-        intent.status = "succeeded" if received_minor(challenge) >= challenge.funding_target_minor else intent.status
+        if received_minor(challenge) >= challenge.funding_target_minor:
+            intent.status = "succeeded"
     refresh_funded(challenge)
     return receipt

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.services import sanctioned_countries
+from marketplace.results.follow_ons import follow_on_origin
 
 
 def challenge_summary(challenge: Challenge, locale: str | None) -> dict:
@@ -43,6 +44,8 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
         "agreement_version": challenge.agreement_version,
         "agreement_accepted": accepted,
         "invite_only": challenge.invite_only,
+        "early_career_bonus_pct": format(challenge.early_career_bonus_pct.normalize(), "f"),
+        "follow_on_of": follow_on_origin(challenge, user),
     })
     if staff and challenge.seeker_anonymous:
         body["seeker"] = {"slug": challenge.organization.slug, "name": challenge.organization.name,

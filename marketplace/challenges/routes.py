@@ -65,7 +65,11 @@ def load_visible(challenge_id: int) -> Challenge:
 
 @bp.get("/challenges/<int:challenge_id>")
 def detail(challenge_id: int):
-    return render_detail(load_visible(challenge_id))
+    from marketplace.analytics.views import count_view
+
+    challenge = load_visible(challenge_id)
+    count_view(challenge, current_user)
+    return render_detail(challenge)
 
 
 def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: AgreementForm | None = None,
@@ -91,7 +95,14 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
         agreement=agreement, agreement_locale=agreement_locale, agreement_text=agreement_text,
         agreement_form=agreement_form, question_form=question_form or QuestionForm(formdata=None),
         amendments=amendments, questions=questions.visible_questions(challenge, current_user),
+        my_proposal=_my_active_proposal(challenge) if accepted else None,
     ), status
+
+
+def _my_active_proposal(challenge: Challenge):
+    from marketplace.proposals.services import active_proposal_of
+
+    return active_proposal_of(challenge.id, current_user.id)
 
 
 @bp.post("/challenges/<int:challenge_id>/agreement")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-TAX_FORM_CHOICES = [("none", _l("None: I declare my country of residence")),
-                    ("W-8BEN", _l("W-8BEN (not a US person)")),
-                    ("W-9", _l("W-9 (US person)"))]
+TAX_FORM_CHOICES = [SelectChoice("none", _l("None: I declare my country of residence")),
+                    SelectChoice("W-8BEN", _l("W-8BEN (not a US person)")),
+                    SelectChoice("W-9", _l("W-9 (US person)"))]
 
 
 class PayeeForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Money records: the double-entry ledger, payees, payout accounts, payouts and provider events.
 
-Every amount is integer minor units with its ISO currency; no float anywhere.
+Every amount is integer minor units with its ISO currency; never a binary fraction.
 """
 
 from __future__ import annotations

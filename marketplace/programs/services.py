@@ -99,8 +99,12 @@ def composition(program: Program) -> dict:
             "uncovered": not challenges,
             "solved": bool(accepted),
         })
+    from marketplace.results.follow_ons import chain
+
     return {"program_id": program.id, "requirements": items,
-            "complete": bool(items) and all(item["solved"] for item in items)}
+            "complete": bool(items) and all(item["solved"] for item in items),
+            # Second rounds: challenge -> open result -> follow-on challenge, for the program's challenges.
+            "follow_on_chain": chain(sorted({c.id for _rid, c in rows}))}
 
 
 def accepted_solutions(challenge_ids: list[int]) -> dict[int, list[dict]]:

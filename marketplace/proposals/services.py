@@ -78,7 +78,7 @@ def _check_content(data: dict) -> None:
         raise _fail("locale", _l("Unknown locale."))
 
 
-def _active_proposal_of(challenge_id: int, user_id: int) -> Proposal | None:
+def active_proposal_of(challenge_id: int, user_id: int) -> Proposal | None:
     """The active proposal the user leads or belongs to on this challenge."""
     led = db.session.scalar(select(Proposal).where(
         Proposal.challenge_id == challenge_id, Proposal.lead_id == user_id, Proposal.status.in_(ACTIVE)))
@@ -95,7 +95,7 @@ def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
     _require_open_before_deadline(challenge)
     _require_may_take_part(challenge, user)
     _check_content({"title": data.get("title", ""), **data})
-    if _active_proposal_of(challenge.id, user.id):
+    if active_proposal_of(challenge.id, user.id):
         raise Conflict(_l("You already have an active proposal for this challenge; edit it or withdraw it first."))
     invitees = _resolve_invitees(challenge, user, data.get("team_emails") or [])
     proposal = Proposal(challenge_id=challenge.id, lead_id=user.id, status="draft", title=data["title"].strip(),
@@ -257,7 +257,7 @@ def respond_to_invitation(proposal: Proposal, user, *, accept: bool) -> Proposal
         raise NotFound(_l("No such invitation."))
     if accept:
         _require_may_take_part(proposal.challenge, user)
-        other = _active_proposal_of(proposal.challenge_id, user.id)
+        other = active_proposal_of(proposal.challenge_id, user.id)
         if other and other.id != proposal.id:
             raise Conflict(_l("You are already on another active proposal for this challenge."))
     member.status = "accepted" if accept else "declined"

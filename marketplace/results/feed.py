@@ -34,7 +34,7 @@ def atom_feed(results: list[ResultRecord], locale: str) -> bytes:
     _el(feed, "generator", "InnoBridge")
     for result in results:
         shown, title = result.localized("title", locale)
-        _, abstract = result.localized("abstract", shown)
+        abstract = result.localized("abstract", shown)[1]
         entry = _el(feed, "entry")
         entry.set(XML_LANG, shown.replace("_", "-"))
         url = public_url(f"/results/{result.id}")

@@ -86,6 +86,14 @@ def origin_of(challenge_id: int) -> ResultRecord | None:
                              .where(FollowOn.challenge_id == challenge_id))
 
 
+def follow_on_origin(challenge: Challenge, user) -> dict | None:
+    """{result_id, challenge_id} of the result a challenge builds on, when the caller may see that result."""
+    result = origin_of(challenge.id)
+    if result is None or not result.can_view(user):
+        return None
+    return {"result_id": result.id, "challenge_id": result.challenge_id}
+
+
 def chain(challenge_ids: list[int]) -> list[dict]:
     """Every link touching these challenges: {from_challenge_id, result_id, to_challenge_id}, in one query."""
     if not challenge_ids:

@@ -2,7 +2,7 @@
 
 Services call `schedule(result_id)` during a transaction; once the session commits, the request's
 after_request hook re-reads those results and upserts the published ones (the others leave the index).
-`flask results reindex` rebuilds the whole index. Everything the rest of the package needs from the
+`flask search reindex --kind results` rebuilds the whole index. Everything the rest of the package needs from the
 engine goes through `search_page` and `facet_counts`, so swapping the engine is one module.
 """
 
@@ -65,6 +65,11 @@ def sync(ids: Iterable[int]) -> None:
     index.delete(ids - {r.id for r in published})
 
 
+def flush_scheduled() -> None:
+    """Index what this session scheduled (for commands such as `demo seed`, which have no request)."""
+    sync(db.session.info.pop("reindex_results", set()) | set(g.pop("results_committed", ())))
+
+
 def source() -> tuple[int, Iterator[list[SearchDoc]]]:
     """For `search reindex`: how many published results, and their documents in batches."""
     from marketplace.results.models import ResultRecord
@@ -117,7 +122,7 @@ def install(app) -> None:
         if ids:
             try:
                 sync(ids)
-            except Exception:  # noqa: BLE001 - the database is the truth; `flask results reindex` repairs
+            except Exception:  # noqa: BLE001 - the database is the truth; `flask search reindex` repairs
                 app.logger.exception("could not index results %s", sorted(ids))
                 db.session.rollback()
         return response

@@ -1,5 +1,19 @@
-"""Peer review: conflict-aware reviewer assignment, blind scoring, calibrated ranking, awards."""
+"""Peer review: conflict-aware optimal reviewer assignment, blind rubric scoring, calibrated ranking, awards."""
 
 
-def register(app, api):
-    pass
+def register(app, api) -> None:
+    from marketplace.awards import decision_api
+    from marketplace.reviews import api as reviews_api
+    from marketplace.reviews import cli, coi, panels, ranking_service, routes, scoring, staff_routes  # noqa: F401
+
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(reviews_api.blp)
+    api.register_blueprint(decision_api.blp)
+    app.cli.add_command(cli.reviews_cli)
+    app.jinja_env.globals.update(
+        proposal_review_panel=panels.proposal_review_panel,
+        review_status_label=scoring.review_status_label,
+        recommendation_label=scoring.recommendation_label,
+        conflict_reason_label=coi.reason_label,
+        rank_band_label=lambda code: ranking_service.label(ranking_service.RANK_BAND_LABELS, code),
+    )

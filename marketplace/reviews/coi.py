@@ -88,7 +88,7 @@ def challenge_conflicts(challenge: Challenge, reviewer_ids: Iterable[int], *,
 
 
 def declared_pairs(challenge: Challenge, proposal_ids: list[int]) -> set[tuple[int, int]]:
-    """(reviewer_id, proposal_id) for every conflict a reviewer declared; a whole-challenge one covers every proposal."""
+    """(reviewer_id, proposal_id) of every conflict a reviewer declared; a whole-challenge one covers all."""
     pairs: set[tuple[int, int]] = set()
     for row in db.session.scalars(select(ConflictOfInterest).where(
             ConflictOfInterest.challenge_id == challenge.id, ConflictOfInterest.declared_by == "reviewer")):

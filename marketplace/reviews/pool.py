@@ -96,7 +96,8 @@ def add_reviewers(challenge: Challenge, actor, user_ids: list[int]) -> list[Chal
         raise Conflict(_l("This challenge is %(state)s; its reviewer pool is closed.", state=challenge.status))
     wanted = list(dict.fromkeys(int(i) for i in user_ids))
     if not wanted:
-        raise ValidationFailed(_l("Name at least one reviewer."), errors={"user_ids": [_l("Name at least one reviewer.")]})
+        message = _l("Name at least one reviewer.")
+        raise ValidationFailed(message, errors={"user_ids": [message]})
     if len(wanted) > MAX_ADD_AT_ONCE:
         message = _l("Add at most %(n)d reviewers at once.", n=MAX_ADD_AT_ONCE)
         raise ValidationFailed(message, errors={"user_ids": [message]})

@@ -12,7 +12,7 @@ Every query word must match (AND); results are ranked by where the words were fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,39 +125,59 @@ def query_terms(text: str) -> list[str]:
     return _analysis().query_words(text)[:MAX_QUERY_TERMS] if text.strip() else []
 
 
+def _matching(query: ExpertQuery):
+    """SELECT profile_id[, score] of every match, and the ORDER BY that ranks them.
+
+    Each query word and each expertise tag is a posting list in expert_terms, read by an
+    index-only range scan of (term, profile_id, weight). Several lists are intersected by one
+    GROUP BY ... HAVING count = number of lists (measured faster than self-joins on SQLite, and
+    close on PostgreSQL). Users and profiles are joined only to filter by country or career
+    stage, so a common word costs one pass over its postings, not a lookup per match.
+    """
+    terms = [*query_terms(query.q), *((TAG_PREFIX + tag)[:MAX_TERM_CHARS] for tag in query.expertise)]
+    if len(terms) == 1:
+        profile_id, score = ExpertTerm.profile_id, ExpertTerm.weight
+        statement = select(profile_id.label("profile_id"), score.label("score")).where(ExpertTerm.term == terms[0])
+    elif terms:  # tags weigh the same in every match, so the sum still ranks by where the words were found
+        postings = (select(ExpertTerm.profile_id.label("profile_id"), func.sum(ExpertTerm.weight).label("score"))
+                    .where(ExpertTerm.term.in_(terms)).group_by(ExpertTerm.profile_id)
+                    .having(func.count() == len(terms)).subquery())
+        profile_id, score = postings.c.profile_id, postings.c.score
+        statement = select(profile_id, score)
+    else:
+        profile_id, score = ExpertProfile.id, None
+        statement = select(profile_id.label("profile_id"))
+    if query.countries or query.early_career is not None:
+        if terms:
+            statement = statement.join(ExpertProfile, ExpertProfile.id == profile_id)
+        if query.countries:
+            statement = statement.join(User, User.id == ExpertProfile.user_id).where(
+                User.country.in_(query.countries))
+        if query.early_career is not None:
+            statement = statement.where(ExpertProfile.early_career.is_(query.early_career))
+    inactive = (select(ExpertProfile.id).join(User, User.id == ExpertProfile.user_id)
+                .where(User.active.is_(False)))
+    statement = statement.where(profile_id.not_in(inactive))
+    if score is None:
+        return statement, (profile_id.desc(),)  # nothing to rank by: newest profiles first
+    return statement, (score.desc(), profile_id)
+
+
 def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
-    """One page of matching profiles (users and research loaded) and the total.
+    """One page of matching profiles (users and research loaded) and the total; every word and
+    every tag must match, ranked by where the words were found.
 
     The ranking query selects ids only, so the database sorts narrow rows, never whole profiles;
-    the page's profiles are then loaded by id. Five SQL queries whatever the page holds.
+    the page's profiles are then loaded by id. Four SQL queries whatever the page holds.
     """
-    matching = (select(ExpertProfile.id).join(User, User.id == ExpertProfile.user_id)
-                .where(User.active.is_(True)))
-    terms = query_terms(query.q)
-    if terms:
-        scores = (select(ExpertTerm.profile_id, func.sum(ExpertTerm.weight).label("score"))
-                  .where(ExpertTerm.term.in_(terms))
-                  .group_by(ExpertTerm.profile_id)
-                  .having(func.count() == len(terms))
-                  .subquery())
-        matching = matching.join(scores, scores.c.profile_id == ExpertProfile.id)
-        order: Iterable = (scores.c.score.desc(), ExpertProfile.id)
-    else:
-        order = (ExpertProfile.id.desc(),)  # newest profiles first: the primary key, no sort
-    for tag in query.expertise:
-        matching = matching.where(ExpertProfile.id.in_(
-            select(ExpertTerm.profile_id).where(ExpertTerm.term == (TAG_PREFIX + tag)[:MAX_TERM_CHARS])))
-    if query.countries:
-        matching = matching.where(User.country.in_(query.countries))
-    if query.early_career is not None:
-        matching = matching.where(ExpertProfile.early_career.is_(query.early_career))
-
+    matching, order = _matching(query)
     total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    page_ids = db.session.scalars(
-        matching.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    page_ids = [row.profile_id for row in db.session.execute(
+        matching.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))]
     if not page_ids:
         return [], total
     loaded = {profile.id: profile for profile in db.session.scalars(
         select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).where(ExpertProfile.id.in_(page_ids))
-        .options(contains_eager(ExpertProfile.user), selectinload(ExpertProfile.research)))}
-    return [loaded[profile_id] for profile_id in page_ids], total
+        .options(contains_eager(ExpertProfile.user).lazyload(User.roles),  # roles are not shown
+                 selectinload(ExpertProfile.research)))}
+    return [loaded[profile_id] for profile_id in page_ids if profile_id in loaded], total

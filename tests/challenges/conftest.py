@@ -107,7 +107,7 @@ class ChallengeFactory:
         overrides: any create_challenge field (title={...}, deadline=..., award_currency=..., ...).
         """
         from marketplace.accounts.models import Organization, User
-        from marketplace.challenges import funding, services
+        from marketplace.challenges import funding, indexing, services
         from marketplace.challenges.models import Challenge
 
         target = {"closed": "open", "cancelled": "draft"}.get(status, status)
@@ -135,6 +135,7 @@ class ChallengeFactory:
             elif status == "cancelled":
                 services.cancel(challenge, author, reason="Superseded by another challenge.")
             db.session.commit()
+            indexing.flush_scheduled()  # no request ends here, so index what the commit scheduled now
             challenge_id = challenge.id
         with self.app.app_context():
             return db.session.get(Challenge, challenge_id)

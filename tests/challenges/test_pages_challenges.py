@@ -106,6 +106,18 @@ def test_bad_filters_are_named_and_ignored(center, challenge_factory, client, qu
     assert TITLE in text_of(response)  # the list is still shown, without the bad filter
 
 
+def test_the_search_box_finds_open_challenges_in_chinese_and_english(center, challenge_factory, client):
+    challenge_factory(center.org, center.manager)
+    challenge_factory(center.org, center.manager, status="draft", title={"en": "Wafer readout draft"})
+    challenge_factory(center.org, center.manager, title={"en": "Thermal model for chiplet interposers"},
+                      summary={"en": "Predict hot spots within 3 K."}, description={"en": "Finite elements."})
+    for query in ("readout", "晶圆缺陷"):
+        page = text_of(client.get(f"/challenges?lang=en&q={query}"))
+        assert TITLE in page and "1 open challenge" in page, query
+        assert "Wafer readout draft" not in page and "Thermal model" not in page
+    assert "0 open challenges" in text_of(client.get("/challenges?lang=en&q=photonics"))
+
+
 def test_a_page_number_out_of_range_shows_the_first_page(center, challenge_factory, client):
     challenge_factory(center.org, center.manager)
     for page in ("0", "x", "99999"):
@@ -364,7 +376,7 @@ def test_editing_a_cleared_challenge_sends_it_back_to_clearance(app, center, cha
     assert page.status_code == 200 and "sends it back to the security officer" in text_of(page)
     form = new_challenge_form(
         center.org.id, title="Low-noise readout chain", summary="Design a readout chain below 2 nV/√Hz.",
-        description="## Background\n\nThe full technical description.", excluded_countries="KP",
+        description="## Background\n\nThe full technical description.", excluded_countries="KP", target_trl="",
         deadline=challenge.deadline.strftime("%Y-%m-%dT%H:%M"),
         **{"criteria-0-name": "Noise performance", "criteria-0-weight": "60",
            "criteria-1-name": "Manufacturability", "criteria-1-weight": "40"})

@@ -115,6 +115,8 @@ def test_every_translation_survives_python_formatting(locale):
     for message in tool.entries(loaded):
         sources = list(message.id) if message.pluralizable else [message.id]
         values = {key: value for source in sources for key, value in sample_values(source).items()}
+        if tool.format_problems(sources[0]):
+            continue  # the English text itself is for Python's gettext only ("Top 10 %")
         for text in tool.forms_of(message):
             try:
                 text % values

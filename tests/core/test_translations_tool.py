@@ -121,6 +121,15 @@ def test_a_plural_form_for_one_number_may_spell_the_number_out(tree):
         "form 1: missing placeholders ['%(num)d']"]
 
 
+def test_a_lone_percent_is_accepted_only_where_the_msgid_has_one():
+    catalog = Catalog(locale="de", fuzzy=False)
+    plain = catalog.add("Top 10 %", "")
+    assert tool.translation_problems(plain, ["Obere 10 %"], catalog) == []
+    other = catalog.add("Top half", "")
+    assert tool.translation_problems(other, ["Obere 50 %"], catalog) == [
+        "a lone '%': write the word (percent), or '%%'"]
+
+
 def test_unknown_msgids_are_reported_and_fail_the_command(tree, tmp_path, capsys):
     assert run(tree, "fill", batch_file(tmp_path, {"Gone": {"de": "Weg"}, "Save": {"de": "Speichern"}})) == 1
     assert "Gone" in capsys.readouterr().out

@@ -1,0 +1,143 @@
+"""Analytics pages for center staff (per challenge, per program), admins (the platform), and the public
+statistics page. Every figure comes from analytics.figures; this module only turns them into chart rows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.analytics import access, charts, early_career, stats
+from marketplace.analytics.figures import Scope, figures_for, per_challenge, premium_over
+from marketplace.challenges.forms import show_domain_error
+from marketplace.challenges.models import PUBLIC_STATES, Challenge
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.i18n import current_locale_id
+from marketplace.money import Money
+
+bp = Blueprint("analytics", __name__, template_folder="templates")
+bp.add_app_template_global(charts.line_geometry, "line_geometry")
+bp.add_app_template_global(charts.number, "number")
+bp.add_app_template_global(charts.percent, "percent")
+bp.add_app_template_global(premium_over, "premium_over")
+
+
+def chart_rows(data: dict) -> dict:
+    """Everything the figure panels draw, in the viewer's language."""
+    solvers, winners = data["solvers"], data["winners"]
+    return {
+        "views": charts.time_rows(data["views"]["series"]),
+        "acceptances": charts.cumulative_rows(data["acceptances"]["series"]),
+        "proposals": charts.cumulative_rows(data["proposals"]["series"]),
+        "countries": charts.country_rows(solvers["countries"]),
+        "early_career": charts.share_rows([(_("Solvers"), solvers["early_career_share"]),
+                                           (_("Winners"), winners["early_career_share"])]),
+        "reviewers": charts.reviewer_rows(data["reviews"]["by_reviewer"]),
+        "money": [(c, charts.money_rows(c)) for c in data["money"]["currencies"]],
+    }
+
+
+@bp.get("/staff/analytics")
+@login_required
+def index():
+    """The challenges and programs whose analytics the user may see, and the platform page for admins."""
+    from marketplace.programs.models import Program
+
+    org_ids = access.analytics_org_ids(current_user)
+    if not org_ids and not current_user.is_admin:
+        raise NotFound(_("We could not find this page."))
+    where = Challenge.organization_id.in_(org_ids or {-1})
+    challenges = db.session.scalars(
+        select(Challenge).where(where, Challenge.status.in_(PUBLIC_STATES)).options(selectinload(Challenge.texts))
+        .order_by(Challenge.published_at.desc(), Challenge.id.desc()).limit(200)).all()
+    programs = db.session.scalars(select(Program).where(Program.organization_id.in_(org_ids or {-1}))
+                                  .order_by(Program.title)).all()
+    return render_template("analytics/index.html", challenges=challenges, programs=programs,
+                           locale=current_locale_id())
+
+
+@bp.get("/staff/analytics/challenges/<int:challenge_id>")
+@login_required
+def challenge_page(challenge_id: int):
+    challenge = access.challenge_for(challenge_id, current_user)
+    data = figures_for(Scope.challenge(challenge))
+    return render_template("analytics/challenge.html", challenge=challenge, data=data, rows=chart_rows(data),
+                           title=challenge.localized("title", current_locale_id())[1],
+                           can_export=_export_rights(challenge.organization_id))
+
+
+@bp.get("/staff/analytics/programs/<int:program_id>")
+@login_required
+def program_page(program_id: int):
+    program = access.program_for(program_id, current_user)
+    scope = Scope.program(program)
+    data = figures_for(scope)
+    breakdown = per_challenge(scope)
+    challenges = db.session.scalars(select(Challenge).where(Challenge.program_id == program.id)
+                                    .options(selectinload(Challenge.texts)).order_by(Challenge.id)).all()
+    return render_template("analytics/program.html", program=program, data=data, rows=chart_rows(data),
+                           breakdown=breakdown, challenges=challenges, locale=current_locale_id())
+
+
+@bp.get("/staff/analytics/platform")
+@login_required
+def platform_page():
+    access.require_admin(current_user)
+    data = figures_for(Scope.platform())
+    return render_template("analytics/platform.html", data=data, rows=chart_rows(data), public=stats.public_stats())
+
+
+@bp.get("/stats")
+def public_stats():
+    figures = stats.public_stats()
+    rows = {
+        "posted": charts.cumulative_rows(figures["challenges_per_month"]),
+        "countries": charts.country_rows(figures["solvers_by_country"]),
+        "paid": [(m.currency, m.minor, charts.format_money(m.amount, m.currency)) for m in figures["paid"]],
+    }
+    return render_template("analytics/stats.html", figures=figures, rows=rows)
+
+
+def _export_rights(organization_id: int) -> dict[str, bool]:
+    from marketplace.exports.services import may_export
+
+    return {kind: may_export(current_user, kind, organization_id)
+            for kind in ("proposals", "ranking", "payouts", "analytics")}
+
+
+# --- the early-career bonus of a challenge ---------------------------------------------------------------
+
+@bp.route("/staff/challenges/<int:challenge_id>/early-career-bonus", methods=["GET", "POST"])
+@login_required
+def bonus(challenge_id: int):
+    from marketplace.analytics.forms import BonusForm
+
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None or not challenge.is_staff(current_user):
+        raise NotFound(_("No such challenge."))
+    form = BonusForm(formdata=None, pct=challenge.early_career_bonus_pct.normalize()) \
+        if request.method == "GET" else BonusForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                early_career.set_bonus(challenge, current_user, form.pct.data)
+            except DomainError as error:
+                db.session.rollback()
+                show_domain_error(form, error)
+                status = error.status
+            else:
+                db.session.commit()
+                flash(_("The early-career bonus is saved. What must be funded changed with it."), "success")
+                return redirect(url_for(".bonus", challenge_id=challenge.id))
+        else:
+            status = 422
+    return render_template("analytics/bonus.html", challenge=challenge, form=form,
+                           editable=challenge.status in early_career.BONUS_EDITABLE_STATES
+                           and challenge.can_manage(current_user),
+                           max_bonus=Money(early_career.max_bonus_minor(challenge), challenge.award_currency),
+                           funding_target=Money(challenge.funding_target_minor, challenge.award_currency),
+                           title=challenge.localized("title", current_locale_id())[1]), status

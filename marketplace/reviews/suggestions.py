@@ -1,0 +1,89 @@
+"""Reviewer suggestions from the expert database, by affinity to what is to be reviewed.
+
+The text to match is the proposals' versions for review once there are any, else the challenge itself. The expert
+database's term index (ExpertTerm, the same analysis as search) narrows thousands of profiles to a few hundred
+that share words with it; TF-IDF affinity (the maximum over each expert's documents, as in the assignment) ranks
+those. Each suggestion carries its conflicts with the challenge's proposals, so a manager sees at once who could
+not review what, and why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import User
+from marketplace.challenges.models import Challenge
+from marketplace.extensions import db
+from marketplace.reviews import affinity
+from marketplace.reviews.assign import eligible_proposals, proposal_text, text_analyzer
+from marketplace.reviews.coi import challenge_conflicts
+from marketplace.reviews.models import ChallengeReviewer
+from marketplace.reviews.people import load_directory, reviewer_documents
+from marketplace.reviews.pool import reviewer_role_holders, solver_ids
+from marketplace.solvers.models import ExpertProfile, ExpertTerm
+
+MAX_QUERY_TERMS = 300
+CANDIDATE_PROFILES = 400
+RELEVANT = 0.05  # an affinity above this counts a proposal as "covered" by the expert
+
+
+def _texts(challenge: Challenge) -> list[str]:
+    eligible = eligible_proposals(challenge)
+    if eligible:
+        return [proposal_text(e.version) for e in eligible]
+    return ["\n".join(part for part in (t.title, t.summary, t.description) if part) for t in challenge.texts]
+
+
+def _candidate_user_ids(challenge: Challenge, texts: list[str]) -> list[int]:
+    analyze = text_analyzer()
+    counts = Counter(term for text in texts for term in analyze(text) if len(term) > 1)
+    terms = [term for term, _n in counts.most_common(MAX_QUERY_TERMS)]
+    matched: list[int] = []
+    if terms:
+        matched = list(db.session.scalars(
+            select(ExpertProfile.user_id).join(ExpertTerm, ExpertTerm.profile_id == ExpertProfile.id)
+            .join(User, User.id == ExpertProfile.user_id)
+            .where(ExpertTerm.term.in_(terms), User.active.is_(True))
+            .group_by(ExpertProfile.user_id).order_by(func.sum(ExpertTerm.weight).desc(), ExpertProfile.user_id)
+            .limit(CANDIDATE_PROFILES)))
+    internal = [u.id for u in reviewer_role_holders(challenge)]
+    return list(dict.fromkeys(internal + matched))
+
+
+def suggest_reviewers(challenge: Challenge, *, limit: int = 20) -> list[dict]:
+    texts = [t for t in _texts(challenge) if t.strip()]
+    solvers = solver_ids(challenge.id)
+    user_ids = [uid for uid in _candidate_user_ids(challenge, texts) if uid not in solvers]
+    if not user_ids or not texts:
+        return []
+    in_pool = set(db.session.scalars(select(ChallengeReviewer.user_id).where(
+        ChallengeReviewer.challenge_id == challenge.id)))
+    directory = load_directory(user_ids)
+    candidates = affinity.tfidf_affinity(texts, [reviewer_documents(directory.profile(uid)) for uid in user_ids],
+                                         top_n=max(len(texts), len(user_ids)), analyzer=text_analyzer())
+    best = np.zeros(len(user_ids))
+    np.maximum.at(best, candidates.reviewer_index, candidates.affinity)
+    covered = np.bincount(candidates.reviewer_index[candidates.affinity >= RELEVANT], minlength=len(user_ids))
+    total = np.bincount(candidates.reviewer_index, weights=candidates.affinity, minlength=len(user_ids))
+    conflicts = challenge_conflicts(challenge, user_ids) if eligible_proposals(challenge) else {}
+    reasons: dict[int, Counter] = defaultdict(Counter)
+    for (_pid, rid), codes in conflicts.items():
+        reasons[rid].update(codes)
+    order = sorted(range(len(user_ids)), key=lambda j: (-total[j], -best[j], user_ids[j]))
+    rows = []
+    for j in order[:limit]:
+        uid = user_ids[j]
+        user, profile = directory.users[uid], directory.profile(uid)
+        rows.append({
+            "user_id": uid, "display_name": user.display_name, "country": user.country,
+            "headline": profile.headline if profile else "", "affiliation": profile.affiliation if profile else "",
+            "expertise": list(profile.expertise or []) if profile else [],
+            "internal": user.is_staff_of(challenge.organization_id),
+            "affinity": round(float(best[j]), 4), "relevance": round(float(total[j]), 4),
+            "covers": int(covered[j]), "of": len(texts), "in_pool": uid in in_pool,
+            "conflicts": dict(sorted(reasons[uid].items())),
+        })
+    return rows
