@@ -110,7 +110,8 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
 
         award_ids = []
         now = datetime.now(UTC)
-        for c in range((awards + AWARDS_PER_CHALLENGE - 1) // AWARDS_PER_CHALLENGE):
+        per_challenge = min(AWARDS_PER_CHALLENGE, solvers)  # a solver wins at most once per challenge
+        for c in range((awards + per_challenge - 1) // per_challenge):
             challenge = Challenge(organization_id=org.id, author_id=staff["manager"].id, status="awarded",
                                   default_locale="en", challenge_type="rtp", field="semiconductors",
                                   deadline=now - timedelta(days=40), award_minor=CHALLENGE_AWARD_MINOR,
@@ -127,15 +128,15 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
             decision = AwardDecision(challenge_id=challenge.id, decided_by_id=staff["manager"].id, kind="split")
             db.session.add(decision)
             db.session.flush()
-            share = CHALLENGE_AWARD_MINOR // AWARDS_PER_CHALLENGE
-            for a in range(min(AWARDS_PER_CHALLENGE, awards - len(award_ids))):
-                solver = people[(len(award_ids)) % len(people)]
+            share = CHALLENGE_AWARD_MINOR // per_challenge
+            for a in range(min(per_challenge, awards - len(award_ids))):
+                solver = people[a]
                 proposal = Proposal(challenge_id=challenge.id, lead_id=solver.id, status="submitted",
                                     title=f"Proposal {c}-{a}", locale="en", version=1)
                 db.session.add(proposal)
                 db.session.flush()
                 award = Award(challenge_id=challenge.id, proposal_id=proposal.id, decision_id=decision.id,
-                              share_pct=Decimal("1"), amount_minor=share, currency="EUR", status="awarded")
+                              share_pct=Decimal(100) / per_challenge, amount_minor=share, currency="EUR", status="awarded")
                 award.recipients = [AwardRecipient(user_id=solver.id, share_pct=Decimal("100"), amount_minor=share,
                                                    ip_accepted_at=now, ip_text_version="bench", ip_text="bench")]
                 db.session.add(award)

@@ -63,8 +63,25 @@ def _flatten_errors(messages) -> dict[str, list[str]]:
     return flat
 
 
+def schema_name(schema) -> str:
+    """OpenAPI component names qualified by feature package: accounts.SettingsIn -> AccountsSettingsIn."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    cls = resolve_schema_cls(schema)
+    parts = cls.__module__.split(".")
+    package = parts[1].title().replace("_", "") if parts[0] == "marketplace" and len(parts) > 2 else ""
+    return package + cls.__name__.removesuffix("Schema")
+
+
 class Api(SmorestApi):
     """flask-smorest with RFC 9457 problem documents for every API error."""
+
+    def __init__(self, app=None, **kwargs):
+        from apispec.ext.marshmallow import MarshmallowPlugin
+
+        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+                       **kwargs.pop("spec_kwargs", {})}
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def register_blueprint(self, blp, **options):
         # API calls authenticate with bearer tokens, or with a cookie plus X-CSRFToken

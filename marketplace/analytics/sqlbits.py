@@ -19,18 +19,21 @@ class _Bucket(FunctionElement):
 
 class day_of(_Bucket):  # noqa: N801 - reads like the SQL function it is
     name = "day_of"
+    inherit_cache = True
     sqlite_format = "%Y-%m-%d"
     postgresql_format = "YYYY-MM-DD"
 
 
 class month_of(_Bucket):  # noqa: N801
     name = "month_of"
+    inherit_cache = True
     sqlite_format = "%Y-%m"
     postgresql_format = "YYYY-MM"
 
 
 class year_of(_Bucket):  # noqa: N801
     name = "year_of"
+    inherit_cache = True
     sqlite_format = "%Y"
     postgresql_format = "YYYY"
 

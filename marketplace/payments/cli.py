@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -59,6 +60,7 @@ def release_batch_command(approver_email: str, org_slug: str | None, award_ids: 
     if not ids:
         click.echo("No award is waiting for approval.")
         return
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # one line per request would bury the progress bars
     started = time.monotonic()
     with click.progressbar(length=len(ids), label="Approving awards", show_pos=True) as bar:
         report = approve_all(ids, approver, on_progress=bar.update)

@@ -16,4 +16,23 @@ def register(app, api) -> None:
         recommendation_label=scoring.recommendation_label,
         conflict_reason_label=coi.reason_label,
         rank_band_label=lambda code: ranking_service.label(ranking_service.RANK_BAND_LABELS, code),
+        is_reviewer=lambda: _is_reviewer(app),
     )
+
+
+def _is_reviewer(app) -> bool:
+    """For the nav link: is the signed-in user in any reviewer pool? One EXISTS query per page view."""
+    from flask_login import current_user
+    from sqlalchemy import exists, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from marketplace.extensions import db
+    from marketplace.reviews.models import ChallengeReviewer
+
+    if not current_user.is_authenticated:
+        return False
+    try:
+        return bool(db.session.scalar(select(exists().where(ChallengeReviewer.user_id == current_user.id))))
+    except SQLAlchemyError:  # an error page after a database failure must still render
+        app.logger.warning("could not check reviewer pools", exc_info=True)
+        return False

@@ -162,3 +162,33 @@ def test_staff_page_is_refused_to_solvers_and_asks_visitors_to_sign_in(client, l
     login(make_user())
     assert client.get("/staff/experts").status_code == 403
     assert client.get(f"/staff/experts/{experts['anna'].id}").status_code == 403
+
+
+def test_a_results_page_costs_the_same_queries_whatever_it_holds(app, client, api_token, staff, make_user,
+                                                                  profile_factory):
+    from sqlalchemy import event
+
+    from marketplace.extensions import db
+
+    headers = api_token(staff)
+
+    def statements_for(**args) -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *a, **k: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/api/v1/experts", query_string=args, headers=headers).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for i in range(2):
+        profile_factory(make_user(country="DE"), headline=f"Sensor designer {i}",
+                        research_history=[{"year": 2020, "kind": "patent", "title": "A sensor"}])
+    few = statements_for(q="sensor")
+    for i in range(10):
+        profile_factory(make_user(country="DE"), headline=f"Sensor designer {i}",
+                        research_history=[{"year": 2020 + y, "kind": "patent", "title": "A sensor"} for y in range(3)])
+    assert statements_for(q="sensor") == few
