@@ -171,6 +171,7 @@ def main() -> int:
     parser.add_argument("--solvers", type=int, default=100)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is wiped)")
+    parser.add_argument("--profile", default=None, help="write a cProfile of the batch command to this file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-payouts-") as folder, StripeWireFake() as wire:
@@ -193,7 +194,8 @@ def main() -> int:
               f"{args.solvers} solvers with Stripe accounts, in {setup_seconds:.1f} s "
               f"({'PostgreSQL' if args.database_url else 'SQLite'})")
 
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "payments", "release-batch",
+        profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+        command = [sys.executable, *profile, "-m", "flask", "--app", "wsgi", "payments", "release-batch",
                    "--approver", setup["approver"], "--workers", str(args.workers)]
         started = time.perf_counter()
         subprocess.run(command, cwd=ROOT, env=env, check=True)

@@ -47,10 +47,11 @@ TEAM_TRANSLATOR = "InnoBridge translators"
 # words a language shares with English (Spanish "Error", French "Question"). Keep this list short.
 SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "BibTeX", "CSL-JSON", "ORCID", "OK", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
-    "de": frozenset({"Patent", "Status", "Team", "Version", "Version %(n)d"}),
+    "de": frozenset({"Bonus", "Patent", "Status", "Team", "Version", "Version %(n)d", "Version %(version)s"}),
     "es": frozenset({"Error %(code)s", "No", "Roles"}),
-    "fr": frozenset({"%(num)d expert", "%(num)d notification", "%(num)d version", "Actions", "Classification", "Code",
-                     "Description", "Notifications", "Publication", "Question", "Type", "Version", "Version %(n)d"}),
+    "fr": frozenset({"%(num)d expert", "%(num)d notification", "%(num)d version", "Actions", "Bonus", "Classification",
+                     "Code", "Date", "Description", "Expert", "Notifications", "Publication", "Question", "Type",
+                     "Version", "Version %(n)d", "Version %(version)s"}),
     "ja": frozenset({"ORCID iD"}),
     "ko": frozenset({"ORCID iD"}),
     "zh_Hans": frozenset({"ORCID iD"}),
@@ -526,4 +527,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `status | head` closed the pipe early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.audit.services import record
 from marketplace.errors import Conflict
+from marketplace.labels import challenge_status_label
 
 TRANSITIONS: dict[str, set[str]] = {
     "draft": {"in_clearance", "cancelled"},
@@ -24,7 +25,7 @@ def move(challenge, to: str, *, actor, action: str, **data) -> None:
     """Move `challenge` to state `to` or raise Conflict (409); audited."""
     if to not in TRANSITIONS.get(challenge.status, set()):
         raise Conflict(_l("This challenge is %(state)s; it cannot become %(target)s.",
-                          state=challenge.status, target=to))
+                          state=challenge_status_label(challenge.status), target=challenge_status_label(to)))
     previous = challenge.status
     challenge.status = to
     record(action, "challenge", challenge.id, actor=actor, **{"from": previous, "to": to}, **data)
@@ -33,4 +34,5 @@ def move(challenge, to: str, *, actor, action: str, **data) -> None:
 def require_state(challenge, *states: str) -> None:
     if challenge.status not in states:
         raise Conflict(_l("This challenge is %(state)s; this is possible only when it is %(allowed)s.",
-                          state=challenge.status, allowed=" / ".join(states)))
+                          state=challenge_status_label(challenge.status),
+                          allowed=" / ".join(challenge_status_label(s) for s in states)))

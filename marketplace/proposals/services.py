@@ -23,6 +23,7 @@ from marketplace.content_locales import is_content_locale
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.labels import challenge_status_label
 from marketplace.mail.services import queue_mail, register_subject
 from marketplace.proposals.models import Attachment, Proposal, ProposalMember, ProposalVersion
 
@@ -43,7 +44,8 @@ def _fail(field: str, message) -> ValidationFailed:
 def _require_open_before_deadline(challenge: Challenge) -> None:
     close_if_due(challenge)
     if challenge.status != "open":
-        raise Conflict(_l("The challenge is not open for proposals (it is %(state)s).", state=challenge.status))
+        raise Conflict(_l("The challenge is not open for proposals (it is %(state)s).",
+                          state=challenge_status_label(challenge.status)))
     if challenge.deadline <= utcnow():
         raise Conflict(_l("The deadline has passed."))
 

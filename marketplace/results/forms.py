@@ -61,11 +61,14 @@ class NewResultForm(ResultForm):
 
 
 class ConsentForm(FlaskForm):
-    consent = SelectField(_l("May the center name you on this result?"), validators=[DataRequired()],
-                          choices=[("yes", _l("Yes, name me")), ("no", _l("No, do not name me"))])
+    consent = SelectField(_l("May the center name you on this result?"), validators=[DataRequired()])
     cited_name = StringField(_l("Your name as it should be cited"), validators=[Optional(), Length(max=200)],
                              description=_l("Such as “Schmidt, Anna”. Leave empty to use your display name."))
     submit = SubmitField(_l("Save my answer"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consent.choices = [("yes", _l("Yes, name me")), ("no", _l("No, do not name me"))]
 
 
 class WithdrawForm(FlaskForm):

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from marketplace.challenges.forms import ActionForm, show_domain_error
 from marketplace.challenges.models import Challenge
@@ -29,7 +29,7 @@ PER_PAGE = 20
 
 @bp.get("/results")
 def showcase():
-    fields = db.session.scalars(select(distinct(ResultRecord.field)).where(ResultRecord.status == "published")
+    fields = db.session.scalars(select(ResultRecord.field).where(ResultRecord.status == "published").distinct()
                                 .order_by(ResultRecord.field)).all()
     form = ResultSearchForm(formdata=request.args or None, fields=fields)
     valid = form.validate() if request.args else True

@@ -104,7 +104,7 @@ def _apply_texts(result: ResultRecord, by_locale: dict[str, dict[str, str]]) -> 
 def _apply_ip(result: ResultRecord, data: dict) -> None:
     if "patent_application" in data:
         number = (data["patent_application"] or "").strip().upper() or None
-        if number is not None and not PATENT_RE.match(number):
+        if number is not None and (not PATENT_RE.match(number) or sum(c.isdigit() for c in number) < 5):
             raise _fail("patent_application", _l("Give the application number as the patent office prints it, "
                                                  "such as CN202710012345.6."))
         result.patent_application = number

@@ -14,6 +14,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from marketplace.reviews.scoring import RECOMMENDATIONS
@@ -65,7 +66,8 @@ class AssignmentForm(FlaskForm):
 class ReviewForm(FlaskForm):
     comment = TextAreaField(_l("Comment for the authors"), validators=[Length(max=20_000)],
                             description=_l("The authors read it, without your name. Be specific and kind."))
-    recommendation = RadioField(_l("Recommendation"), choices=list(RECOMMENDATIONS.items()), validators=[Optional()])
+    recommendation = RadioField(_l("Recommendation"), validators=[Optional()],
+                                choices=[SelectChoice(code, text) for code, text in RECOMMENDATIONS.items()])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit review"))
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 
@@ -191,3 +192,21 @@ def test_template_is_up_to_date_with_the_source(tmp_path):
     fresh, committed = ids(tmp_path / "messages.pot"), ids(TEMPLATE)
     assert fresh - committed == set(), "new interface text: run `make update-catalogs` and translate it"
     assert committed - fresh == set(), "the template has text the source no longer uses: run `make update-catalogs`"
+
+
+def test_template_texts_survive_jinja_formatting():
+    """Jinja's newstyle gettext applies `%` to every text of a template, so a literal % must be written %%.
+
+    "90 % interval" in a template raises TypeError when the page renders, in every language.
+    """
+    broken = []
+    for path in sorted((ROOT / "marketplace").rglob("*")):
+        if "templates" not in path.parts or path.suffix not in (".html", ".txt"):
+            continue
+        found = extract_from_file("jinja2", str(path), keywords=DEFAULT_KEYWORDS,
+                                  options={"extensions": "jinja2.ext.do"})
+        for lineno, message, _comments, _context in found:
+            texts = message if isinstance(message, tuple) else (message,)
+            if any(text and tool.format_problems(text) for text in texts):
+                broken.append(f"{path.relative_to(ROOT)}:{lineno}: {message!r}")
+    assert not broken, "write a literal % as %% in template texts:\n" + "\n".join(broken)

@@ -159,6 +159,15 @@ def add_pool(world: World, names=None, *, accept: bool = True) -> None:
         db.session.commit()
 
 
+def accept_all(world: World) -> None:
+    from marketplace.reviews import pool
+
+    with world.ctx():
+        for uid in world.reviewers.values():
+            pool.accept_agreement(world.challenge(), world.user(uid), version=pool.AGREEMENT_VERSION)
+        db.session.commit()
+
+
 def assign(world: World, **params):
     from marketplace.reviews import assign as assigning
 

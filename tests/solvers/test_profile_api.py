@@ -240,3 +240,11 @@ def test_vocabulary_lists_fields_and_tags(client):
     body = client.get("/api/v1/expertise-vocabulary").get_json()
     fields = {f["code"]: f["tags"] for f in body["fields"]}
     assert "analog-design" in fields["semiconductors"] and "mems" in fields["sensors"]
+
+
+def test_demo_profiles_have_valid_and_distinct_orcids():
+    from marketplace.demo.profiles_seed import PROFILES
+
+    orcids = [fields["orcid"] for fields, _interests, _digest in PROFILES.values()]
+    assert all(is_valid(orcid) for orcid in orcids)
+    assert len(set(orcids)) == len(orcids) == 16
