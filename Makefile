@@ -40,7 +40,7 @@ run: translations
 	FLASK_ENV_MODE=development SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev translations chromium
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2
 
 lint: install-dev
 	$(BIN)/ruff check .

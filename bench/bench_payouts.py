@@ -119,12 +119,12 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
             challenge.texts = [ChallengeText(locale="en", title=f"Benchmark challenge {c}", summary="", description="")]
             db.session.add(challenge)
             db.session.flush()
-            receipt = FundingReceipt(challenge_id=challenge.id, reference=f"BENCH-{c}",
+            receipt = FundingReceipt(challenge_id=challenge.id, reference=f"pi_bench_{c}",
                                      amount_minor=CHALLENGE_AWARD_MINOR, currency="EUR",
                                      received_on=now.date(), recorded_by_id=staff["finance_a"].id)
             db.session.add(receipt)
             db.session.flush()
-            escrow.post_receipt(receipt, staff["finance_a"])
+            escrow.post_receipt(receipt, staff["finance_a"], provider="stripe")  # paid by card
             decision = AwardDecision(challenge_id=challenge.id, decided_by_id=staff["manager"].id, kind="split")
             db.session.add(decision)
             db.session.flush()

@@ -6,6 +6,7 @@ server fails the run instead of leaving the PostgreSQL half out.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
+@functools.cache
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -52,6 +54,21 @@ def pytest_report_header(config):
     return f"database backends: sqlite{', postgresql' if _postgres_url() else ' (PostgreSQL not configured)'}"
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database (test_gw0, test_gw1, ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(normalise_database_url(url))
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(normalise_database_url(url))
     with engine.begin() as conn:
@@ -67,7 +84,7 @@ def app(backend, tmp_path_factory):
     if backend == "sqlite":
         url = f"sqlite:///{instance / 'test.sqlite'}"
     else:
-        url = _postgres_url()
+        url = _worker_database(_postgres_url())
         _reset_postgres(url)
     application = create_app({
         "TESTING": True,

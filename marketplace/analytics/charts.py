@@ -62,7 +62,7 @@ def cumulative_rows(series: list[tuple[str, int]]) -> list[tuple[str, int, str]]
 
 def country_rows(countries: list[dict], limit: int = 15) -> list[tuple[str, int, str]]:
     rows = [(country_name(c["country"]), c["solvers"],
-             _("%(solvers)s (%(early)s early-career)", solvers=number(c["solvers"]), early=number(c["early_career"])))
+             _("%(solvers)s (early-career: %(early)s)", solvers=number(c["solvers"]), early=number(c["early_career"])))
             for c in countries[:limit]]
     rest = countries[limit:]
     if rest:

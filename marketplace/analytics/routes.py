@@ -94,7 +94,7 @@ def platform_page():
 def public_stats():
     figures = stats.public_stats()
     rows = {
-        "posted": charts.cumulative_rows(figures["challenges_per_month"]),
+        "posted": charts.time_rows(figures["challenges_per_month"][-24:]),
         "countries": charts.country_rows(figures["solvers_by_country"]),
         "paid": [(m.currency, m.minor, charts.format_money(m.amount, m.currency)) for m in figures["paid"]],
     }

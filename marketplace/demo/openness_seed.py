@@ -31,7 +31,8 @@ from marketplace.proposals import services as proposals
 from marketplace.proposals.models import Proposal, ProposalVersion
 
 log = logging.getLogger(__name__)
-WINDOW_DAYS = 45  # how far back the demo's activity starts
+WINDOW_DAYS = 40  # how long each demo challenge has been open
+SPREAD_DAYS = 30  # between two demo publications, so the platform's monthly figures have several months
 
 SECOND_ROUND = {  # the awarded challenge: texts in English and Chinese, covering the program's requirement R4
     "title": {"en": "Warpage-tolerant wafer-level packaging for an inspection head",
@@ -182,7 +183,7 @@ def _spread_over_time(now, rng: random.Random) -> None:
     published = db.session.scalars(select(Challenge).where(Challenge.published_at.is_not(None))
                                    .order_by(Challenge.id)).all()
     for index, challenge in enumerate(published):
-        start = now - timedelta(days=WINDOW_DAYS - 3 * (index % 5))
+        start = now - timedelta(days=WINDOW_DAYS + SPREAD_DAYS * (len(published) - 1 - index))
         challenge.published_at = start
         span = (now - start).total_seconds()
         for acceptance in db.session.scalars(select(AgreementAcceptance).where(

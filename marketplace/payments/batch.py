@@ -1,7 +1,8 @@
 """Releasing many approved awards in one go (`flask payments release-batch`).
 
 Three phases, each exactly-once on its own: (1) approve each award under its row lock and commit
-its pending payouts, one award per transaction (a refused award is audited and skipped);
+its pending payouts, a chunk of awards per transaction (a chunk with a refusal is redone one award
+per transaction, and the refused award is audited and skipped);
 (2) call the provider for every payout from a small thread pool (network only, no database);
 (3) record the answers, a few dozen per transaction. A crash anywhere leaves pending payouts that
 `payments reconcile` finishes.
@@ -20,6 +21,7 @@ from marketplace.payments import payouts
 from marketplace.payments.refusals import audit_refusal
 from marketplace.payments.routing import provider_named
 
+APPROVE_CHUNK = 25
 RECORD_CHUNK = 50
 
 
@@ -33,26 +35,45 @@ class BatchReport:
 
 def approve_all(award_ids: Iterable[int], approver, *, report: BatchReport | None = None,
                 on_progress: Callable[[int], None] = lambda n: None) -> BatchReport:
-    """Phase 1: approve each award in its own transaction; its pending payouts are committed."""
+    """Phase 1: approve the awards, a chunk per transaction; a chunk with a refusal is redone award by award."""
     report = report or BatchReport()
-    for award_id in award_ids:
-        award = db.session.get(Award, award_id)
+    ids = list(award_ids)
+    for start in range(0, len(ids), APPROVE_CHUNK):
+        chunk = sorted(ids[start:start + APPROVE_CHUNK])  # locks taken in id order: no deadlock between batches
         try:
-            if award is None:
-                raise NotFound(f"no award {award_id}")
-            written = payouts.approve_release(award, approver)
+            orders = [order for award_id in chunk for order in _approve(award_id, approver)]
             db.session.commit()
-        except DomainError as error:
-            report.refused[award_id] = str(error.detail)
-            if award is not None:
-                audit_refusal("award.approval_refused", award_id, approver, error)
-            else:
-                db.session.rollback()
+        except DomainError:
+            db.session.rollback()
+            for award_id in chunk:
+                _approve_alone(award_id, approver, report)
         else:
-            report.approved.append(award_id)
-            report.orders.extend(payouts.order_for(p) for p in written)
-        on_progress(1)
+            report.approved.extend(chunk)
+            report.orders.extend(orders)
+        on_progress(len(chunk))
     return report
+
+
+def _approve(award_id: int, approver) -> list[payouts.PayoutOrder]:
+    award = db.session.get(Award, award_id)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    return [payouts.order_for(p) for p in payouts.approve_release(award, approver)]
+
+
+def _approve_alone(award_id: int, approver, report: BatchReport) -> None:
+    try:
+        orders = _approve(award_id, approver)
+        db.session.commit()
+    except DomainError as error:
+        report.refused[award_id] = str(error.detail)
+        if db.session.get(Award, award_id) is not None:
+            audit_refusal("award.approval_refused", award_id, approver, error)
+        else:
+            db.session.rollback()
+    else:
+        report.approved.append(award_id)
+        report.orders.extend(orders)
 
 
 def pay_all(report: BatchReport, actor, *, workers: int = 8,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.audit.services import record
 from marketplace.errors import Conflict
@@ -162,17 +163,22 @@ def post(kind: str, legs: Sequence[Leg], *, dedupe_key: str, memo: str = "", cha
             raise Overdrawn(_l("The account %(account)s does not hold enough money for this.",
                                account=accounts[account_id].code))
 
-    inserted = insert_once(LedgerTransaction, {
-        "kind": kind, "memo": memo[:300], "challenge_id": challenge_id, "award_id": award_id,
-        "dedupe_key": dedupe_key, "actor_id": getattr(actor, "id", actor)}, ["dedupe_key"])
-    transaction = find_transaction(dedupe_key)
-    if not inserted:  # a concurrent caller posted the same movement first
-        return transaction
-    for leg in legs:
-        db.session.add(LedgerEntry(transaction_id=transaction.id, account_id=leg.account.id,
-                                   amount_minor=leg.amount_minor, currency=leg.account.currency))
-    db.session.flush()
-    db.session.refresh(transaction)
+    transaction = LedgerTransaction(
+        kind=kind, memo=memo[:300], challenge_id=challenge_id, award_id=award_id, dedupe_key=dedupe_key,
+        actor_id=getattr(actor, "id", actor),
+        entries=[LedgerEntry(account_id=leg.account.id, account=leg.account, amount_minor=leg.amount_minor,
+                             currency=leg.account.currency) for leg in legs])
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Callers lock the award or challenge first, so a concurrent twin is unexpected; if one slips
+        # through, the unique dedupe key refuses it inside this savepoint and the first one stands.
+        try:
+            with db.session.begin_nested():
+                db.session.add(transaction)
+        except IntegrityError:
+            return find_transaction(dedupe_key)
+    else:  # SQLite serialises writers; its savepoints would end our transaction early under pysqlite
+        db.session.add(transaction)
+        db.session.flush()
     record("ledger.posted", "ledger_transaction", transaction.id, actor=actor, kind=kind, dedupe_key=dedupe_key,
            challenge_id=challenge_id, award_id=award_id,
            entries=[{"account": leg.account.code, "currency": leg.account.currency, "amount_minor": leg.amount_minor}

@@ -38,7 +38,7 @@ from marketplace.money import Money
 from marketplace.payments import ledger, payees
 from marketplace.payments.escrow import store_event
 from marketplace.payments.manual_provider import ManualProvider
-from marketplace.payments.models import Payout, PayoutAccount
+from marketplace.payments.models import PayeeProfile, Payout, PayoutAccount
 from marketplace.payments.providers import PaymentProvider, ProviderError, ProviderUnavailable, Transfer
 from marketplace.payments.routing import payout_provider_for
 from marketplace.permissions import Role
@@ -108,14 +108,37 @@ def _screen(award: Award, recipient: AwardRecipient, profile) -> Problem | None:
     return None
 
 
-def problems(award: Award) -> list[Problem]:
+@dataclass(frozen=True)
+class Facts:
+    """What paying one recipient depends on, read in two queries for the whole award."""
+
+    recipient: AwardRecipient
+    profile: PayeeProfile | None
+    provider: str | None  # stripe | manual; None without a payee declaration
+    account: PayoutAccount | None
+
+
+def facts_of(award: Award) -> list[Facts]:
+    user_ids = [r.user_id for r in award.recipients] or [-1]
+    profiles = {p.user_id: p for p in db.session.scalars(select(PayeeProfile).where(PayeeProfile.user_id.in_(user_ids)))}
+    accounts = {(a.user_id, a.provider): a for a in
+                db.session.scalars(select(PayoutAccount).where(PayoutAccount.user_id.in_(user_ids)))}
+    found = []
+    for recipient in award.recipients:
+        profile = profiles.get(recipient.user_id)
+        provider = payout_provider_for(profile.residence_country) if profile else None
+        found.append(Facts(recipient, profile, provider, accounts.get((recipient.user_id, provider))))
+    return found
+
+
+def problems(award: Award, facts: list[Facts] | None = None) -> list[Problem]:
     """Everything that stops this award from being paid now, recipient by recipient."""
     found: list[Problem] = []
-    for recipient in award.recipients:
+    for fact in facts if facts is not None else facts_of(award):
+        recipient, profile = fact.recipient, fact.profile
         if recipient.amount_minor <= 0:
             continue
         user, name = recipient.user, recipient.user.display_name
-        profile = payees.profile_of(user)
         if not user.email_confirmed:
             found.append(Problem(403, "email_unconfirmed", str(_l(
                 "%(name)s has not confirmed their e-mail address; unconfirmed accounts cannot be paid.", name=name)),
@@ -130,16 +153,12 @@ def problems(award: Award) -> list[Problem]:
             found.append(Problem(409, "no_payee", str(_l(
                 "%(name)s has not given their payee details (legal name, residence, tax form).", name=name)),
                 recipient.id))
-            continue
-        provider = payout_provider_for(profile.residence_country)
-        if provider == "manual" and not profile.bank_details_enc:
+        elif fact.provider == "manual" and not profile.bank_details_enc:
             found.append(Problem(409, "no_bank_account", str(_l(
                 "%(name)s is paid by bank wire but has not given a bank account.", name=name)), recipient.id))
-        elif provider != "manual":
-            account = _account(recipient.user_id, provider)
-            if account is None or not account.ready:
-                found.append(Problem(409, "no_payout_account", str(_l(
-                    "%(name)s has not finished connecting a payout account.", name=name)), recipient.id))
+        elif fact.provider != "manual" and not (fact.account and fact.account.ready):
+            found.append(Problem(409, "no_payout_account", str(_l(
+                "%(name)s has not finished connecting a payout account.", name=name)), recipient.id))
     return found
 
 
@@ -151,20 +170,16 @@ def refresh_payout_accounts(award: Award) -> None:
     """Ask the provider about accounts still onboarding (before taking the award lock: it is a network call)."""
     from marketplace.payments.payout_accounts import refresh
 
-    for recipient in award.recipients:
-        profile = payees.profile_of(recipient.user)
-        if profile is None:
-            continue
-        account = _account(recipient.user_id, payout_provider_for(profile.residence_country))
-        if account is not None and not account.ready:
+    for fact in facts_of(award):
+        if fact.account is not None and not fact.account.ready:
             try:
-                refresh(account)
+                refresh(fact.account)
             except ProviderError:
-                pass  # readiness stays as stored; the check below refuses with a clear reason
+                pass  # readiness stays as stored; the check after the lock refuses with a clear reason
 
 
-def ensure_payable(award: Award) -> None:
-    found = problems(award)
+def ensure_payable(award: Award, facts: list[Facts] | None = None) -> None:
+    found = problems(award, facts)
     if not found:
         return
     worst = [p for p in found if p.status == 403] or found
@@ -205,14 +220,15 @@ def approve_release(award: Award, officer) -> list[Payout]:
         raise Conflict(_l("This award is %(state)s; only a requested release can be approved.", state=award.status))
     if award.release_requested_by_id == officer.id:
         raise Forbidden(_l("Another finance officer must approve the release you requested."))
-    ensure_payable(award)
+    facts = facts_of(award)
+    ensure_payable(award, facts)
     written: list[Payout] = []
-    for recipient in award.recipients:
+    for fact in facts:
+        recipient = fact.recipient
         if recipient.amount_minor <= 0:
             recipient.payout_status = "paid"
             continue
-        profile = payees.profile_of(recipient.user)
-        payout = Payout(award_recipient_id=recipient.id, provider=payout_provider_for(profile.residence_country),
+        payout = Payout(award_recipient_id=recipient.id, provider=fact.provider,
                         idempotency_key=idempotency_key_for(recipient), transfer_group=transfer_group_for(award),
                         amount_minor=recipient.amount_minor, currency=award.currency, status="pending")
         db.session.add(payout)

@@ -79,8 +79,11 @@ def public_page(args: dict, locale: str) -> dict:
                                   .order_by(ResultRecord.published_at.desc(), ResultRecord.id.desc())
                                   .limit(per_page).offset((page - 1) * per_page)).all()
         facets = _sql_facets(filters)
+    slugs = list(facets.get("organization", {}))
+    names = dict(db.session.execute(select(Organization.slug, Organization.name).where(
+        Organization.slug.in_(slugs))).all()) if slugs else {}
     return {"items": [result_summary(r, locale) for r in rows], "page": page, "per_page": per_page,
-            "total": total, "facets": facets, "relaxed": relaxed}
+            "total": total, "facets": facets, "organization_names": names, "relaxed": relaxed}
 
 
 def _load_in_order(ids: list[int]) -> list[ResultRecord]:

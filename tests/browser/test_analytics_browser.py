@@ -52,7 +52,7 @@ def test_the_analytics_page_shows_accessible_charts(page, live_server, world, ap
     assert page.locator("#views-chart-desc").text_content().endswith("Latest: 3.")
 
     countries = page.locator("#countries-chart-desc").text_content()
-    assert "Germany: 2 (1 early-career)" in countries and "Brazil: 1 (1 early-career)" in countries
+    assert "Germany: 2 (early-career: 1)" in countries and "Brazil: 1 (early-career: 1)" in countries
 
     # The table fallback: closed at first, the same figures once opened.
     table = page.locator("#countries-chart-caption").locator("xpath=..").locator("details.chart-data")

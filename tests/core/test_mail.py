@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import os
 import socket
 import threading
 import uuid
@@ -21,7 +22,9 @@ from marketplace.mail.services import queue_mail, send_mails
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import link_in_mail, outbox
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# One Redis database per pytest-xdist worker (15, 14, ...), so parallel runs never share a queue.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = f"redis://127.0.0.1:6379/{15 - _WORKER}"
 CONFIRM_SUBJECT = "Confirm your InnoBridge e-mail address"
 
 
