@@ -136,7 +136,8 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
                 db.session.add(proposal)
                 db.session.flush()
                 award = Award(challenge_id=challenge.id, proposal_id=proposal.id, decision_id=decision.id,
-                              share_pct=Decimal(100) / per_challenge, amount_minor=share, currency="EUR", status="awarded")
+                              share_pct=Decimal(100) / per_challenge, amount_minor=share, currency="EUR",
+                              status="awarded")
                 award.recipients = [AwardRecipient(user_id=solver.id, share_pct=Decimal("100"), amount_minor=share,
                                                    ip_accepted_at=now, ip_text_version="bench", ip_text="bench")]
                 db.session.add(award)

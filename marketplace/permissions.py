@@ -20,6 +20,8 @@ class Role(enum.StrEnum):
 
 ORGANIZATION_ROLES = (Role.CENTER_MANAGER, Role.SECURITY_OFFICER, Role.FINANCE_OFFICER, Role.REVIEWER)
 STAFF_ROLES = (Role.ADMIN, *ORGANIZATION_ROLES)
+# The center's own staff. A reviewer is not: reviewers must never see who wrote a proposal.
+SEEKER_STAFF_ROLES = (Role.CENTER_MANAGER, Role.SECURITY_OFFICER, Role.FINANCE_OFFICER)
 
 
 def require_roles(*roles: Role, not_found: bool = False):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import TimestampMixin, UTCDateTime
 from marketplace.extensions import db
-from marketplace.permissions import STAFF_ROLES, Role
+from marketplace.permissions import SEEKER_STAFF_ROLES, STAFF_ROLES, Role
 
 
 class Organization(TimestampMixin, db.Model):
@@ -68,10 +68,12 @@ class User(UserMixin, TimestampMixin, db.Model):
         return any(grant.role in STAFF_ROLES for grant in self.roles)
 
     def organization_ids(self, *roles: Role) -> set[int]:
-        wanted = set(roles) or set(STAFF_ROLES)
+        """Organizations where the user holds one of `roles` (default: the center's own staff roles)."""
+        wanted = set(roles) or set(SEEKER_STAFF_ROLES)
         return {g.organization_id for g in self.roles if g.organization_id and g.role in wanted}
 
     def is_staff_of(self, organization: Organization | int) -> bool:
+        """Manager or officer of the organization (reviewers are not: they work blind)."""
         org_id = getattr(organization, "id", organization)
         return org_id in self.organization_ids()
 

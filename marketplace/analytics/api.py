@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.analytics import access, early_career, stats
+from marketplace.analytics import access, cache, early_career, stats
 from marketplace.analytics.figures import Scope, figures_for, to_json
 from marketplace.api import login_required_api
 from marketplace.challenges.services import get_visible as get_visible_challenge
@@ -43,15 +43,18 @@ def program_figures(program_id: int):
 @blp.get("/analytics/platform")
 @login_required_api
 def platform_figures():
-    """Platform-wide figures (admins only; 404 for anyone else)."""
+    """Platform-wide figures (admins only; 404 for anyone else), at most ANALYTICS_CACHE_SECONDS old."""
     access.require_admin(current_user)
-    return to_json(figures_for(Scope.platform()))
+    data, as_of = cache.cached("platform", lambda: figures_for(Scope.platform()))
+    return {**to_json(data), "as_of": as_of.isoformat()}
 
 
 @blp.get("/stats")
 def public_statistics():
-    """Public statistics: challenges posted, awards paid, countries of solvers, open results."""
-    return to_json(stats.public_stats())
+    """Public statistics: challenges posted, awards paid, countries of solvers, open results (cached like the
+    platform figures; `as_of` says when they were computed)."""
+    figures, as_of = cache.cached("stats", stats.public_stats)
+    return {**to_json(figures), "as_of": as_of.isoformat()}
 
 
 class BonusIn(ma.Schema):

@@ -120,24 +120,33 @@ def proposals(scope: Scope) -> dict:
             "cumulative": cumulative}
 
 
-def _solvers_subquery(scope: Scope):
-    """Distinct people (lead and accepted co-authors) on submitted proposals in the scope."""
-    return (select(ProposalMember.user_id.label("user_id"))
-            .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+def _took_part(scope: Scope):
+    """Team members (lead included) of submitted proposals in the scope."""
+    return (select(ProposalMember.user_id).join(Proposal, Proposal.id == ProposalMember.proposal_id)
             .where(scope.where(Proposal.challenge_id), Proposal.status == "submitted",
-                   ProposalMember.status == "accepted", ProposalMember.user_id.is_not(None))
-            .distinct().subquery())
+                   ProposalMember.status == "accepted"))
 
 
 def solvers(scope: Scope) -> dict:
-    people = _solvers_subquery(scope)
+    """Distinct people on submitted proposals, by country, with how many are early-career.
+
+    For one challenge or a program the few people are collected first (DISTINCT); for the platform,
+    where most users took part somewhere, each user is probed once through an index (EXISTS).
+    """
     early = func.sum(case((ExpertProfile.early_career.is_(True), 1), else_=0))
-    rows = db.session.execute(
-        select(User.country, func.count(), early).select_from(people)
-        .join(User, User.id == people.c.user_id)
-        .outerjoin(ExpertProfile, ExpertProfile.user_id == people.c.user_id)
-        .group_by(User.country)).all()
-    countries = sorted(({"country": c, "solvers": int(n), "early_career": int(e or 0)} for c, n, e in rows),
+    if scope.kind == "platform":
+        took_part = _took_part(scope).where(ProposalMember.user_id == User.id).exists()
+        statement = (select(User.country, func.count(), early).select_from(User)
+                     .outerjoin(ExpertProfile, ExpertProfile.user_id == User.id).where(took_part)
+                     .group_by(User.country))
+    else:
+        people = _took_part(scope).where(ProposalMember.user_id.is_not(None)).distinct().subquery()
+        statement = (select(User.country, func.count(), early).select_from(people)
+                     .join(User, User.id == people.c.user_id)
+                     .outerjoin(ExpertProfile, ExpertProfile.user_id == people.c.user_id)
+                     .group_by(User.country))
+    countries = sorted(({"country": c, "solvers": int(n), "early_career": int(e or 0)}
+                        for c, n, e in db.session.execute(statement)),
                        key=lambda row: (-row["solvers"], row["country"]))
     total = sum(row["solvers"] for row in countries)
     early_total = sum(row["early_career"] for row in countries)

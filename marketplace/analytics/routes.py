@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.analytics import access, charts, early_career, stats
+from marketplace.analytics import access, cache, charts, early_career, stats
 from marketplace.analytics.figures import Scope, figures_for, per_challenge, premium_over
 from marketplace.challenges.forms import show_domain_error
 from marketplace.challenges.models import PUBLIC_STATES, Challenge
@@ -86,19 +86,20 @@ def program_page(program_id: int):
 @login_required
 def platform_page():
     access.require_admin(current_user)
-    data = figures_for(Scope.platform())
-    return render_template("analytics/platform.html", data=data, rows=chart_rows(data), public=stats.public_stats())
+    data, as_of = cache.cached("platform", lambda: figures_for(Scope.platform()))
+    public, _ = cache.cached("stats", stats.public_stats)
+    return render_template("analytics/platform.html", data=data, rows=chart_rows(data), public=public, as_of=as_of)
 
 
 @bp.get("/stats")
 def public_stats():
-    figures = stats.public_stats()
+    figures, as_of = cache.cached("stats", stats.public_stats)
     rows = {
         "posted": charts.time_rows(figures["challenges_per_month"][-24:]),
         "countries": charts.country_rows(figures["solvers_by_country"]),
         "paid": [(m.currency, m.minor, charts.format_money(m.amount, m.currency)) for m in figures["paid"]],
     }
-    return render_template("analytics/stats.html", figures=figures, rows=rows)
+    return render_template("analytics/stats.html", figures=figures, rows=rows, as_of=as_of)
 
 
 def _export_rights(organization_id: int) -> dict[str, bool]:

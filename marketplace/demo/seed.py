@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organization, User
-from marketplace.demo import openness_seed, profiles_seed, reviews_seed
+from marketplace.demo import money_seed, openness_seed, profiles_seed, reviews_seed
 from marketplace.extensions import db
 
 CENTERS = [
@@ -84,7 +84,7 @@ def _challenge_steps():
 
 
 STEPS = [seed_organizations, seed_staff, seed_solvers, profiles_seed.seed_profiles, *_challenge_steps(),
-         *reviews_seed.STEPS, openness_seed.seed_openness]
+         *reviews_seed.STEPS, openness_seed.seed_openness, money_seed.seed_money]
 
 
 def login_overview() -> list[tuple[str, str]]:

@@ -33,15 +33,15 @@ class Table:
 
 
 def proposals(challenge) -> Table:
-    team = (select(ProposalMember.proposal_id, func.count().label("members"))
-            .where(ProposalMember.status == "accepted").group_by(ProposalMember.proposal_id).subquery())
+    # Per row, through the (proposal_id, status, user_id) index: never an aggregate over every team.
+    team_size = (select(func.count()).where(ProposalMember.proposal_id == Proposal.id,
+                                            ProposalMember.status == "accepted").scalar_subquery())
     statement = (
         select(Proposal.id, Proposal.status, Proposal.version, Proposal.title, Proposal.locale, User.display_name,
-               User.email, User.country, ExpertProfile.early_career, team.c.members, Proposal.created_at,
+               User.email, User.country, ExpertProfile.early_career, team_size, Proposal.created_at,
                Proposal.submitted_at, Proposal.withdrawn_at)
         .join(User, User.id == Proposal.lead_id)
         .outerjoin(ExpertProfile, ExpertProfile.user_id == Proposal.lead_id)
-        .outerjoin(team, team.c.proposal_id == Proposal.id)
         .where(Proposal.challenge_id == challenge.id).order_by(Proposal.id))
 
     def rows() -> Iterator[Sequence]:

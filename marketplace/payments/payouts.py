@@ -35,7 +35,7 @@ from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
-from marketplace.payments import ledger, payees
+from marketplace.payments import ledger
 from marketplace.payments.escrow import store_event
 from marketplace.payments.manual_provider import ManualProvider
 from marketplace.payments.models import PayeeProfile, Payout, PayoutAccount
@@ -67,8 +67,17 @@ def challenge_of(award: Award):
     return db.session.get(Challenge, award.challenge_id)
 
 
+def _terms(award: Award) -> tuple[int, set[str]]:
+    """The challenge's organization and excluded countries, in one light query (no texts, no criteria)."""
+    from marketplace.challenges.models import Challenge
+
+    organization_id, excluded = db.session.execute(
+        select(Challenge.organization_id, Challenge.excluded_countries).where(Challenge.id == award.challenge_id)).one()
+    return organization_id, {c.upper() for c in (excluded or [])}
+
+
 def require_finance(award: Award, user) -> None:
-    if not (user and user.is_authenticated and user.has_role(Role.FINANCE_OFFICER, challenge_of(award).organization_id)):
+    if not (user and user.is_authenticated and user.has_role(Role.FINANCE_OFFICER, _terms(award)[0])):
         raise Forbidden(_l("Only finance officers of this organization can release its awards."))
 
 
@@ -91,10 +100,8 @@ class Problem:
     recipient_id: int
 
 
-def _screen(award: Award, recipient: AwardRecipient, profile) -> Problem | None:
-    challenge = challenge_of(award)
+def _screen(recipient: AwardRecipient, profile, excluded: set[str]) -> Problem | None:
     sanctioned = set(current_app.config.get("SANCTIONED_COUNTRIES") or ())
-    excluded = {c.upper() for c in (challenge.excluded_countries or [])}
     name = recipient.user.display_name
     for country in sorted({recipient.user.country, profile.residence_country if profile else None} - {None}):
         if country in sanctioned:
@@ -120,7 +127,8 @@ class Facts:
 
 def facts_of(award: Award) -> list[Facts]:
     user_ids = [r.user_id for r in award.recipients] or [-1]
-    profiles = {p.user_id: p for p in db.session.scalars(select(PayeeProfile).where(PayeeProfile.user_id.in_(user_ids)))}
+    profiles = {p.user_id: p for p in
+                db.session.scalars(select(PayeeProfile).where(PayeeProfile.user_id.in_(user_ids)))}
     accounts = {(a.user_id, a.provider): a for a in
                 db.session.scalars(select(PayoutAccount).where(PayoutAccount.user_id.in_(user_ids)))}
     found = []
@@ -134,6 +142,7 @@ def facts_of(award: Award) -> list[Facts]:
 def problems(award: Award, facts: list[Facts] | None = None) -> list[Problem]:
     """Everything that stops this award from being paid now, recipient by recipient."""
     found: list[Problem] = []
+    _organization, excluded = _terms(award)
     for fact in facts if facts is not None else facts_of(award):
         recipient, profile = fact.recipient, fact.profile
         if recipient.amount_minor <= 0:
@@ -143,7 +152,7 @@ def problems(award: Award, facts: list[Facts] | None = None) -> list[Problem]:
             found.append(Problem(403, "email_unconfirmed", str(_l(
                 "%(name)s has not confirmed their e-mail address; unconfirmed accounts cannot be paid.", name=name)),
                 recipient.id))
-        screened = _screen(award, recipient, profile)
+        screened = _screen(recipient, profile, excluded)
         if screened:
             found.append(screened)
         if recipient.ip_accepted_at is None:
@@ -166,16 +175,17 @@ def _account(user_id: int, provider: str) -> PayoutAccount | None:
     return db.session.scalar(select(PayoutAccount).filter_by(user_id=user_id, provider=provider))
 
 
-def refresh_payout_accounts(award: Award) -> None:
-    """Ask the provider about accounts still onboarding (before taking the award lock: it is a network call)."""
+def refresh_onboarding(facts: list[Facts]) -> list[Facts]:
+    """Ask the provider about accounts still onboarding (a network read, only when one is not ready yet)."""
     from marketplace.payments.payout_accounts import refresh
 
-    for fact in facts_of(award):
-        if fact.account is not None and not fact.account.ready:
-            try:
-                refresh(fact.account)
-            except ProviderError:
-                pass  # readiness stays as stored; the check after the lock refuses with a clear reason
+    waiting = [f for f in facts if f.account is not None and not f.account.ready]
+    for fact in waiting:
+        try:
+            refresh(fact.account)
+        except ProviderError:
+            pass  # readiness stays as stored; the check refuses with a clear reason
+    return facts
 
 
 def ensure_payable(award: Award, facts: list[Facts] | None = None) -> None:
@@ -195,12 +205,11 @@ def ensure_payable(award: Award, facts: list[Facts] | None = None) -> None:
 
 def request_release(award: Award, officer) -> Award:
     require_finance(award, officer)
-    refresh_payout_accounts(award)
     lock_for_update(db.session, award)
     if award.status != "awarded":
         raise Conflict(_l("This award is %(state)s; a release can be requested only once it is awarded.",
                           state=award.status))
-    ensure_payable(award)
+    ensure_payable(award, refresh_onboarding(facts_of(award)))
     award.release_requested_by_id = officer.id
     award.release_requested_at = utcnow()
     move_award(award, "release_requested", actor=officer, action="award.release_requested",
@@ -214,13 +223,12 @@ def approve_release(award: Award, officer) -> list[Payout]:
     The caller must commit before calling the provider (`send`), so a crash cannot lose the key.
     """
     require_finance(award, officer)
-    refresh_payout_accounts(award)
     lock_for_update(db.session, award)
     if award.status != "release_requested":
         raise Conflict(_l("This award is %(state)s; only a requested release can be approved.", state=award.status))
     if award.release_requested_by_id == officer.id:
         raise Forbidden(_l("Another finance officer must approve the release you requested."))
-    facts = facts_of(award)
+    facts = refresh_onboarding(facts_of(award))
     ensure_payable(award, facts)
     written: list[Payout] = []
     for fact in facts:
@@ -236,12 +244,11 @@ def approve_release(award: Award, officer) -> list[Payout]:
         written.append(payout)
     award.approved_by_id = officer.id
     award.approved_at = utcnow()
-    move_award(award, "paying", actor=officer, action="award.release_approved",
-               requested_by=award.release_requested_by_id)
     db.session.flush()
-    for payout in written:
-        record("payout.created", "award", award.id, actor=officer, payout_id=payout.id, provider=payout.provider,
-               idempotency_key=payout.idempotency_key, amount=Money(payout.amount_minor, payout.currency).as_dict())
+    move_award(award, "paying", actor=officer, action="award.release_approved",
+               requested_by=award.release_requested_by_id,
+               payouts=[{"payout_id": p.id, "provider": p.provider, "idempotency_key": p.idempotency_key,
+                         "amount": Money(p.amount_minor, p.currency).as_dict()} for p in written])
     return written
 
 

@@ -71,10 +71,10 @@ def challenge_rows(challenge_ids: list[int]) -> list[dict]:
 def solver_rows(challenge_ids: list[int]) -> list[dict]:
     figures = ledger.solver_figures(challenge_ids)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({k[0] for k in figures} or {-1})))}
+    ordered = sorted(figures.items(), key=lambda item: (users[item[0][0]].display_name, item[0][1]))
     return [{"user": users[user_id], "currency": currency,
              **{name: Money(value, currency) for name, value in numbers.items()}}
-            for (user_id, currency), numbers in sorted(figures.items(), key=lambda item: (users[item[0][0]].display_name,
-                                                                                            item[0][1]))]
+            for (user_id, currency), numbers in ordered]
 
 
 def ledger_page(user, *, page: int, per_page: int, challenge_id: int | None = None) -> dict:

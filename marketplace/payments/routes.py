@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace.awards.ip_assignment import award_challenge
+from marketplace.awards.presenters import pct
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
@@ -59,6 +60,12 @@ def refund_status_label(status: str) -> str:
 @bp.app_template_global()
 def payout_status_label(status: str) -> str:
     return str(PAYOUT_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def share_percent(value) -> str:
+    """60.00 -> "60", 33.33 -> "33.33" (never "1E+2")."""
+    return pct(value)
 
 
 @bp.app_template_global()

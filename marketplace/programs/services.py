@@ -108,5 +108,7 @@ def composition(program: Program) -> dict:
 
 
 def accepted_solutions(challenge_ids: list[int]) -> dict[int, list[dict]]:
-    """Awarded proposals per challenge. Awards arrive with the review package; until then none."""
-    return {}
+    """Awarded proposals per challenge (the awards package decides them)."""
+    from marketplace.awards.decisions import accepted_solutions as awarded
+
+    return awarded(challenge_ids)

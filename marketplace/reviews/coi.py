@@ -63,7 +63,12 @@ def challenge_conflicts(challenge: Challenge, reviewer_ids: Iterable[int], *,
     if not reviewer_ids or not wanted:
         return {}
     authors = {p.id: author_ids(p) for p in proposals}
-    directory = directory or load_directory(set(reviewer_ids).union(*authors.values()))
+    needed = set(reviewer_ids).union(*authors.values())
+    if directory is None:
+        directory = load_directory(needed)
+    elif missing := needed - directory.users.keys():  # e.g. authors of drafts and withdrawn proposals
+        extra = load_directory(missing)
+        directory = Directory({**directory.users, **extra.users}, {**directory.profiles, **extra.profiles})
     teams: dict[int, set[str]] = defaultdict(set)
     for pid, uids in authors.items():
         for uid in uids:

@@ -20,7 +20,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
-from marketplace.permissions import Role
+from marketplace.permissions import ORGANIZATION_ROLES, Role
 from marketplace.proposals.models import Proposal, ProposalMember
 from marketplace.reviews.access import is_manager
 from marketplace.reviews.models import ChallengeReviewer, Review
@@ -85,7 +85,7 @@ def pool_of(challenge: Challenge) -> list[ChallengeReviewer]:
 
 def is_internal(challenge: Challenge, user: User) -> bool:
     """Internal reviewers are the center's own people (any role in the organization); the rest are external."""
-    return user.is_staff_of(challenge.organization_id)
+    return challenge.organization_id in user.organization_ids(*ORGANIZATION_ROLES)
 
 
 def add_reviewers(challenge: Challenge, actor, user_ids: list[int]) -> list[ChallengeReviewer]:

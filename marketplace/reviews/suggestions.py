@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
+from marketplace.permissions import ORGANIZATION_ROLES
 from marketplace.reviews import affinity
 from marketplace.reviews.assign import eligible_proposals, proposal_text, text_analyzer
 from marketplace.reviews.coi import challenge_conflicts
@@ -81,7 +82,7 @@ def suggest_reviewers(challenge: Challenge, *, limit: int = 20) -> list[dict]:
             "user_id": uid, "display_name": user.display_name, "country": user.country,
             "headline": profile.headline if profile else "", "affiliation": profile.affiliation if profile else "",
             "expertise": list(profile.expertise or []) if profile else [],
-            "internal": user.is_staff_of(challenge.organization_id),
+            "internal": challenge.organization_id in user.organization_ids(*ORGANIZATION_ROLES),
             "affinity": round(float(best[j]), 4), "relevance": round(float(total[j]), 4),
             "covers": int(covered[j]), "of": len(texts), "in_pool": uid in in_pool,
             "conflicts": dict(sorted(reasons[uid].items())),

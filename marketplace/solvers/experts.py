@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
@@ -131,8 +131,8 @@ def _matching(query: ExpertQuery):
     Each query word and each expertise tag is a posting list in expert_terms, read by an
     index-only range scan of (term, profile_id, weight). Several lists are intersected by one
     GROUP BY ... HAVING count = number of lists (measured faster than self-joins on SQLite, and
-    close on PostgreSQL). Users and profiles are joined only to filter by country or career
-    stage, so a common word costs one pass over its postings, not a lookup per match.
+    close on PostgreSQL). Users and profiles are never joined to the postings: the filters are
+    semi-joins on the profiles they allow, so a common word costs one pass over its postings.
     """
     terms = [*query_terms(query.q), *((TAG_PREFIX + tag)[:MAX_TERM_CHARS] for tag in query.expertise)]
     if len(terms) == 1:
@@ -147,17 +147,18 @@ def _matching(query: ExpertQuery):
     else:
         profile_id, score = ExpertProfile.id, None
         statement = select(profile_id.label("profile_id"))
+    other = aliased(ExpertProfile)  # the subqueries' own profiles, never the outer query's
     if query.countries or query.early_career is not None:
-        if terms:
-            statement = statement.join(ExpertProfile, ExpertProfile.id == profile_id)
+        # A semi-join on the few eligible profiles: cheaper than joining users to every posting.
+        eligible = select(other.id).join(User, User.id == other.user_id).where(User.active.is_(True))
         if query.countries:
-            statement = statement.join(User, User.id == ExpertProfile.user_id).where(
-                User.country.in_(query.countries))
+            eligible = eligible.where(User.country.in_(query.countries))
         if query.early_career is not None:
-            statement = statement.where(ExpertProfile.early_career.is_(query.early_career))
-    inactive = (select(ExpertProfile.id).join(User, User.id == ExpertProfile.user_id)
-                .where(User.active.is_(False)))
-    statement = statement.where(profile_id.not_in(inactive))
+            eligible = eligible.where(other.early_career.is_(query.early_career))
+        statement = statement.where(profile_id.in_(eligible))
+    else:
+        inactive = select(other.id).join(User, User.id == other.user_id).where(User.active.is_(False))
+        statement = statement.where(profile_id.not_in(inactive))
     if score is None:
         return statement, (profile_id.desc(),)  # nothing to rank by: newest profiles first
     return statement, (score.desc(), profile_id)
@@ -167,17 +168,25 @@ def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
     """One page of matching profiles (users and research loaded) and the total; every word and
     every tag must match, ranked by where the words were found.
 
-    The ranking query selects ids only, so the database sorts narrow rows, never whole profiles;
-    the page's profiles are then loaded by id. Four SQL queries whatever the page holds.
+    Two SQL queries: the ranking query selects ids and the total (a window count), so the
+    database sorts narrow rows, never whole profiles; the page's profiles are then loaded by id,
+    with their users and research entries. (A page past the end needs a third, to count.)
     """
     matching, order = _matching(query)
-    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    page_ids = [row.profile_id for row in db.session.execute(
-        matching.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))]
+    offset = (query.page - 1) * query.per_page
+    rows = db.session.execute(matching.add_columns(func.count().over().label("total"))
+                              .order_by(*order).limit(query.per_page).offset(offset)).all()
+    if rows:
+        total = rows[0].total
+    elif offset:
+        total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    else:
+        return [], 0
+    page_ids = [row.profile_id for row in rows]
     if not page_ids:
         return [], total
     loaded = {profile.id: profile for profile in db.session.scalars(
         select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).where(ExpertProfile.id.in_(page_ids))
         .options(contains_eager(ExpertProfile.user).lazyload(User.roles),  # roles are not shown
-                 selectinload(ExpertProfile.research)))}
+                 joinedload(ExpertProfile.research))).unique()}
     return [loaded[profile_id] for profile_id in page_ids if profile_id in loaded], total

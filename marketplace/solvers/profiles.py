@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.audit.services import record
+from marketplace.db import utcnow
 from marketplace.errors import Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.solvers import experts
@@ -290,6 +291,8 @@ def save_profile(user, data: dict, *, actor) -> ExpertProfile:
             changed.append(field)
     if is_new:
         db.session.add(profile)
+    elif changed:
+        profile.updated_at = utcnow()  # also when only the research entries (another table) changed
     if changed or is_new:
         db.session.flush()
         experts.reindex_profile(profile, user)

@@ -232,6 +232,7 @@ def test_the_finance_page_lists_awards_by_age_flags_overdue_ones_and_charts_escr
 
     detail = login(world.finance_a).get(f"/finance/awards/{old_award}")
     assert detail.status_code == 200 and b"Request the release" in detail.data
+    assert b"<td>100 %</td>" in detail.data  # the recipient's share of this award, not "1E+2"
     released = login(world.finance_a).post(f"/finance/awards/{old_award}/release",
                                            data={"csrf_token": csrf_token_from(detail)})
     assert released.status_code == 303

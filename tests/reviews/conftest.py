@@ -87,8 +87,8 @@ def save_profile(user, topic: str, *, affiliation: str | None = None, history=No
 
 
 class WorldBuilder:
-    def __init__(self, app, make_org, make_user, challenge_factory):
-        self.app, self.make_org, self.make_user, self.factory = app, make_org, make_user, challenge_factory
+    def __init__(self, app, make_org, make_user, factory):
+        self.app, self.make_org, self.make_user, self.factory = app, make_org, make_user, factory
 
     def __call__(self, *, topics=("readout", "thermal", "gas", "humidity"), close: bool = True,
                  reviewers: dict[str, tuple] | None = None, challenge_overrides=None) -> World:
@@ -101,7 +101,8 @@ class WorldBuilder:
         manager = self.make_user(roles=[("center_manager", org)], name="Manager Ma")
         officer = self.make_user(roles=[("security_officer", org)], name="Officer Ou")
         challenge = self.factory(org, manager, status="open", **(challenge_overrides or {}))
-        world.org_id, world.manager_id, world.officer_id, world.challenge_id = org.id, manager.id, officer.id, challenge.id
+        world.org_id, world.manager_id, world.officer_id = org.id, manager.id, officer.id
+        world.challenge_id = challenge.id
         names = {"readout": ("Anna Schmidt", "anna.schmidt@tum.example", "DE"),
                  "thermal": ("Bruno Costa", "bruno.costa@usp.example", "BR"),
                  "gas": ("Chen Yu", "chen.yu@fudan.example", "CN"),

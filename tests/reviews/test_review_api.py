@@ -218,7 +218,8 @@ def test_solver_exclusions_at_most_three_and_only_before_assignment(app, client,
     add_pool(world)
     body = client.post(f"/api/v1/challenges/{world.challenge_id}/assignments", json={"per_proposal": 2},
                        headers=_manager(app, api_token, world)).get_json()
-    reviewers_of_anna = {a["reviewer_id"] for a in body["assignments"] if a["proposal_id"] == world.proposals["readout"]}
+    reviewers_of_anna = {a["reviewer_id"] for a in body["assignments"]
+                         if a["proposal_id"] == world.proposals["readout"]}
     excluded = {world.reviewers[n] for n in ("Grace Hopper", "Hiro Sato", "Ivan Petrov")}
     assert not reviewers_of_anna & excluded and world.reviewers["Rolf Weber"] not in reviewers_of_anna
     late = client.post(url, json={"user_id": world.reviewers["Karl Berg"]}, headers=anna)
@@ -405,19 +406,23 @@ def test_clarification_round_keeps_both_sides_anonymous(app, client, api_token, 
     assert asker_name not in questions.get_data(as_text=True) and str(asker) not in json.dumps(
         questions.get_json()["items"])
     question_mail = [m for m in outbox(app) if m.template == "clarification_question"]
-    assert question_mail and asker_name not in question_mail[0].body_text and asker_email not in question_mail[0].body_text
+    assert question_mail
+    assert asker_name not in question_mail[0].body_text and asker_email not in question_mail[0].body_text
 
     qid = asked.get_json()["id"]
     answered = client.post(f"/api/v1/clarifications/{qid}/answer", json={"answer": "COMSOL, 3 mesh levels."},
                            headers=author)
     assert answered.status_code == 200
-    assert client.post(f"/api/v1/clarifications/{qid}/answer", json={"answer": "Again"}, headers=author).status_code == 409
+    again = client.post(f"/api/v1/clarifications/{qid}/answer", json={"answer": "Again"}, headers=author)
+    assert again.status_code == 409
     seen = client.get(f"/api/v1/reviews/{other_review}", headers=token(app, api_token, other)).get_json()
-    assert seen["clarifications"][0]["answer"] == "COMSOL, 3 mesh levels." and seen["clarifications"][0]["mine"] is False
+    assert seen["clarifications"][0]["answer"] == "COMSOL, 3 mesh levels."
+    assert seen["clarifications"][0]["mine"] is False
     answer_mails = [m for m in outbox(app) if m.template == "clarification_answered"]
     assert len(answer_mails) == 2 and all("Bruno" not in m.body_text for m in answer_mails)
     stranger = token(app, api_token, world.solvers["gas"])
-    assert client.post(f"/api/v1/clarifications/{qid}/answer", json={"answer": "x"}, headers=stranger).status_code == 404
+    refused = client.post(f"/api/v1/clarifications/{qid}/answer", json={"answer": "x"}, headers=stranger)
+    assert refused.status_code == 404
 
 
 # --- ranking, progress, reminders ------------------------------------------------------------------------
@@ -475,3 +480,101 @@ def test_progress_and_reminders(app, client, api_token, world):
     assert reminded == assigned
     again = runner.invoke(args=["reviews", "remind"])
     assert "Reminders queued: 0" in again.output
+
+
+def test_one_reviewer_per_institution_per_proposal(app, client, api_token, build_world):
+    world = build_world(topics=("readout", "thermal"), reviewers={
+        "Olga Ivanova": ("olga@kth.example", "readout", "SE"),
+        "Per Nilsson": ("per@kth.example", "readout", "SE"),  # the same institution as Olga
+        "Grace Hopper": ("grace@navy.example", "thermal", "US"),
+        "Hiro Sato": ("hiro@kyoto.example", "thermal", "JP")})
+    add_pool(world)
+    url = f"/api/v1/challenges/{world.challenge_id}/assignments"
+    body = client.post(url, json={"per_proposal": 2, "max_per_reviewer": 2, "one_per_institution": True},
+                       headers=_manager(app, api_token, world)).get_json()
+    kth = {world.reviewers["Olga Ivanova"], world.reviewers["Per Nilsson"]}
+    for pid in world.proposals.values():
+        assert len({a["reviewer_id"] for a in body["assignments"] if a["proposal_id"] == pid} & kth) <= 1
+    settings = client.get(f"/api/v1/challenges/{world.challenge_id}/review-settings",
+                          headers=_manager(app, api_token, world)).get_json()
+    assert settings["one_per_institution"] is True and settings["per_proposal"] == 2
+
+
+def test_a_file_kind_that_cannot_be_cleaned_is_served_with_a_warning(app, client, api_token, build_world):
+    from tests.files.samples import zip_of
+
+    world = build_world(close=False)
+    anna = token(app, api_token, world.solvers["readout"])
+    uploaded = client.post(f"/api/v1/proposals/{world.proposals['readout']}/attachments", headers=anna,
+                           data={"file": (io.BytesIO(zip_of({"data.csv": "a,b\n1,2\n"})), "schmidt-data.zip")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    with world.ctx():
+        from marketplace.challenges import services as challenges
+
+        challenges.close(world.challenge(), world.user(world.manager_id))
+        db.session.commit()
+    flags = client.get(f"/api/v1/challenges/{world.challenge_id}/identity-flags",
+                       headers=token(app, api_token, world.officer_id)).get_json()["items"]
+    assert {"field": "attachment-1", "kind": "unclean_file"}.items() <= next(
+        f for f in flags if f["kind"] == "unclean_file").items()
+    add_pool(world)
+    pairs = assign(world, per_proposal=2, max_per_reviewer=3)
+    review_id, _pid, reviewer_id = next(p for p in pairs if p[1] == world.proposals["readout"])
+    headers = token(app, api_token, reviewer_id)
+    detail = client.get(f"/api/v1/reviews/{review_id}", headers=headers).get_json()
+    assert detail["attachments"][0]["name"] == "attachment-1.zip" and detail["attachments"][0]["blind_safe"] is False
+    download = client.get(f"/api/v1/reviews/{review_id}/attachments/1", headers=headers)
+    assert download.status_code == 200 and download.headers["X-Blind-Review-Warning"] == "metadata-not-removed"
+    assert "schmidt" not in download.headers["Content-Disposition"]
+
+
+def test_settings_suggestions_and_removal_from_the_pool(app, client, api_token, world):
+    manager = _manager(app, api_token, world)
+    base = f"/api/v1/challenges/{world.challenge_id}"
+    suggested = client.get(f"{base}/reviewer-suggestions?limit=5", headers=manager).get_json()["items"]
+    assert suggested and len(suggested) <= 5
+    assert not {s["user_id"] for s in suggested} & set(world.solvers.values())  # solvers are never suggested
+    rolf = next(s for s in client.get(f"{base}/reviewer-suggestions?limit=50", headers=manager).get_json()["items"]
+                if s["user_id"] == world.reviewers["Rolf Weber"])
+    assert rolf["conflicts"] == {"same_email_domain": 1, "same_organization": 1}
+    assert client.get(f"{base}/reviewer-suggestions",
+                      headers=token(app, api_token, world.officer_id)).status_code == 403
+
+    saved = client.put(f"{base}/review-settings", json={"exclude_same_country": True, "planned_awards": 2},
+                       headers=manager)
+    assert saved.status_code == 200 and saved.get_json()["planned_awards"] == 2
+    assert client.put(f"{base}/review-settings", json={"review_due_at": "2001-01-01T00:00:00+00:00"},
+                      headers=manager).status_code == 422
+    add_pool(world, ["Rolf Weber", "Karl Berg"])
+    conflicts = client.get(f"{base}/conflicts", headers=manager).get_json()["items"]
+    rolf_anna = [c for c in conflicts if c["reviewer_id"] == world.reviewers["Rolf Weber"]
+                 and c["proposal_id"] == world.proposals["readout"]][0]
+    assert "same_country" in rolf_anna["reasons"]  # Rolf and Anna are both in DE, and the rule is on
+    assert client.delete(f"{base}/reviewers/{world.reviewers['Karl Berg']}", headers=manager).status_code == 204
+    assert client.delete(f"{base}/reviewers/{world.reviewers['Karl Berg']}", headers=manager).status_code == 404
+    assert [m["user_id"] for m in client.get(f"{base}/reviewers", headers=manager).get_json()["items"]] == [
+        world.reviewers["Rolf Weber"]]
+
+
+def test_a_pool_member_who_turns_solver_reviews_nothing_of_the_challenge(app, client, api_token, build_world):
+    from marketplace.challenges import agreements
+    from marketplace.challenges import services as challenges
+    from marketplace.proposals import services as proposals
+
+    world = build_world(close=False)
+    add_pool(world)
+    karl = world.reviewers["Karl Berg"]
+    with world.ctx():
+        challenge, user = world.challenge(), world.user(karl)
+        agreements.accept(challenge, user, version=challenge.agreement_version)
+        proposals.create_proposal(challenge, user, {"title": "A draft never submitted", "locale": "en"})
+        challenges.close(challenge, world.user(world.manager_id))
+        db.session.commit()
+    conflicts = client.get(f"/api/v1/challenges/{world.challenge_id}/conflicts",
+                           headers=_manager(app, api_token, world)).get_json()["items"]
+    assert {c["proposal_id"] for c in conflicts if c["reviewer_id"] == karl
+            and "solver_in_challenge" in c["reasons"]} == set(world.proposals.values())
+    body = client.post(f"/api/v1/challenges/{world.challenge_id}/assignments", json={"per_proposal": 2},
+                       headers=_manager(app, api_token, world)).get_json()
+    assert karl not in {a["reviewer_id"] for a in body["assignments"]}

@@ -55,7 +55,7 @@ def test_reviewer_accepts_the_agreement_then_scores_blind(app, browser, build_wo
         "recommendation": "award", "submit": "Submit review"})
     assert done.status_code == 302
     locked = page.get(f"/reviews/{review_id}").get_data(as_text=True)
-    assert "Submitted" in locked and 'name="score-%d" value="8" checked disabled' % first in locked
+    assert "Submitted" in locked and f'name="score-{first}" value="8" checked disabled' in locked
 
 
 def test_manager_runs_the_review_from_the_staff_pages(app, browser, build_world):

@@ -104,6 +104,8 @@ def test_results_are_paginated(client, api_token, staff, experts):
     first, second = search(client, headers, per_page=3, page=1), search(client, headers, per_page=3, page=2)
     assert (first["total"], first["per_page"], len(first["items"]), len(second["items"])) == (4, 3, 3, 1)
     assert not set(names(first)) & set(names(second))
+    beyond = search(client, headers, per_page=3, page=5)
+    assert (beyond["items"], beyond["total"]) == ([], 4)
     assert client.get("/api/v1/experts?per_page=101", headers=headers).status_code == 422
 
 
