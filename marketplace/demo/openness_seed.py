@@ -133,7 +133,8 @@ def _pay(challenge: Challenge) -> None:
     the analytics show them awarded but not paid.
     """
     from marketplace.awards import ip_assignment
-    from marketplace.payments import payees, services as payments
+    from marketplace.payments import payees
+    from marketplace.payments import services as payments
 
     first, second = _user("wang.fang@icc.example.cn"), _user("chen.jie@icc.example.cn")
     awards = db.session.scalars(select(Award).where(Award.challenge_id == challenge.id).order_by(Award.id)).all()
@@ -197,8 +198,9 @@ def _spread_over_time(now, rng: random.Random) -> None:
                                .values(submitted_at=when))
         for award in db.session.scalars(select(Award).where(Award.challenge_id == challenge.id)):
             award.created_at = now - timedelta(days=12)
-            for payout in db.session.scalars(select(Payout).where(Payout.status == "paid", Payout.award_recipient_id.in_(
-                    [r.id for r in award.recipients]))):
+            paid = select(Payout).where(Payout.status == "paid",
+                                        Payout.award_recipient_id.in_([r.id for r in award.recipients]))
+            for payout in db.session.scalars(paid):
                 payout.completed_at = award.created_at + timedelta(days=rng.randint(4, 9))
 
 

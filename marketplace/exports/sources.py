@@ -22,6 +22,8 @@ from marketplace.proposals.models import Proposal, ProposalMember
 from marketplace.solvers.models import ExpertProfile
 
 STREAM_BATCH = 2000
+# Rows are produced while a response streams, after the request's session was closed: build every
+# statement up front from plain ids, never touch ORM objects loaded before.
 
 
 @dataclass
@@ -68,15 +70,12 @@ def ranking(challenge) -> Table:
         Award.challenge_id == challenge.id, Award.status != "cancelled")) or 1
     shares = dict(db.session.execute(select(Award.proposal_id, Award.share_pct).where(
         Award.challenge_id == challenge.id, Award.status != "cancelled")).all())
-    cache: dict = {}
-
-    def items() -> list[dict]:
-        if "items" not in cache:
-            cache["items"] = challenge_ranking(challenge, awards=planned)["items"]
-        return cache["items"]
+    # Computed now, inside the request: the ranking is small (one row per reviewed proposal) and needs the
+    # request's session, user and locale, which are gone once the response streams.
+    ranked = challenge_ranking(challenge, awards=planned)["items"]
 
     def rows() -> Iterator[Sequence]:
-        for item in items():
+        for item in ranked:
             low, high = item["interval"]
             yield (item["rank"], item["proposal_id"], item.get("title", ""), item["raw_score"],
                    item["calibrated_score"], low, high, item["expected_rank"], item["reviewers"], item["spread"],
@@ -86,7 +85,7 @@ def ranking(challenge) -> Table:
         name=f"challenge-{challenge.id}-ranking",
         header=("rank", "proposal_id", "title", "raw_score", "calibrated_score", "interval_low", "interval_high",
                 "expected_rank", "reviews", "spread", "disagreement", "grey_zone", "flags", "award_share_pct"),
-        rows=rows, count=lambda: len(items()))
+        rows=rows, count=lambda: len(ranked))
 
 
 def payouts(challenge) -> Table:

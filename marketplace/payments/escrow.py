@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.services import record
 from marketplace.db import lock_for_update, utcnow
-from marketplace.errors import Conflict, Forbidden
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments import ledger
@@ -304,8 +304,6 @@ def confirm_refund_wire(refund: Refund, officer, *, reference: str) -> Refund:
     try:
         refund.reference = normalise_reference(reference)
     except ValueError as error:
-        from marketplace.errors import ValidationFailed
-
         raise ValidationFailed(_l("Give the wire reference."), errors={"reference": [str(error)]}) from error
     refund.external_id = refund.external_id or ManualProvider().refund_funding(
         "", refund.amount_minor, refund.currency, refund.idempotency_key).external_id

@@ -279,6 +279,7 @@ class PayoutResult:
 def order_for(payout: Payout) -> PayoutOrder:
     recipient = db.session.get(AwardRecipient, payout.award_recipient_id)
     account = _account(recipient.user_id, payout.provider)
+    # A wire needs no account at a provider; the manual provider derives the payee's reference from the user.
     destination = account.external_id if account else ManualProvider().create_payout_account(
         f"user:{recipient.user_id}", "", "", "").external_id
     return PayoutOrder(payout_id=payout.id, provider=payout.provider, amount_minor=payout.amount_minor,

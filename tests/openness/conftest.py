@@ -71,9 +71,9 @@ class World:
             services.request_clearance(challenge, manager)
             services.decide_clearance(challenge, self._get(User, self.officer.id), decision="approve", note="ok")
             early_career.set_bonus(challenge, manager, bonus_pct)
-            receipt = funding.record_receipt(challenge, self._get(User, self.finance.id), reference=f"BOC-{challenge.id}",
-                                             amount=Money(challenge.funding_target_minor, challenge.award_currency),
-                                             received_on=date.today())
+            receipt = funding.record_receipt(
+                challenge, self._get(User, self.finance.id), reference=f"BOC-{challenge.id}",
+                amount=Money(challenge.funding_target_minor, challenge.award_currency), received_on=date.today())
             escrow.post_receipt(receipt)
             services.publish(challenge, manager)
             if published_at is not None:

@@ -88,7 +88,8 @@ def test_non_staff_get_404_for_every_export_and_analytics_page(client, world, ap
     assert client.get(f"/api/v1/exports/challenges/{challenge.id}/payouts", headers=finance).status_code == 200
     # No token at all: 401; an unknown challenge looks the same as a forbidden one.
     assert client.get(f"/api/v1/exports/challenges/{challenge.id}/proposals").status_code == 401
-    assert client.get("/api/v1/exports/challenges/999999/proposals", headers=api_token(world.manager)).status_code == 404
+    unknown = client.get("/api/v1/exports/challenges/999999/proposals", headers=api_token(world.manager))
+    assert unknown.status_code == 404
 
 
 def test_staff_pages_404_for_others(world, contest, signed_in, make_user, app):
@@ -180,3 +181,47 @@ def _other_org(app):
         org = services.create_organization(slug="sh-ssc", name="Sensors", country="CN")
         db.session.commit()
         return db.session.get(type(org), org.id)
+
+
+def test_ranking_export_follows_the_reviews(client, world, api_token, contest, app):
+    from marketplace.challenges.models import Challenge
+    from marketplace.reviews.models import Review, ReviewScore
+
+    p1, p2 = contest["proposals"]
+    challenge_id = contest["challenge"].id
+    reviewers = [world.make_user(f"judge{i}@example.org", roles=[("reviewer", world.org)]) for i in range(3)]
+    with app.app_context():
+        criteria = db.session.get(Challenge, challenge_id).criteria
+        for proposal, base in ((p1, 8), (p2, 4)):
+            for offset, reviewer in enumerate(reviewers):
+                review = Review(challenge_id=challenge_id, proposal_id=proposal.id, reviewer_id=reviewer.id,
+                                status="submitted", pseudonym=f"P{proposal.id}-{reviewer.id}")
+                review.scores = [ReviewScore(criterion_id=c.id, score=base + offset % 2) for c in criteria]
+                db.session.add(review)
+        db.session.commit()
+    response = client.get(f"/api/v1/exports/challenges/{challenge_id}/ranking",
+                          headers=api_token(world.manager))
+    assert response.status_code == 200
+    header, first, second = _csv(response)
+    assert header[:5] == ["rank", "proposal_id", "title", "raw_score", "calibrated_score"]
+    assert (first[0], int(first[1]), second[0], int(second[1])) == ("1", p1.id, "2", p2.id)
+    assert float(first[3]) > float(second[3]) and first[8] == "3"
+
+
+def test_the_export_command_writes_the_file_with_a_progress_bar(app, world, contest, tmp_path):
+    out = tmp_path / "proposals.csv"
+    result = app.test_cli_runner().invoke(args=["exports", "proposals", "--challenge", str(contest["challenge"].id),
+                                                "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Exporting proposals" in result.output and "Wrote 2 rows" in result.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 3 and rows[0][0] == "proposal_id"
+    xlsx = tmp_path / "proposals.xlsx"
+    result = app.test_cli_runner().invoke(args=["exports", "proposals", "--challenge", str(contest["challenge"].id),
+                                                "--format", "xlsx", "--out", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(xlsx, read_only=True)
+    assert len(list(workbook["proposals"].values)) == 3
+    workbook.close()
+    missing = app.test_cli_runner().invoke(args=["exports", "proposals", "--challenge", "99999", "--out", str(out)])
+    assert missing.exit_code != 0 and "No challenge 99999" in missing.output

@@ -167,6 +167,7 @@ class Scenario:
             raise NothingToDo
         decision = AwardDecision(challenge_id=challenge.id, decided_by_id=self.world.manager.id, kind="split")
         db.session.add(decision)
+        decided = []
         for solver, share, amount in zip(self.solvers, shares, split_award(challenge.award_minor, shares),
                                          strict=False):
             proposal = Proposal(challenge_id=challenge.id, lead_id=solver.id, status="submitted", title="P",
@@ -183,8 +184,9 @@ class Scenario:
             db.session.flush()
             db.session.refresh(award)
             allocate_award(award)  # Overdrawn (409) when escrow holds less: the whole decision is refused
-            self.award_ids.append(award.id)
+            decided.append(award.id)
         challenge.status = "awarded"
+        self.award_ids = decided  # only once the whole decision went through
 
     def pay(self, challenge, index):
         from marketplace.awards.models import Award
