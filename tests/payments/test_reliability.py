@@ -50,23 +50,17 @@ def approve_concurrently(app, world, award_id: int, requests: int) -> list[int]:
     return statuses
 
 
-def test_fifty_concurrent_approvals_pay_once_on_postgresql(app, world, stripe_award, stripe_wire):
-    if app.config["BACKEND"] != "postgresql":
-        pytest.skip("row locks: the 50-request version runs against PostgreSQL (SQLite runs the small one)")
+def test_concurrent_approvals_pay_once(app, world, stripe_award, stripe_wire):
+    """50 approvals at once on PostgreSQL (row locks); 8 on SQLite, whose single writer lock makes
+    larger bursts a test of its busy timeout rather than of our code."""
+    requests = 50 if app.config["BACKEND"] == "postgresql" else 8
     award_id, solver, _challenge = stripe_award
-    statuses = approve_concurrently(app, world, award_id, 50)
-    assert sorted(statuses) == [200] + [409] * 49
+    statuses = approve_concurrently(app, world, award_id, requests)
+    assert sorted(statuses) == [200] + [409] * (requests - 1)
     assert len(stripe_wire.transfers) == 1
     assert [r.outcome for r in stripe_wire.requests_to("/v1/transfers")] == ["executed"]
     assert count_transactions(app, kind="payout") == 1
     assert world.get(f"/awards/{award_id}", world.finance_a).get_json()["status"] == "paid"
-
-
-def test_concurrent_approvals_pay_once_on_every_database(app, world, stripe_award, stripe_wire):
-    award_id, solver, _challenge = stripe_award
-    statuses = approve_concurrently(app, world, award_id, 8)
-    assert sorted(statuses) == [200] + [409] * 7
-    assert len(stripe_wire.transfers) == 1 and count_transactions(app, kind="payout") == 1
     state = ledger_state(app)
     assert state["held"][f"payable:user:{solver.id}/EUR"] == 0 and state["unbalanced"] == []
 
