@@ -62,9 +62,12 @@ def index():
 @bp.get("/staff/analytics/challenges/<int:challenge_id>")
 @login_required
 def challenge_page(challenge_id: int):
+    from marketplace.results.services import results_of_challenge
+
     challenge = access.challenge_for(challenge_id, current_user)
     data = figures_for(Scope.challenge(challenge))
     return render_template("analytics/challenge.html", challenge=challenge, data=data, rows=chart_rows(data),
+                           results=results_of_challenge(challenge, current_user),
                            title=challenge.localized("title", current_locale_id())[1],
                            can_export=_export_rights(challenge.organization_id))
 

@@ -146,6 +146,10 @@ def list_follow_ons(result_id: int):
 def start_follow_on(data, result_id: int):
     """A center manager starts a second-round challenge from the result: a draft that must pass clearance."""
     result = services.get_visible(result_id, current_user)
+    if data.get("deadline") is not None and data["deadline"].tzinfo is None:
+        from marketplace.challenges.services import localize_deadline
+
+        data["deadline"] = localize_deadline(data["deadline"], current_user.timezone or "UTC")
     challenge = follow_ons.start_follow_on(result, current_user, data)
     db.session.commit()
     body = challenge_detail(challenge, current_user, _locale())

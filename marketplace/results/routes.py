@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from marketplace.challenges.forms import ActionForm, show_domain_error
 from marketplace.challenges.models import Challenge
+from marketplace.content_locales import is_content_locale
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
@@ -159,7 +160,7 @@ def new(challenge_id: int):
 def edit(result_id: int):
     result = _load_for_staff(result_id)
     locale = request.args.get("locale") or result.default_locale
-    if locale not in dict(NewResultForm(formdata=None).locale.choices) and locale not in result.available_locales:
+    if not is_content_locale(locale):
         raise NotFound(_l("Unknown language."))
     form = ResultForm(winners=result.winners)
     status = 200
