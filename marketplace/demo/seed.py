@@ -80,7 +80,9 @@ def seed_solvers(password: str) -> None:
 def _challenge_steps():
     from marketplace.demo import challenges_seed
 
-    return [challenges_seed.seed_rates, challenges_seed.seed_programs_and_challenges]
+    from marketplace.demo import proposals_seed
+
+    return [challenges_seed.seed_rates, challenges_seed.seed_programs_and_challenges, proposals_seed.seed_proposals]
 
 
 STEPS = [seed_organizations, seed_staff, seed_solvers, profiles_seed.seed_profiles, *_challenge_steps(),
