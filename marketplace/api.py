@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from marketplace.errors import DomainError
 
@@ -73,6 +74,30 @@ def schema_name(schema) -> str:
     return package + cls.__name__.removesuffix("Schema")
 
 
+MAX_DATABASE_ID = 2**31 - 1  # ids are INTEGER columns, 32-bit on PostgreSQL
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` bounded to what an INTEGER column can hold.
+
+    A larger number cannot name a row, and handing it to the database overflows
+    (a 500 on both SQLite and PostgreSQL); out of range it simply matches no route: 404.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_DATABASE_ID, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class RowId(ma.fields.Integer):
+    """An id sent in a body or query string: a positive integer an INTEGER column can hold.
+
+    Unbounded, a huge number reaches the database and overflows (a 500); bounded, it is a 422.
+    """
+
+    def __init__(self, *, strict: bool = True, **kwargs):
+        super().__init__(strict=strict, validate=ma.validate.Range(min=1, max=MAX_DATABASE_ID), **kwargs)
+
+
 class Api(SmorestApi):
     """flask-smorest with RFC 9457 problem documents for every API error."""
 
@@ -82,6 +107,14 @@ class Api(SmorestApi):
         spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
                        **kwargs.pop("spec_kwargs", {})}
         super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
+
+    def init_app(self, app, **kwargs):
+        # Before any blueprint adds its rules, so HTML and API routes alike get the bound.
+        from flask_smorest.spec.plugins import integerconverter2paramschema
+
+        app.url_map.converters["int"] = DatabaseIdConverter
+        super().init_app(app, **kwargs)
+        self.register_converter(DatabaseIdConverter, integerconverter2paramschema)
 
     def register_blueprint(self, blp, **options):
         # API calls authenticate with bearer tokens, or with a cookie plus X-CSRFToken

@@ -16,6 +16,7 @@ from marketplace.errors import ValidationFailed
 
 _KNOWN_CURRENCIES = frozenset(list_currencies())
 MAX_MINOR = 10**15  # far above any award, far below BIGINT
+MAX_AMOUNT = MAX_MINOR // 10**4  # MAX_MINOR in major units of any currency (Babel's largest precision is 4)
 
 
 def is_currency(code: str) -> bool:

@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace.errors import DomainError
 from marketplace.i18n import LANGUAGES, current_locale_id, locale_display_name
 from marketplace.labels import CHALLENGE_TYPE_LABELS, IP_TERMS_LABELS
+from marketplace.money import MAX_AMOUNT
 
 DEADLINE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 AWARD_CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "CHF", "KRW", "SGD", "HKD")
@@ -263,7 +264,8 @@ class BrowseForm(FlaskForm):
     field = SelectField(_l("Field"), validators=[Optional()])
     challenge_type = SelectField(_l("Challenge type"), validators=[Optional()])
     currency = SelectField(_l("Award currency"), validators=[Optional()])
-    min_award = DecimalField(_l("Minimum award"), places=None, validators=[Optional(), finite, NumberRange(min=0)])
+    min_award = DecimalField(_l("Minimum award"), places=None,
+                             validators=[Optional(), finite, NumberRange(min=0, max=MAX_AMOUNT)])
     sort = SelectField(_l("Sort by"), validators=[Optional()], default="relevance")
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from marketplace.content_locales import LocalizedText
-from marketplace.money import CurrencyField, MoneyField
-from marketplace.pricing.services import CHALLENGE_TYPES
-
+from marketplace.api import RowId
 from marketplace.challenges.services import IP_TERMS
+from marketplace.content_locales import LocalizedText
+from marketplace.money import MAX_AMOUNT, CurrencyField, MoneyField
+from marketplace.pricing.services import CHALLENGE_TYPES
 
 
 class CriterionIn(ma.Schema):
@@ -21,7 +21,7 @@ class EligibilityIn(ma.Schema):
 
 
 class ChallengeBase(ma.Schema):
-    program_id = ma.fields.Integer(allow_none=True, strict=True)
+    program_id = RowId(allow_none=True)
     requirement_codes = ma.fields.List(ma.fields.String(validate=validate.Length(max=20)),
                                        validate=validate.Length(max=100))
     default_locale = ma.fields.String(validate=validate.Length(max=16))
@@ -102,7 +102,10 @@ class ListArgs(ma.Schema):
     q = ma.fields.String(load_default="", validate=validate.Length(max=500))
     field = ma.fields.String(validate=validate.Length(max=60))
     challenge_type = ma.fields.String(validate=validate.OneOf(CHALLENGE_TYPES))
-    min_award = ma.fields.Decimal(allow_nan=False, validate=validate.Range(min=0))
+    # Bounded: a huge amount cannot be quantized to minor units (decimal.InvalidOperation, a 500).
+    # metadata: apispec would render the Decimal bounds as strings, an invalid OpenAPI document.
+    min_award = ma.fields.Decimal(allow_nan=False, validate=validate.Range(min=0, max=MAX_AMOUNT),
+                                  metadata={"minimum": 0, "maximum": MAX_AMOUNT})
     currency = CurrencyField()
     locale = ma.fields.String(validate=validate.Length(max=16))
     sort = ma.fields.String(load_default="relevance",

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from marketplace.api import PageArgs, idempotent, login_required_api
+from marketplace.api import PageArgs, RowId, idempotent, login_required_api
 from marketplace.awards.ip_assignment import get_visible
 from marketplace.awards.presenters import award_json
 from marketplace.errors import DomainError, Forbidden, NotFound
@@ -42,7 +42,7 @@ class PayeeIn(ma.Schema):
 
 class ConfirmationIn(ma.Schema):
     reference = ma.fields.String(required=True, validate=validate.Length(min=1, max=140))
-    recipient_id = ma.fields.Integer(load_default=None, strict=True)
+    recipient_id = RowId(load_default=None)
 
 
 class ReasonIn(ma.Schema):
@@ -50,7 +50,7 @@ class ReasonIn(ma.Schema):
 
 
 class LedgerArgs(PageArgs):
-    challenge_id = ma.fields.Integer(load_default=None)
+    challenge_id = RowId(load_default=None, strict=False)
 
 
 # --- payee and payout account ------------------------------------------------------------

@@ -3,6 +3,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from marketplace.api import RowId
+
 
 class ProposalIn(ma.Schema):
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -29,7 +31,7 @@ class InvitationAnswerIn(ma.Schema):
 
 
 class SharesIn(ma.Schema):
-    shares = ma.fields.Dict(keys=ma.fields.Integer(), values=ma.fields.Decimal(allow_nan=False), required=True)
+    shares = ma.fields.Dict(keys=RowId(strict=False), values=ma.fields.Decimal(allow_nan=False), required=True)
 
 
 def attachment_json(attachment) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from marketplace.api import PageArgs
+from marketplace.api import PageArgs, RowId
 from marketplace.challenges.schemas import ChallengeBase
 from marketplace.content_locales import LocalizedText
 
@@ -17,7 +17,7 @@ class ResultIn(ma.Schema):
     patent_application = ma.fields.String(allow_none=True, validate=validate.Length(max=60))
     open_for_licensing = ma.fields.Boolean()
     licensing_contact = ma.fields.String(validate=validate.Length(max=254))
-    named_winner_ids = ma.fields.List(ma.fields.Integer(strict=True), validate=validate.Length(max=100))
+    named_winner_ids = ma.fields.List(RowId(), validate=validate.Length(max=100))
 
 
 class ResultListArgs(PageArgs):

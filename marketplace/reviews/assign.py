@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,14 +29,15 @@ from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
 from marketplace.proposals.models import Proposal, ProposalVersion
-from marketplace.reviews import affinity
 from marketplace.reviews.access import REVIEWABLE_STATES, is_manager, settings_of
-from marketplace.reviews.assignment import AssignmentInfeasible, AssignmentProblem, AssignmentResult, assign_reviewers
 from marketplace.reviews.blind import new_pseudonym
 from marketplace.reviews.coi import author_ids, challenge_conflicts
 from marketplace.reviews.conflicts import DECLARED_BY_REVIEWER
 from marketplace.reviews.models import ChallengeReviewer, ConflictOfInterest, Review
 from marketplace.reviews.people import Directory, institution_of, load_directory, reviewer_documents
+
+if TYPE_CHECKING:  # NumPy, SciPy and OR-Tools load where the assignment runs, not when the app starts
+    from marketplace.reviews.assignment import AssignmentProblem, AssignmentResult
 
 register_subject("reviews_assigned", lambda: _("New proposals to review on InnoBridge"))
 
@@ -121,6 +122,8 @@ def text_analyzer():
     from marketplace.search import analysis
 
     analysis.configure(Path(current_app.instance_path) / "search")
+    from marketplace.reviews import affinity
+
     return affinity.search_index_terms
 
 
@@ -177,6 +180,8 @@ def run_assignment(challenge: Challenge, actor, request: AssignmentRequest) -> A
                 for rid in reviewer_ids]
     problem = _problem(eligible, reviewer_ids, directory, barred, kept, request, max_load,
                        k=request.per_proposal, min_load=[min(request.min_per_reviewer, m) for m in max_load])
+    from marketplace.reviews.assignment import AssignmentInfeasible, assign_reviewers
+
     try:
         result = assign_reviewers(problem)
     except AssignmentInfeasible as error:
@@ -218,6 +223,11 @@ def run_assignment(challenge: Challenge, actor, request: AssignmentRequest) -> A
 def _problem(eligible: list[Eligible], reviewer_ids: list[int], directory: Directory, barred: set[tuple[int, int]],
              kept: list[Review], request: AssignmentRequest, max_load: list[int], *, k: int,
              min_load: list[int] | int) -> AssignmentProblem:
+    import numpy as np
+
+    from marketplace.reviews import affinity
+    from marketplace.reviews.assignment import AssignmentProblem
+
     proposal_ids = [e.proposal.id for e in eligible]
     p_pos = {pid: i for i, pid in enumerate(proposal_ids)}
     r_pos = {rid: j for j, rid in enumerate(reviewer_ids)}
@@ -319,6 +329,8 @@ def _replace(challenge: Challenge, released: Review) -> tuple[Review | None, str
                                 one_per_institution=settings.one_per_institution)
     problem = _problem(eligible, reviewer_ids, directory, barred, kept, request, max_load, k=len(kept) + 1,
                        min_load=0)
+    from marketplace.reviews.assignment import AssignmentInfeasible, assign_reviewers
+
     try:
         result = assign_reviewers(problem)
     except AssignmentInfeasible as error:

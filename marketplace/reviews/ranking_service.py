@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,7 +20,9 @@ from marketplace.extensions import db
 from marketplace.proposals.models import ProposalVersion
 from marketplace.reviews.access import settings_of
 from marketplace.reviews.models import Review, ReviewScore
-from marketplace.reviews.ranking import ALPHA_WARNING, ScoreRow, rank_proposals
+
+if TYPE_CHECKING:  # the algorithms (SciPy) are imported where they run, not when the app starts
+    from marketplace.reviews.ranking import ScoreRow
 
 DEFAULT_BOOTSTRAP = 200
 
@@ -63,6 +66,8 @@ def label(table: dict, code: str) -> str:
 
 
 def score_rows(challenge_id: int, *, proposal_ids: Iterable[int] | None = None) -> list[ScoreRow]:
+    from marketplace.reviews.ranking import ScoreRow
+
     statement = (select(Review.proposal_id, Review.reviewer_id, ReviewScore.criterion_id, ReviewScore.score)
                  .join(ReviewScore, ReviewScore.review_id == Review.id)
                  .where(Review.challenge_id == challenge_id, Review.status == "submitted"))
@@ -83,6 +88,8 @@ def _alpha_dict(report, name: dict | None = None) -> dict:
 def challenge_ranking(challenge: Challenge, *, awards: int | None = None,
                       bootstrap: int = DEFAULT_BOOTSTRAP) -> dict:
     """The ranking as the API and the staff page show it."""
+    from marketplace.reviews.ranking import ALPHA_WARNING, rank_proposals
+
     planned = awards if awards is not None else settings_of(challenge).planned_awards
     rows = score_rows(challenge.id)
     reviewed_ids = {r.proposal_id for r in rows}

@@ -7,9 +7,11 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import validate
 
+from marketplace.api import RowId
+
 
 class ReviewersIn(ma.Schema):
-    user_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=200))
+    user_ids = ma.fields.List(RowId(), required=True, validate=validate.Length(min=1, max=200))
 
 
 class AssignmentIn(ma.Schema):
@@ -51,7 +53,7 @@ class AnswerIn(ma.Schema):
 
 
 class ExclusionIn(ma.Schema):
-    user_id = ma.fields.Integer(strict=True, load_default=None)
+    user_id = RowId(load_default=None)
     email = ma.fields.String(load_default=None, validate=validate.Length(max=254))
     reason = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
@@ -71,7 +73,7 @@ class SuggestionArgs(ma.Schema):
 
 
 class AwardItemIn(ma.Schema):
-    proposal_id = ma.fields.Integer(strict=True, required=True)
+    proposal_id = RowId(required=True)
     share_pct = ma.fields.Raw(required=True)  # a number or a decimal string, checked exactly by the service
 
 

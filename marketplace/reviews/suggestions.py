@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-import numpy as np
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
 from marketplace.permissions import ORGANIZATION_ROLES
-from marketplace.reviews import affinity
 from marketplace.reviews.assign import eligible_proposals, proposal_text, text_analyzer
 from marketplace.reviews.coi import challenge_conflicts
 from marketplace.reviews.models import ChallengeReviewer
@@ -55,6 +53,10 @@ def _candidate_user_ids(challenge: Challenge, texts: list[str]) -> list[int]:
 
 
 def suggest_reviewers(challenge: Challenge, *, limit: int = 20) -> list[dict]:
+    import numpy as np  # loaded when suggestions are asked for, not when the app starts
+
+    from marketplace.reviews import affinity
+
     texts = [t for t in _texts(challenge) if t.strip()]
     solvers = solver_ids(challenge.id)
     user_ids = [uid for uid in _candidate_user_ids(challenge, texts) if uid not in solvers]

@@ -10,7 +10,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-from marketplace.api import PageArgs
+from marketplace.api import PageArgs, RowId
 from marketplace.solvers import profiles
 from marketplace.solvers.models import VISIBILITY_FIELDS
 
@@ -89,7 +89,7 @@ class NotificationArgs(PageArgs):
 
 
 class ReadIn(ma.Schema):
-    ids = ma.fields.List(ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=1000))
+    ids = ma.fields.List(RowId(), load_default=list, validate=validate.Length(max=1000))
     all = ma.fields.Boolean(load_default=False)
 
     @ma.validates_schema
