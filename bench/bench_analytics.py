@@ -485,7 +485,7 @@ def main() -> None:
             print(f"{row['page']:48} {row['median_ms']:10.1f} {row['max_ms']:8.1f} {row['queries']:8d}")
         baseline = export_in_subprocess(args, "baseline", export_id)["peak_rss_mb"]
         print(f"\nCSV export of a challenge's proposals (each in its own process; the application alone takes "
-              f"{baseline:.0f} MB RSS: numpy, SciPy, OR-Tools):")
+              f"{baseline:.0f} MB RSS after start-up):")
         for mode in ("http", "cli"):
             figures = export_in_subprocess(args, mode, export_id)
             own = figures["peak_rss_mb"] - baseline
