@@ -43,10 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _bind_extensions(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
     from marketplace import i18n, pages, security
     from marketplace.api import Api, authenticate_api_request, handle_csrf_error, handle_domain_error
     from marketplace.errors import DomainError
-    from flask_wtf.csrf import CSRFError
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),

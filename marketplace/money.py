@@ -52,25 +52,35 @@ class Money:
 def parse_money(value, *, field: str = "amount") -> Money:
     """Read {"amount": "12.50", "currency": "EUR"}: exact decimals only, never more digits than the currency has."""
     if not isinstance(value, dict):
-        raise ValidationFailed(_l("Give an amount and a currency."), errors={field: [_l("Give an amount and a currency.")]})
+        raise ValidationFailed(
+            _l("Give an amount and a currency."), errors={field: [_l("Give an amount and a currency.")]}
+        )
     currency = value.get("currency")
     if not is_currency(currency):
-        raise ValidationFailed(_l("Unknown currency."), errors={field: [_l("Use an ISO 4217 currency code such as USD.")]})
+        raise ValidationFailed(
+            _l("Unknown currency."), errors={field: [_l("Use an ISO 4217 currency code such as USD.")]}
+        )
     raw = value.get("amount")
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise ValidationFailed(_l("Write the amount as a decimal string."),
-                               errors={field: [_l("Write the amount as a decimal string, such as \"1234.50\".")]})
+        raise ValidationFailed(
+            _l("Write the amount as a decimal string."),
+            errors={field: [_l('Write the amount as a decimal string, such as "1234.50".')]},
+        )
     try:
         amount = Decimal(str(raw).strip())
     except InvalidOperation as error:
         raise ValidationFailed(_l("Not a number."), errors={field: [_l("Not a number.")]}) from error
     if not amount.is_finite() or amount < 0:
-        raise ValidationFailed(_l("The amount must be zero or more."), errors={field: [_l("The amount must be zero or more.")]})
+        raise ValidationFailed(
+            _l("The amount must be zero or more."), errors={field: [_l("The amount must be zero or more.")]}
+        )
     if amount.scaleb(digits(currency)) > MAX_MINOR:
         raise ValidationFailed(_l("The amount is too large."), errors={field: [_l("The amount is too large.")]})
     if amount != amount.quantize(Decimal(1).scaleb(-digits(currency)), rounding=ROUND_HALF_UP):
-        raise ValidationFailed(_l("Too many decimal places for %(currency)s.", currency=currency),
-                               errors={field: [_l("Too many decimal places for %(currency)s.", currency=currency)]})
+        raise ValidationFailed(
+            _l("Too many decimal places for %(currency)s.", currency=currency),
+            errors={field: [_l("Too many decimal places for %(currency)s.", currency=currency)]},
+        )
     return Money(int(amount.scaleb(digits(currency))), currency)
 
 

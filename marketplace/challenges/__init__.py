@@ -2,8 +2,8 @@
 
 
 def register(app, api) -> None:
-    from marketplace.challenges import api as challenges_api
     from marketplace import search
+    from marketplace.challenges import api as challenges_api
     from marketplace.challenges import cli, indexing, routes
 
     app.register_blueprint(routes.bp)

@@ -16,7 +16,9 @@ from marketplace.mail.services import queue_mail, register_subject
 register_subject("challenge_amended", lambda: str(_l("A challenge you joined was amended")))
 
 PLATFORM_TEMPLATE_VERSION = "platform-1"
-PLATFORM_GOVERNING_LAW = "Laws of the People's Republic of China; disputes before the Shanghai International Arbitration Center"
+PLATFORM_GOVERNING_LAW = (
+    "Laws of the People's Republic of China; disputes before the Shanghai International Arbitration Center"
+)
 PLATFORM_TEXTS = {
     "en": (
         "## 1. Scope of knowledge use\n"
@@ -51,24 +53,36 @@ PLATFORM_TEXTS = {
 def current_template(organization) -> AgreementTemplate:
     """The organization's newest agreement template, or the platform default (created on first use)."""
     template = db.session.scalar(
-        select(AgreementTemplate).where(AgreementTemplate.organization_id == organization.id)
-        .order_by(AgreementTemplate.id.desc()).limit(1))
+        select(AgreementTemplate)
+        .where(AgreementTemplate.organization_id == organization.id)
+        .order_by(AgreementTemplate.id.desc())
+        .limit(1)
+    )
     if template is None:
-        template = AgreementTemplate(organization_id=organization.id, version=PLATFORM_TEMPLATE_VERSION,
-                                     governing_law=PLATFORM_GOVERNING_LAW, texts=PLATFORM_TEXTS)
+        template = AgreementTemplate(
+            organization_id=organization.id,
+            version=PLATFORM_TEMPLATE_VERSION,
+            governing_law=PLATFORM_GOVERNING_LAW,
+            texts=PLATFORM_TEXTS,
+        )
         db.session.add(template)
         db.session.flush()
     return template
 
 
-def publish_template(organization, *, version: str, governing_law: str, texts: dict[str, str], actor) -> AgreementTemplate:
+def publish_template(
+    organization, *, version: str, governing_law: str, texts: dict[str, str], actor
+) -> AgreementTemplate:
     if not texts or any(not is_content_locale(locale) or not text.strip() for locale, text in texts.items()):
-        raise ValidationFailed(_l("Give the agreement text in at least one known language."),
-                               errors={"texts": [_l("Give the agreement text in at least one known language.")]})
+        raise ValidationFailed(
+            _l("Give the agreement text in at least one known language."),
+            errors={"texts": [_l("Give the agreement text in at least one known language.")]},
+        )
     if db.session.scalar(select(AgreementTemplate.id).filter_by(organization_id=organization.id, version=version)):
         raise Conflict(_l("This version exists already; agreements are never changed in place."))
-    template = AgreementTemplate(organization_id=organization.id, version=version, governing_law=governing_law,
-                                 texts=texts)
+    template = AgreementTemplate(
+        organization_id=organization.id, version=version, governing_law=governing_law, texts=texts
+    )
     db.session.add(template)
     db.session.flush()
     record("agreement.published", "organization", organization.id, actor=actor, version=version)
@@ -78,22 +92,35 @@ def publish_template(organization, *, version: str, governing_law: str, texts: d
 def agreement_for(challenge: Challenge) -> dict:
     """What a solver accepts: the template text plus this challenge's IP terms, under the challenge's version."""
     base_version = (challenge.agreement_version or PLATFORM_TEMPLATE_VERSION).split("+")[0]
-    template = db.session.scalar(select(AgreementTemplate).filter_by(
-        organization_id=challenge.organization_id, version=base_version)) or current_template(challenge.organization)
-    return {"version": challenge.agreement_version or template.version, "text": template.texts,
-            "governing_law": template.governing_law, "ip_terms": challenge.ip_terms}
+    template = db.session.scalar(
+        select(AgreementTemplate).filter_by(organization_id=challenge.organization_id, version=base_version)
+    ) or current_template(challenge.organization)
+    return {
+        "version": challenge.agreement_version or template.version,
+        "text": template.texts,
+        "governing_law": template.governing_law,
+        "ip_terms": challenge.ip_terms,
+    }
 
 
 def has_accepted(challenge: Challenge, user) -> bool:
     if not user or not user.is_authenticated:
         return False
-    return db.session.scalar(select(AgreementAcceptance.id).filter_by(
-        challenge_id=challenge.id, user_id=user.id, version=challenge.agreement_version)) is not None
+    return (
+        db.session.scalar(
+            select(AgreementAcceptance.id).filter_by(
+                challenge_id=challenge.id, user_id=user.id, version=challenge.agreement_version
+            )
+        )
+        is not None
+    )
 
 
 def has_accepted_any_version(challenge: Challenge, user) -> bool:
-    return db.session.scalar(select(AgreementAcceptance.id).filter_by(
-        challenge_id=challenge.id, user_id=user.id).limit(1)) is not None
+    return (
+        db.session.scalar(select(AgreementAcceptance.id).filter_by(challenge_id=challenge.id, user_id=user.id).limit(1))
+        is not None
+    )
 
 
 def accept(challenge: Challenge, user, *, version: str) -> AgreementAcceptance:
@@ -105,14 +132,23 @@ def accept(challenge: Challenge, user, *, version: str) -> AgreementAcceptance:
     if problem:
         raise Forbidden(problem)
     if version != challenge.agreement_version:
-        raise Conflict(_l("The agreement has changed (now version %(version)s). Read it again and accept the current version.",
-                          version=challenge.agreement_version))
-    existing = db.session.scalar(select(AgreementAcceptance).filter_by(
-        challenge_id=challenge.id, user_id=user.id, version=version))
+        raise Conflict(
+            _l(
+                "The agreement has changed (now version %(version)s). Read it again and accept the current version.",
+                version=challenge.agreement_version,
+            )
+        )
+    existing = db.session.scalar(
+        select(AgreementAcceptance).filter_by(challenge_id=challenge.id, user_id=user.id, version=version)
+    )
     if existing:
         return existing
-    acceptance = AgreementAcceptance(challenge_id=challenge.id, user_id=user.id, version=version,
-                                     ip_address=request.remote_addr if has_request_context() else None)
+    acceptance = AgreementAcceptance(
+        challenge_id=challenge.id,
+        user_id=user.id,
+        version=version,
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
     db.session.add(acceptance)
     db.session.flush()
     record("agreement.accepted", "challenge", challenge.id, actor=user, version=version)
@@ -123,9 +159,20 @@ def notify_amendment(challenge: Challenge, amendment) -> None:
     """Mail every solver who accepted any version of the agreement, in their own language."""
     from marketplace.accounts.models import User
 
-    users = db.session.scalars(select(User).where(User.id.in_(
-        select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id)))).all()
+    users = db.session.scalars(
+        select(User).where(
+            User.id.in_(select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id))
+        )
+    ).all()
     for user in users:
         locale, title = challenge.localized("title", user.locale)
-        queue_mail(user.email, "challenge_amended", locale=user.locale, user=user, challenge=challenge, title=title,
-                   amendment=amendment, note=amendment.note.get(locale) or amendment.note.get(challenge.default_locale))
+        queue_mail(
+            user.email,
+            "challenge_amended",
+            locale=user.locale,
+            user=user,
+            challenge=challenge,
+            title=title,
+            amendment=amendment,
+            note=amendment.note.get(locale) or amendment.note.get(challenge.default_locale),
+        )

@@ -15,8 +15,8 @@ from marketplace.challenges.presenters import challenge_detail
 from marketplace.challenges.refusals import audit_refusal
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.money import Money
 from marketplace.i18n import current_locale_id
+from marketplace.money import Money
 
 blp = Blueprint("challenges_api", __name__, url_prefix="/api/v1", description="Challenges")
 

@@ -28,17 +28,28 @@ def _require_finance(challenge: Challenge, user) -> None:
 
 
 def received_minor(challenge: Challenge) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(FundingReceipt.amount_minor), 0))
-                             .where(FundingReceipt.challenge_id == challenge.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(FundingReceipt.amount_minor), 0)).where(
+                FundingReceipt.challenge_id == challenge.id
+            )
+        )
+        or 0
+    )
 
 
 def refresh_funded(challenge: Challenge) -> None:
     funded = received_minor(challenge) >= challenge.funding_target_minor
     if funded != challenge.funded:
         challenge.funded = funded
-        record("challenge.funded" if funded else "challenge.funding_short", "challenge", challenge.id,
-               received_minor=received_minor(challenge), award_minor=challenge.award_minor,
-               funding_target_minor=challenge.funding_target_minor)
+        record(
+            "challenge.funded" if funded else "challenge.funding_short",
+            "challenge",
+            challenge.id,
+            received_minor=received_minor(challenge),
+            award_minor=challenge.award_minor,
+            funding_target_minor=challenge.funding_target_minor,
+        )
 
 
 def start_funding(challenge: Challenge, officer) -> FundingIntent:
@@ -52,41 +63,74 @@ def start_funding(challenge: Challenge, officer) -> FundingIntent:
     from marketplace.payments.routing import current_provider
 
     provider = current_provider().name
-    open_intent = db.session.scalar(select(FundingIntent).filter_by(
-        challenge_id=challenge.id, provider=provider, status="pending", amount_minor=shortfall))
+    open_intent = db.session.scalar(
+        select(FundingIntent).filter_by(
+            challenge_id=challenge.id, provider=provider, status="pending", amount_minor=shortfall
+        )
+    )
     if open_intent is not None:  # asked again (a reload of the funding page): the same intent
         open_intent.client_secret = escrow.client_secret_of(open_intent)
         return open_intent
-    intent = FundingIntent(challenge_id=challenge.id, provider=provider, amount_minor=shortfall,
-                           currency=challenge.award_currency, requested_by_id=officer.id)
+    intent = FundingIntent(
+        challenge_id=challenge.id,
+        provider=provider,
+        amount_minor=shortfall,
+        currency=challenge.award_currency,
+        requested_by_id=officer.id,
+    )
     db.session.add(intent)
     db.session.flush()
     intent.client_secret = escrow.open_funding(challenge, intent).client_secret
-    record("funding.requested", "challenge", challenge.id, actor=officer, provider=intent.provider,
-           external_id=intent.external_id, amount=Money(shortfall, challenge.award_currency).as_dict())
+    record(
+        "funding.requested",
+        "challenge",
+        challenge.id,
+        actor=officer,
+        provider=intent.provider,
+        external_id=intent.external_id,
+        amount=Money(shortfall, challenge.award_currency).as_dict(),
+    )
     return intent
 
 
-def record_receipt(challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date) -> FundingReceipt:
+def record_receipt(
+    challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date
+) -> FundingReceipt:
     _require_finance(challenge, officer)
     if challenge.status not in FUNDABLE_STATES:
         raise Conflict(_l("This challenge can no longer be funded."))
     if amount.currency != challenge.award_currency:
-        raise ValidationFailed(_l("The receipt must be in the award currency (%(currency)s).",
-                                  currency=challenge.award_currency),
-                               errors={"amount": [_l("Wrong currency.")]})
+        raise ValidationFailed(
+            _l("The receipt must be in the award currency (%(currency)s).", currency=challenge.award_currency),
+            errors={"amount": [_l("Wrong currency.")]},
+        )
     if amount.minor <= 0:
-        raise ValidationFailed(_l("The amount must be more than zero."), errors={"amount": [_l("Must be more than zero.")]})
+        raise ValidationFailed(
+            _l("The amount must be more than zero."), errors={"amount": [_l("Must be more than zero.")]}
+        )
     if not reference.strip():
         raise ValidationFailed(_l("Give the bank reference."), errors={"reference": [_l("Required.")]})
     if db.session.scalar(select(FundingReceipt.id).filter_by(challenge_id=challenge.id, reference=reference.strip())):
         raise Conflict(_l("A receipt with this reference is already recorded."))
-    receipt = FundingReceipt(challenge_id=challenge.id, reference=reference.strip(), amount_minor=amount.minor,
-                             currency=amount.currency, received_on=received_on, recorded_by_id=officer.id)
+    receipt = FundingReceipt(
+        challenge_id=challenge.id,
+        reference=reference.strip(),
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        received_on=received_on,
+        recorded_by_id=officer.id,
+    )
     db.session.add(receipt)
     db.session.flush()
-    record("funding.receipt_recorded", "challenge", challenge.id, actor=officer, reference=receipt.reference,
-           amount=amount.as_dict(), received_on=received_on.isoformat())
+    record(
+        "funding.receipt_recorded",
+        "challenge",
+        challenge.id,
+        actor=officer,
+        reference=receipt.reference,
+        amount=amount.as_dict(),
+        received_on=received_on.isoformat(),
+    )
     from marketplace.payments.escrow import post_receipt
 
     post_receipt(receipt, officer)

@@ -11,10 +11,18 @@ from marketplace.demo import money_seed, openness_seed, profiles_seed, reviews_s
 from marketplace.extensions import db
 
 CENTERS = [
-    {"slug": "sh-icc", "name": "Shanghai National Integrated Circuit Innovation Center", "country": "CN",
-     "premium_pct": "15"},
-    {"slug": "sh-ssc", "name": "Shanghai National Smart Sensor Innovation Center", "country": "CN",
-     "premium_pct": "18"},
+    {
+        "slug": "sh-icc",
+        "name": "Shanghai National Integrated Circuit Innovation Center",
+        "country": "CN",
+        "premium_pct": "15",
+    },
+    {
+        "slug": "sh-ssc",
+        "name": "Shanghai National Smart Sensor Innovation Center",
+        "country": "CN",
+        "premium_pct": "18",
+    },
 ]
 
 STAFF = [
@@ -60,9 +68,14 @@ def seed_organizations(password: str) -> None:
 def seed_staff(password: str) -> None:
     orgs = {org.slug: org for org in db.session.scalars(db.select(Organization))}
     for email, name, locale, grants in STAFF:
-        user = accounts.register_user(email=email, password=password, display_name=name, country="CN"
-                                      if locale == "zh_Hans" else _staff_country(locale), locale=locale,
-                                      confirmed=True)
+        user = accounts.register_user(
+            email=email,
+            password=password,
+            display_name=name,
+            country="CN" if locale == "zh_Hans" else _staff_country(locale),
+            locale=locale,
+            confirmed=True,
+        )
         for role, slug in grants:
             accounts.grant_role(user, role, orgs.get(slug) if slug else None)
 
@@ -73,20 +86,27 @@ def _staff_country(locale: str) -> str:
 
 def seed_solvers(password: str) -> None:
     for email, name, country, locale in SOLVERS:
-        accounts.register_user(email=email, password=password, display_name=name, country=country, locale=locale,
-                               confirmed=True)
+        accounts.register_user(
+            email=email, password=password, display_name=name, country=country, locale=locale, confirmed=True
+        )
 
 
 def _challenge_steps():
-    from marketplace.demo import challenges_seed
-
-    from marketplace.demo import proposals_seed
+    from marketplace.demo import challenges_seed, proposals_seed
 
     return [challenges_seed.seed_rates, challenges_seed.seed_programs_and_challenges, proposals_seed.seed_proposals]
 
 
-STEPS = [seed_organizations, seed_staff, seed_solvers, profiles_seed.seed_profiles, *_challenge_steps(),
-         *reviews_seed.STEPS, openness_seed.seed_openness, money_seed.seed_money]
+STEPS = [
+    seed_organizations,
+    seed_staff,
+    seed_solvers,
+    profiles_seed.seed_profiles,
+    *_challenge_steps(),
+    *reviews_seed.STEPS,
+    openness_seed.seed_openness,
+    money_seed.seed_money,
+]
 
 
 def login_overview() -> list[tuple[str, str]]:
@@ -94,6 +114,8 @@ def login_overview() -> list[tuple[str, str]]:
 
     rows = []
     for user in db.session.scalars(db.select(User).order_by(User.id)):
-        roles = ", ".join(role_label(g.role) + (f" @ {g.organization.slug}" if g.organization else "") for g in user.roles)
+        roles = ", ".join(
+            role_label(g.role) + (f" @ {g.organization.slug}" if g.organization else "") for g in user.roles
+        )
         rows.append((user.email, roles or f"solver, {user.country}"))
     return rows

@@ -43,8 +43,10 @@ class Quote:
 
     def as_dict(self) -> dict:
         return {
-            "benchmarks": [{"country": b.country, "amount": b.amount.as_dict(), "converted": b.converted.as_dict()}
-                           for b in self.benchmarks],
+            "benchmarks": [
+                {"country": b.country, "amount": b.amount.as_dict(), "converted": b.converted.as_dict()}
+                for b in self.benchmarks
+            ],
             "reference": {"country": self.reference.country, "converted": self.reference.converted.as_dict()},
             "premium_pct": format(self.premium_pct.normalize(), "f"),
             "award": self.award.as_dict(),
@@ -70,40 +72,69 @@ def check_premium(premium_pct: Decimal) -> Decimal:
 
 # --- rates -----------------------------------------------------------------------------------
 
+
 def replace_benchmark_rates(rates: list[dict], *, actor) -> list[BenchmarkRate]:
     """Set the given rates (upsert by country, type and field); others stay as they are."""
     saved = []
     for index, rate in enumerate(rates):
         money: Money = rate["amount"]
         if rate["challenge_type"] not in CHALLENGE_TYPES:
-            raise ValidationFailed(_l("Unknown challenge type."), errors={f"rates.{index}.challenge_type": [_l("Unknown challenge type.")]})
-        row = db.session.scalar(select(BenchmarkRate).filter_by(
-            country=rate["country"], challenge_type=rate["challenge_type"], field=rate["field"]))
+            raise ValidationFailed(
+                _l("Unknown challenge type."), errors={f"rates.{index}.challenge_type": [_l("Unknown challenge type.")]}
+            )
+        row = db.session.scalar(
+            select(BenchmarkRate).filter_by(
+                country=rate["country"], challenge_type=rate["challenge_type"], field=rate["field"]
+            )
+        )
         if row is None:
             row = BenchmarkRate(country=rate["country"], challenge_type=rate["challenge_type"], field=rate["field"])
             db.session.add(row)
         row.amount_minor, row.currency, row.updated_by_id = money.minor, money.currency, actor.id
         saved.append(row)
     db.session.flush()
-    record("pricing.benchmarks_set", "benchmark_rates", None, actor=actor,
-           rates=[{"country": r.country, "type": r.challenge_type, "field": r.field, "minor": r.amount_minor,
-                   "currency": r.currency} for r in saved])
+    record(
+        "pricing.benchmarks_set",
+        "benchmark_rates",
+        None,
+        actor=actor,
+        rates=[
+            {
+                "country": r.country,
+                "type": r.challenge_type,
+                "field": r.field,
+                "minor": r.amount_minor,
+                "currency": r.currency,
+            }
+            for r in saved
+        ],
+    )
     return saved
 
 
 def set_fx_rates(*, base: str, as_of: date, rates: dict[str, Decimal], actor) -> list[FxRate]:
     if not is_currency(base):
-        raise ValidationFailed(_l("Unknown currency."), errors={"base": [_l("Use an ISO 4217 currency code such as USD.")]})
+        raise ValidationFailed(
+            _l("Unknown currency."), errors={"base": [_l("Use an ISO 4217 currency code such as USD.")]}
+        )
     bad = sorted(code for code, rate in rates.items() if not is_currency(code) or not rate.is_finite() or rate <= 0)
     if bad:
-        raise ValidationFailed(_l("Each rate needs a known currency and a positive value."),
-                               errors={"rates": [", ".join(bad)]})
+        raise ValidationFailed(
+            _l("Each rate needs a known currency and a positive value."), errors={"rates": [", ".join(bad)]}
+        )
     db.session.execute(delete(FxRate).where(FxRate.base == base, FxRate.as_of == as_of))
     rows = [FxRate(base=base, currency=code, rate=rate, as_of=as_of) for code, rate in sorted(rates.items())]
     db.session.add_all(rows)
     db.session.flush()
-    record("pricing.fx_set", "fx_rates", None, actor=actor, base=base, as_of=as_of.isoformat(),
-           rates={r.currency: str(r.rate) for r in rows})
+    record(
+        "pricing.fx_set",
+        "fx_rates",
+        None,
+        actor=actor,
+        base=base,
+        as_of=as_of.isoformat(),
+        rates={r.currency: str(r.rate) for r in rows},
+    )
     return rows
 
 
@@ -142,17 +173,32 @@ def approximate(amount: Money, currency: str) -> Money | None:
 def quote(*, challenge_type: str, field: str, currency: str, premium_pct: Decimal) -> Quote:
     check_premium(premium_pct)
     if challenge_type not in CHALLENGE_TYPES:
-        raise ValidationFailed(_l("Unknown challenge type."), errors={"challenge_type": [_l("Unknown challenge type.")]})
+        raise ValidationFailed(
+            _l("Unknown challenge type."), errors={"challenge_type": [_l("Unknown challenge type.")]}
+        )
     if not is_currency(currency):
-        raise ValidationFailed(_l("Unknown currency."), errors={"currency": [_l("Use an ISO 4217 currency code such as USD.")]})
+        raise ValidationFailed(
+            _l("Unknown currency."), errors={"currency": [_l("Use an ISO 4217 currency code such as USD.")]}
+        )
     countries = reference_countries()
-    rows = {row.country: row for row in db.session.scalars(select(BenchmarkRate).where(
-        BenchmarkRate.country.in_(countries), BenchmarkRate.challenge_type == challenge_type,
-        BenchmarkRate.field == field))}
+    rows = {
+        row.country: row
+        for row in db.session.scalars(
+            select(BenchmarkRate).where(
+                BenchmarkRate.country.in_(countries),
+                BenchmarkRate.challenge_type == challenge_type,
+                BenchmarkRate.field == field,
+            )
+        )
+    }
     missing = [c for c in countries if c not in rows]
     if missing:
-        message = _l("No benchmark rate for %(countries)s (type %(type)s, field %(field)s).",
-                     countries=", ".join(missing), type=challenge_type, field=field)
+        message = _l(
+            "No benchmark rate for %(countries)s (type %(type)s, field %(field)s).",
+            countries=", ".join(missing),
+            type=challenge_type,
+            field=field,
+        )
         raise ValidationFailed(message, errors={"field": [message]})
     _base, as_of, table = _latest_fx()
     benchmarks = []

@@ -16,8 +16,9 @@ from marketplace.programs.models import Program, Requirement
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 
 
-def create_program(organization, actor, *, title: str, objective: str, classification: str,
-                   requirements: list[dict]) -> Program:
+def create_program(
+    organization, actor, *, title: str, objective: str, classification: str, requirements: list[dict]
+) -> Program:
     if not actor.has_role(Role.CENTER_MANAGER, organization):
         raise Forbidden(_l("Only center managers of this organization can create programs."))
     errors: dict[str, list] = {}
@@ -32,14 +33,27 @@ def create_program(organization, actor, *, title: str, objective: str, classific
         errors.setdefault("requirements", []).append(_l("Each requirement needs a short code (such as R1) and a text."))
     if errors:
         raise ValidationFailed(_l("Some fields are not valid."), errors=errors)
-    program = Program(organization_id=organization.id, title=title.strip(), objective=objective.strip(),
-                      classification=classification, created_by_id=actor.id)
-    program.requirements = [Requirement(code=r["code"], text=r["text"].strip(), position=i)
-                            for i, r in enumerate(requirements)]
+    program = Program(
+        organization_id=organization.id,
+        title=title.strip(),
+        objective=objective.strip(),
+        classification=classification,
+        created_by_id=actor.id,
+    )
+    program.requirements = [
+        Requirement(code=r["code"], text=r["text"].strip(), position=i) for i, r in enumerate(requirements)
+    ]
     db.session.add(program)
     db.session.flush()
-    record("program.created", "program", program.id, actor=actor, organization=organization.slug,
-           classification=classification, requirements=codes)
+    record(
+        "program.created",
+        "program",
+        program.id,
+        actor=actor,
+        organization=organization.slug,
+        classification=classification,
+        requirements=codes,
+    )
     return program
 
 
@@ -47,10 +61,14 @@ def add_requirement(program: Program, actor, *, code: str, text: str) -> Require
     if not program.can_edit(actor):
         raise Forbidden(_l("Only center managers of this organization can change its programs."))
     if not CODE_RE.match(code or "") or not (text or "").strip():
-        raise ValidationFailed(_l("Each requirement needs a short code (such as R1) and a text."),
-                               errors={"code": [_l("Each requirement needs a short code (such as R1) and a text.")]})
+        raise ValidationFailed(
+            _l("Each requirement needs a short code (such as R1) and a text."),
+            errors={"code": [_l("Each requirement needs a short code (such as R1) and a text.")]},
+        )
     if any(r.code == code for r in program.requirements):
-        raise ValidationFailed(_l("Requirement codes must be unique."), errors={"code": [_l("Requirement codes must be unique.")]})
+        raise ValidationFailed(
+            _l("Requirement codes must be unique."), errors={"code": [_l("Requirement codes must be unique.")]}
+        )
     requirement = Requirement(code=code, text=text.strip(), position=len(program.requirements))
     program.requirements.append(requirement)
     db.session.flush()
@@ -82,7 +100,8 @@ def composition(program: Program) -> dict:
     rows = db.session.execute(
         select(challenge_requirements.c.requirement_id, Challenge)
         .join(Challenge, Challenge.id == challenge_requirements.c.challenge_id)
-        .where(Challenge.program_id == program.id).order_by(Challenge.id)
+        .where(Challenge.program_id == program.id)
+        .order_by(Challenge.id)
     ).all()
     by_requirement: dict[int, list] = {}
     for requirement_id, challenge in rows:
@@ -92,19 +111,26 @@ def composition(program: Program) -> dict:
     for requirement in program.requirements:
         challenges = by_requirement.get(requirement.id, [])
         accepted = [s for c in challenges for s in solutions.get(c.id, [])]
-        items.append({
-            "requirement": {"id": requirement.id, "code": requirement.code, "text": requirement.text},
-            "challenges": [{"id": c.id, "status": c.status, "title": c.localized("title", None)[1]} for c in challenges],
-            "accepted_solutions": accepted,
-            "uncovered": not challenges,
-            "solved": bool(accepted),
-        })
+        items.append(
+            {
+                "requirement": {"id": requirement.id, "code": requirement.code, "text": requirement.text},
+                "challenges": [
+                    {"id": c.id, "status": c.status, "title": c.localized("title", None)[1]} for c in challenges
+                ],
+                "accepted_solutions": accepted,
+                "uncovered": not challenges,
+                "solved": bool(accepted),
+            }
+        )
     from marketplace.results.follow_ons import chain
 
-    return {"program_id": program.id, "requirements": items,
-            "complete": bool(items) and all(item["solved"] for item in items),
-            # Second rounds: challenge -> open result -> follow-on challenge, for the program's challenges.
-            "follow_on_chain": chain(sorted({c.id for _rid, c in rows}))}
+    return {
+        "program_id": program.id,
+        "requirements": items,
+        "complete": bool(items) and all(item["solved"] for item in items),
+        # Second rounds: challenge -> open result -> follow-on challenge, for the program's challenges.
+        "follow_on_chain": chain(sorted({c.id for _rid, c in rows})),
+    }
 
 
 def accepted_solutions(challenge_ids: list[int]) -> dict[int, list[dict]]:

@@ -41,11 +41,16 @@ def _fail(field: str, message) -> ValidationFailed:
 
 # --- guards ---------------------------------------------------------------------------------
 
+
 def _require_open_before_deadline(challenge: Challenge) -> None:
     close_if_due(challenge)
     if challenge.status != "open":
-        raise Conflict(_l("The challenge is not open for proposals (it is %(state)s).",
-                          state=challenge_status_label(challenge.status)))
+        raise Conflict(
+            _l(
+                "The challenge is not open for proposals (it is %(state)s).",
+                state=challenge_status_label(challenge.status),
+            )
+        )
     if challenge.deadline <= utcnow():
         raise Conflict(_l("The deadline has passed."))
 
@@ -55,8 +60,9 @@ def _require_may_take_part(challenge: Challenge, user) -> None:
     if problem:
         raise Forbidden(problem)
     if not agreements.has_accepted(challenge, user):
-        raise Forbidden(_l("Accept the challenge agreement (version %(version)s) first.",
-                           version=challenge.agreement_version))
+        raise Forbidden(
+            _l("Accept the challenge agreement (version %(version)s) first.", version=challenge.agreement_version)
+        )
 
 
 def _require_author(proposal: Proposal, user) -> None:
@@ -82,16 +88,27 @@ def _check_content(data: dict) -> None:
 
 def active_proposal_of(challenge_id: int, user_id: int) -> Proposal | None:
     """The active proposal the user leads or belongs to on this challenge."""
-    led = db.session.scalar(select(Proposal).where(
-        Proposal.challenge_id == challenge_id, Proposal.lead_id == user_id, Proposal.status.in_(ACTIVE)))
+    led = db.session.scalar(
+        select(Proposal).where(
+            Proposal.challenge_id == challenge_id, Proposal.lead_id == user_id, Proposal.status.in_(ACTIVE)
+        )
+    )
     if led:
         return led
-    return db.session.scalar(select(Proposal).join(ProposalMember).where(
-        Proposal.challenge_id == challenge_id, Proposal.status.in_(ACTIVE),
-        ProposalMember.user_id == user_id, ProposalMember.status == "accepted"))
+    return db.session.scalar(
+        select(Proposal)
+        .join(ProposalMember)
+        .where(
+            Proposal.challenge_id == challenge_id,
+            Proposal.status.in_(ACTIVE),
+            ProposalMember.user_id == user_id,
+            ProposalMember.status == "accepted",
+        )
+    )
 
 
 # --- create and edit -------------------------------------------------------------------------
+
 
 def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
     _require_open_before_deadline(challenge)
@@ -100,16 +117,24 @@ def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
     if active_proposal_of(challenge.id, user.id):
         raise Conflict(_l("You already have an active proposal for this challenge; edit it or withdraw it first."))
     invitees = _resolve_invitees(challenge, user, data.get("team_emails") or [])
-    proposal = Proposal(challenge_id=challenge.id, lead_id=user.id, status="draft", title=data["title"].strip(),
-                        abstract=data.get("abstract", ""), body=data.get("body", ""),
-                        locale=data.get("locale") or challenge.default_locale)
+    proposal = Proposal(
+        challenge_id=challenge.id,
+        lead_id=user.id,
+        status="draft",
+        title=data["title"].strip(),
+        abstract=data.get("abstract", ""),
+        body=data.get("body", ""),
+        locale=data.get("locale") or challenge.default_locale,
+    )
     proposal.members.append(ProposalMember(user_id=user.id, email=user.email, role="lead", status="accepted"))
     db.session.add(proposal)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as error:  # a concurrent create by the same lead
-        raise Conflict(_l("You already have an active proposal for this challenge; edit it or withdraw it first.")) from error
+        raise Conflict(
+            _l("You already have an active proposal for this challenge; edit it or withdraw it first.")
+        ) from error
     record("proposal.created", "proposal", proposal.id, actor=user, challenge=challenge.id)
     for invitee in invitees:
         _invite(proposal, user, invitee)
@@ -133,6 +158,7 @@ def update_proposal(proposal: Proposal, user, data: dict) -> Proposal:
 
 # --- submission ------------------------------------------------------------------------------
 
+
 def submit(proposal: Proposal, user) -> ProposalVersion:
     _require_author(proposal, user)
     if not user.email_confirmed:
@@ -151,13 +177,23 @@ def submit(proposal: Proposal, user) -> ProposalVersion:
 
 def _freeze_version(proposal: Proposal, user) -> ProposalVersion:
     now = utcnow()
-    number = (db.session.scalar(select(func.max(ProposalVersion.number))
-                                .where(ProposalVersion.proposal_id == proposal.id)) or 0) + 1
+    number = (
+        db.session.scalar(select(func.max(ProposalVersion.number)).where(ProposalVersion.proposal_id == proposal.id))
+        or 0
+    ) + 1
     version = ProposalVersion(
-        proposal_id=proposal.id, number=number, title=proposal.title, abstract=proposal.abstract,
-        body=proposal.body, locale=proposal.locale, submitted_at=now, submitted_by_id=user.id,
-        attachments=[{"id": a.id, "filename": a.filename, "sha256": a.sha256, "size": a.size}
-                     for a in proposal.attachments])
+        proposal_id=proposal.id,
+        number=number,
+        title=proposal.title,
+        abstract=proposal.abstract,
+        body=proposal.body,
+        locale=proposal.locale,
+        submitted_at=now,
+        submitted_by_id=user.id,
+        attachments=[
+            {"id": a.id, "filename": a.filename, "sha256": a.sha256, "size": a.size} for a in proposal.attachments
+        ],
+    )
     db.session.add(version)
     try:
         with db.session.begin_nested():
@@ -166,8 +202,14 @@ def _freeze_version(proposal: Proposal, user) -> ProposalVersion:
         raise Conflict(_l("This proposal was just submitted by another request.")) from error
     proposal.version, proposal.submitted_at = number, now
     db.session.flush()
-    record("proposal.submitted", "proposal", proposal.id, actor=user, version=number,
-           content_sha256=content_digest(version))
+    record(
+        "proposal.submitted",
+        "proposal",
+        proposal.id,
+        actor=user,
+        version=number,
+        content_sha256=content_digest(version),
+    )
     _send_receipts(proposal, version)
     return version
 
@@ -185,8 +227,16 @@ def _send_receipts(proposal: Proposal, version: ProposalVersion) -> None:
         if member.status != "accepted" or member.user is None:
             continue
         _locale, title = proposal.challenge.localized("title", member.user.locale)
-        queue_mail(member.email, "proposal_receipt", locale=member.user.locale, user=member.user,
-                   proposal=proposal, version=version, challenge_title=title, digest=content_digest(version))
+        queue_mail(
+            member.email,
+            "proposal_receipt",
+            locale=member.user.locale,
+            user=member.user,
+            proposal=proposal,
+            version=version,
+            challenge_title=title,
+            digest=content_digest(version),
+        )
 
 
 def withdraw(proposal: Proposal, user) -> Proposal:
@@ -202,12 +252,16 @@ def withdraw(proposal: Proposal, user) -> Proposal:
 
 def version_for_review(proposal: Proposal) -> ProposalVersion | None:
     """The last version submitted before the deadline: what reviewers see."""
-    return db.session.scalar(select(ProposalVersion).where(
-        ProposalVersion.proposal_id == proposal.id,
-        ProposalVersion.submitted_at <= proposal.challenge.deadline).order_by(ProposalVersion.number.desc()).limit(1))
+    return db.session.scalar(
+        select(ProposalVersion)
+        .where(ProposalVersion.proposal_id == proposal.id, ProposalVersion.submitted_at <= proposal.challenge.deadline)
+        .order_by(ProposalVersion.number.desc())
+        .limit(1)
+    )
 
 
 # --- teams -------------------------------------------------------------------------------------
+
 
 def _resolve_invitees(challenge: Challenge, lead, emails: list[str]) -> list[User]:
     if len(emails) > MAX_TEAM:
@@ -216,7 +270,9 @@ def _resolve_invitees(challenge: Challenge, lead, emails: list[str]) -> list[Use
     for email in dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()):
         user = user_by_email(email)
         if user is None:
-            raise _fail("team_emails", _l("No InnoBridge account uses %(email)s; ask them to register first.", email=email))
+            raise _fail(
+                "team_emails", _l("No InnoBridge account uses %(email)s; ask them to register first.", email=email)
+            )
         if user.id == lead.id:
             continue
         problem = eligibility_problem(challenge, user)
@@ -237,8 +293,16 @@ def _invite(proposal: Proposal, lead, invitee: User) -> ProposalMember:
     record("proposal.member_invited", "proposal", proposal.id, actor=lead, member=invitee.id)
     _locale, title = proposal.challenge.localized("title", invitee.locale)
     link = current_app.config["PUBLIC_URL"].rstrip("/") + f"/proposals/{proposal.id}"
-    queue_mail(invitee.email, "team_invitation", locale=invitee.locale, user=invitee, lead=lead,
-               challenge_title=title, proposal=proposal, link=link)
+    queue_mail(
+        invitee.email,
+        "team_invitation",
+        locale=invitee.locale,
+        user=invitee,
+        lead=lead,
+        challenge_title=title,
+        proposal=proposal,
+        link=link,
+    )
     return member
 
 
@@ -293,8 +357,13 @@ def set_shares(proposal: Proposal, lead, shares: dict[int, object]) -> Proposal:
         accepted[uid].share_pct = value
     _reset_share_agreement(proposal)
     accepted[lead.id].share_agreed = True
-    record("proposal.shares_proposed", "proposal", proposal.id, actor=lead,
-           shares={str(k): str(v) for k, v in values.items()})
+    record(
+        "proposal.shares_proposed",
+        "proposal",
+        proposal.id,
+        actor=lead,
+        shares={str(k): str(v) for k, v in values.items()},
+    )
     return proposal
 
 
@@ -326,6 +395,7 @@ def shares(proposal: Proposal) -> dict[int, object]:
 
 # --- attachments ----------------------------------------------------------------------------------
 
+
 def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachment:
     from marketplace.files.storage import store_upload, upload_root
 
@@ -333,16 +403,33 @@ def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachmen
     if proposal.status == "withdrawn":
         raise Conflict(_l("This proposal was withdrawn."))
     _require_open_before_deadline(proposal.challenge)
-    stored = store_upload(stream, original_name=filename or "file", max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-                          root=upload_root(current_app.config))
-    attachment = Attachment(proposal_id=proposal.id, sha256=stored.sha256, size=stored.size,
-                            content_type=stored.content_type, kind=str(stored.kind), filename=stored.original_name,
-                            uploaded_by_id=user.id)
+    stored = store_upload(
+        stream,
+        original_name=filename or "file",
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        root=upload_root(current_app.config),
+    )
+    attachment = Attachment(
+        proposal_id=proposal.id,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
+        kind=str(stored.kind),
+        filename=stored.original_name,
+        uploaded_by_id=user.id,
+    )
     db.session.add(attachment)
     db.session.flush()
     db.session.refresh(proposal, ["attachments"])
-    record("proposal.attachment_added", "proposal", proposal.id, actor=user, attachment=attachment.id,
-           sha256=stored.sha256, size=stored.size)
+    record(
+        "proposal.attachment_added",
+        "proposal",
+        proposal.id,
+        actor=user,
+        attachment=attachment.id,
+        sha256=stored.sha256,
+        size=stored.size,
+    )
     if proposal.status == "submitted":
         _freeze_version(proposal, user)
     return attachment
@@ -376,6 +463,7 @@ def attachment_for_download(attachment_id: int, user) -> Attachment:
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def get_visible(proposal_id: int, user) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or not proposal.can_view(user):
@@ -386,5 +474,8 @@ def get_visible(proposal_id: int, user) -> Proposal:
 def proposals_of(user):
     """A select of the proposals the user leads or co-authors (accepted or invited)."""
     member_of = select(ProposalMember.proposal_id).where(
-        ProposalMember.user_id == user.id, ProposalMember.status.in_(("accepted", "invited")))
-    return select(Proposal).where((Proposal.lead_id == user.id) | Proposal.id.in_(member_of)).order_by(Proposal.id.desc())
+        ProposalMember.user_id == user.id, ProposalMember.status.in_(("accepted", "invited"))
+    )
+    return (
+        select(Proposal).where((Proposal.lead_id == user.id) | Proposal.id.in_(member_of)).order_by(Proposal.id.desc())
+    )

@@ -9,8 +9,13 @@ from marketplace.extensions import db
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import link_in_mail, outbox
 
-GOOD = {"email": "ada@example.org", "password": TEST_PASSWORD, "display_name": "Ada Lovelace",
-        "country": "GB", "locale": "en"}
+GOOD = {
+    "email": "ada@example.org",
+    "password": TEST_PASSWORD,
+    "display_name": "Ada Lovelace",
+    "country": "GB",
+    "locale": "en",
+}
 
 
 def register(client, **changes):
@@ -57,17 +62,20 @@ def test_tampered_confirmation_token_is_refused(client, app):
     assert response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"password": "short"}, "password"),
-    ({"password": "password1234"}, "password"),
-    ({"password": "aaaaaaaaaaaaaaaa"}, "password"),
-    ({"country": "XX"}, "country"),
-    ({"country": "Germany"}, "country"),
-    ({"display_name": "x" * 121}, "display_name"),
-    ({"display_name": "   "}, "display_name"),
-    ({"email": "not-an-email"}, "email"),
-    ({"locale": "tlh"}, "locale"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"password": "short"}, "password"),
+        ({"password": "password1234"}, "password"),
+        ({"password": "aaaaaaaaaaaaaaaa"}, "password"),
+        ({"country": "XX"}, "country"),
+        ({"country": "Germany"}, "country"),
+        ({"display_name": "x" * 121}, "display_name"),
+        ({"display_name": "   "}, "display_name"),
+        ({"email": "not-an-email"}, "email"),
+        ({"locale": "tlh"}, "locale"),
+    ],
+)
 def test_bad_registration_gets_422_naming_the_field_and_writes_nothing(client, app, changes, field):
     response = register(client, **changes)
     assert response.status_code == 422
@@ -103,20 +111,31 @@ def test_problem_messages_follow_the_users_language(client):
 
 def test_wrong_password_is_401_and_repeated_failures_are_429(client, make_user):
     user = make_user()
-    statuses = [client.post("/api/v1/auth/tokens", json={"email": user.email, "password": "wrong-password-123"},
-                            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(7)]
+    statuses = [
+        client.post(
+            "/api/v1/auth/tokens",
+            json={"email": user.email, "password": "wrong-password-123"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(7)
+    ]
     assert statuses[:5] == [401] * 5
     assert statuses[5:] == [429, 429]
     # the account is throttled even with the right password now
-    right = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD},
-                        environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    right = client.post(
+        "/api/v1/auth/tokens",
+        json={"email": user.email, "password": TEST_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
     assert right.status_code == 429
 
 
 def test_successful_logins_are_not_throttled(client, make_user):
     user = make_user()
     for _ in range(8):
-        assert client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD}).status_code == 201
+        assert (
+            client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD}).status_code == 201
+        )
 
 
 def test_token_is_stored_hashed_and_expires(client, app, make_user):
@@ -125,7 +144,9 @@ def test_token_is_stored_hashed_and_expires(client, app, make_user):
     from marketplace.accounts.models import ApiToken
 
     user = make_user()
-    token = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD}).get_json()["token"]
+    token = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD}).get_json()[
+        "token"
+    ]
     with app.app_context():
         row = db.session.scalar(db.select(ApiToken))
         assert token not in row.token_hash
@@ -162,7 +183,9 @@ def test_password_reset_by_mail_token_works_once(client, app, make_user):
     done = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": new_password})
     assert done.status_code == 200
     assert client.post("/api/v1/auth/tokens", json={"email": user.email, "password": new_password}).status_code == 201
-    again = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": "yet-another-passphrase"})
+    again = client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "yet-another-passphrase"}
+    )
     assert again.status_code == 422
 
 
@@ -179,8 +202,9 @@ def test_only_admins_create_organizations(client, make_user, api_token):
     created = client.post("/api/v1/organizations", json=body, headers=api_token(admin))
     assert created.status_code == 201 and created.get_json()["slug"] == "sh-ssc"
     assert client.post("/api/v1/organizations", json=body, headers=api_token(admin)).status_code == 409
-    out_of_range = client.post("/api/v1/organizations", json={**body, "slug": "other", "premium_pct": "35"},
-                               headers=api_token(admin))
+    out_of_range = client.post(
+        "/api/v1/organizations", json={**body, "slug": "other", "premium_pct": "35"}, headers=api_token(admin)
+    )
     assert out_of_range.status_code == 422
 
 
@@ -210,8 +234,15 @@ def test_list_pagination_shape_and_limits(client, make_user, make_org, api_token
 def test_openapi_document_is_served_and_lists_the_contract_paths(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ["/api/v1/auth/register", "/api/v1/auth/tokens", "/api/v1/auth/confirm", "/api/v1/me",
-                 "/api/v1/organizations", "/api/v1/audit", "/api/v1/audit/verify"]:
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/tokens",
+        "/api/v1/auth/confirm",
+        "/api/v1/me",
+        "/api/v1/organizations",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+    ]:
         assert path in spec["paths"], path
 
 

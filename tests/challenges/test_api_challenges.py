@@ -34,11 +34,16 @@ def solver(make_user, api_token):
 
 def audit_actions(app, challenge_id):
     with app.app_context():
-        return [e.action for e in db.session.scalars(
-            db.select(AuditEntry).filter_by(entity_type="challenge", entity_id=challenge_id).order_by(AuditEntry.id))]
+        return [
+            e.action
+            for e in db.session.scalars(
+                db.select(AuditEntry).filter_by(entity_type="challenge", entity_id=challenge_id).order_by(AuditEntry.id)
+            )
+        ]
 
 
 # --- creation ---------------------------------------------------------------------------------
+
 
 def test_create_returns_draft_with_computed_award(center):
     response = center.create()
@@ -49,21 +54,24 @@ def test_create_returns_draft_with_computed_award(center):
     assert body["available_locales"] == ["en", "zh_Hans"]
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"criteria": [{"name": {"en": "A"}, "weight": 60}, {"name": {"en": "B"}, "weight": 30}]}, "criteria"),
-    ({"deadline": in_days(-1)}, "deadline"),
-    ({"default_locale": "xx"}, "default_locale"),
-    ({"title": {"en": "", "zh_Hans": "标题"}}, "title"),
-    ({"title": {"zh-CN": "标题", "en": "Title"}}, "title"),
-    ({"premium_pct": "25"}, "premium_pct"),
-    ({"premium_pct": "5"}, "premium_pct"),
-    ({"award_currency": "ABC"}, "award_currency"),
-    ({"eligibility": {"excluded_countries": ["ZZ"]}}, "eligibility"),
-    ({"challenge_type": "lottery"}, "challenge_type"),
-    ({"target_trl": 12}, "target_trl"),
-    ({"challenge_type": "ideation", "target_trl": 4}, "target_trl"),
-    ({"field": "photonics"}, "field"),  # no benchmark rate: never a guess
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"criteria": [{"name": {"en": "A"}, "weight": 60}, {"name": {"en": "B"}, "weight": 30}]}, "criteria"),
+        ({"deadline": in_days(-1)}, "deadline"),
+        ({"default_locale": "xx"}, "default_locale"),
+        ({"title": {"en": "", "zh_Hans": "标题"}}, "title"),
+        ({"title": {"zh-CN": "标题", "en": "Title"}}, "title"),
+        ({"premium_pct": "25"}, "premium_pct"),
+        ({"premium_pct": "5"}, "premium_pct"),
+        ({"award_currency": "ABC"}, "award_currency"),
+        ({"eligibility": {"excluded_countries": ["ZZ"]}}, "eligibility"),
+        ({"challenge_type": "lottery"}, "challenge_type"),
+        ({"target_trl": 12}, "target_trl"),
+        ({"challenge_type": "ideation", "target_trl": 4}, "target_trl"),
+        ({"field": "photonics"}, "field"),  # no benchmark rate: never a guess
+    ],
+)
 def test_bad_challenge_input_is_422_and_nothing_is_written(app, center, changes, field):
     from marketplace.challenges.models import Challenge
 
@@ -81,13 +89,17 @@ def test_html_in_text_is_stored_as_text(center, client):
 
 
 def test_only_managers_of_the_organization_create(center, other_center, solver, client):
-    assert client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=other_center.manager).status_code == 404
+    assert (
+        client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=other_center.manager).status_code
+        == 404
+    )
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=solver).status_code == 404
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=center.finance).status_code == 403
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc")).status_code == 401
 
 
 # --- the state machine ----------------------------------------------------------------------------
+
 
 def test_full_workflow_and_its_audit_trail(app, center, client):
     challenge_id = center.create().get_json()["id"]
@@ -104,16 +116,26 @@ def test_full_workflow_and_its_audit_trail(app, center, client):
     closed = center.post(f"/challenges/{challenge_id}/close", center.manager)
     assert closed.get_json()["status"] == "closed"
     assert audit_actions(app, challenge_id) == [
-        "challenge.created", "challenge.clearance_requested", "challenge.cleared", "challenge.publication_refused",
+        "challenge.created",
+        "challenge.clearance_requested",
+        "challenge.cleared",
+        "challenge.publication_refused",
         "funding.requested",
-        "funding.receipt_recorded", "challenge.funded", "challenge.published", "challenge.closed"]
+        "funding.receipt_recorded",
+        "challenge.funded",
+        "challenge.published",
+        "challenge.closed",
+    ]
 
 
-@pytest.mark.parametrize(("path", "who"), [
-    ("/publish", "manager"),
-    ("/close", "manager"),
-    ("/clearance", "officer"),
-])
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/publish", "manager"),
+        ("/close", "manager"),
+        ("/clearance", "officer"),
+    ],
+)
 def test_transitions_from_the_wrong_state_are_409(center, path, who):
     challenge_id = center.create().get_json()["id"]
     kwargs = {"json": {"decision": "approve"}} if path == "/clearance" else {}
@@ -130,15 +152,17 @@ def test_patch_only_while_draft_or_cleared(center, client):
 def test_edit_after_clearance_goes_back_through_clearance(center, client):
     challenge_id = center.create().get_json()["id"]
     center.drive(challenge_id, "cleared")
-    edited = client.patch(f"/api/v1/challenges/{challenge_id}", json={"summary": {"en": "A sharper summary"}},
-                          headers=center.manager)
+    edited = client.patch(
+        f"/api/v1/challenges/{challenge_id}", json={"summary": {"en": "A sharper summary"}}, headers=center.manager
+    )
     assert edited.status_code == 200 and edited.get_json()["status"] == "in_clearance"
 
 
 def test_patch_recomputes_the_award(center, client):
     challenge_id = center.create().get_json()["id"]
-    patched = client.patch(f"/api/v1/challenges/{challenge_id}", json={"premium_pct": 10, "award_currency": "USD"},
-                           headers=center.manager).get_json()
+    patched = client.patch(
+        f"/api/v1/challenges/{challenge_id}", json={"premium_pct": 10, "award_currency": "USD"}, headers=center.manager
+    ).get_json()
     # reference GB: 40000 / 0.79 = 50632.91 USD; x 1.10 = 55696.20
     assert patched["award"] == {"amount": "55696.20", "currency": "USD"}
 
@@ -146,15 +170,22 @@ def test_patch_recomputes_the_award(center, client):
 def test_cancel_needs_a_reason_and_is_final(center, client):
     challenge_id = center.create().get_json()["id"]
     assert center.post(f"/challenges/{challenge_id}/cancel", center.manager, json={"reason": ""}).status_code == 422
-    assert center.post(f"/challenges/{challenge_id}/cancel", center.manager,
-                       json={"reason": "merged into another"}).get_json()["status"] == "cancelled"
+    assert (
+        center.post(
+            f"/challenges/{challenge_id}/cancel", center.manager, json={"reason": "merged into another"}
+        ).get_json()["status"]
+        == "cancelled"
+    )
     assert center.post(f"/challenges/{challenge_id}/clearance-request", center.manager).status_code == 409
 
 
 # --- clearance gate -----------------------------------------------------------------------------
 
+
 def test_classification_markers_block_the_request_naming_marker_and_field(app, center):
-    challenge_id = center.create(description={"en": "Derived from a TOP SECRET program", "zh_Hans": "源自機密项目"}).get_json()["id"]
+    challenge_id = center.create(
+        description={"en": "Derived from a TOP SECRET program", "zh_Hans": "源自機密项目"}
+    ).get_json()["id"]
     response = center.post(f"/challenges/{challenge_id}/clearance-request", center.manager)
     assert response.status_code == 422
     messages = " ".join(response.get_json()["errors"]["description"])
@@ -176,18 +207,24 @@ def test_the_author_cannot_clear_even_as_security_officer(app, center, client, m
 def test_officer_of_another_organization_cannot_clear(center, other_center):
     challenge_id = center.create().get_json()["id"]
     center.drive(challenge_id, "in_clearance")
-    response = other_center.post(f"/challenges/{challenge_id}/clearance", other_center.officer,
-                                 json={"decision": "approve"})
+    response = other_center.post(
+        f"/challenges/{challenge_id}/clearance", other_center.officer, json={"decision": "approve"}
+    )
     assert response.status_code == 404
 
 
 def test_reject_needs_a_note_and_returns_to_draft(center):
     challenge_id = center.create().get_json()["id"]
     center.drive(challenge_id, "in_clearance")
-    assert center.post(f"/challenges/{challenge_id}/clearance", center.officer,
-                       json={"decision": "reject"}).status_code == 422
-    rejected = center.post(f"/challenges/{challenge_id}/clearance", center.officer,
-                           json={"decision": "reject", "note": "Too close to program P-7"})
+    assert (
+        center.post(f"/challenges/{challenge_id}/clearance", center.officer, json={"decision": "reject"}).status_code
+        == 422
+    )
+    rejected = center.post(
+        f"/challenges/{challenge_id}/clearance",
+        center.officer,
+        json={"decision": "reject", "note": "Too close to program P-7"},
+    )
     assert rejected.get_json()["status"] == "draft"
     staff_view = center.client.get(f"/api/v1/challenges/{challenge_id}", headers=center.manager).get_json()
     assert staff_view["clearance_note"] == "Too close to program P-7"
@@ -202,22 +239,33 @@ def test_refused_publication_is_audited(app, center):
 
 # --- funding -----------------------------------------------------------------------------------
 
+
 def test_receipts_must_cover_the_award_in_its_currency(center):
     challenge_id = center.create().get_json()["id"]
     half = {"amount": "200000.00", "currency": "CNY"}
-    first = center.post(f"/challenges/{challenge_id}/funding/receipts", center.finance,
-                        json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"})
+    first = center.post(
+        f"/challenges/{challenge_id}/funding/receipts",
+        center.finance,
+        json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"},
+    )
     assert first.status_code == 201 and first.get_json()["challenge_funded"] is False
-    wrong_currency = center.post(f"/challenges/{challenge_id}/funding/receipts", center.finance,
-                                 json={"reference": "BOC-B", "amount": {"amount": "30000.00", "currency": "USD"},
-                                       "received_on": "2027-01-05"})
+    wrong_currency = center.post(
+        f"/challenges/{challenge_id}/funding/receipts",
+        center.finance,
+        json={"reference": "BOC-B", "amount": {"amount": "30000.00", "currency": "USD"}, "received_on": "2027-01-05"},
+    )
     assert wrong_currency.status_code == 422
-    duplicate = center.post(f"/challenges/{challenge_id}/funding/receipts", center.finance,
-                            json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"})
+    duplicate = center.post(
+        f"/challenges/{challenge_id}/funding/receipts",
+        center.finance,
+        json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"},
+    )
     assert duplicate.status_code == 409
-    rest = center.post(f"/challenges/{challenge_id}/funding/receipts", center.finance,
-                       json={"reference": "BOC-C", "amount": {"amount": "213417.72", "currency": "CNY"},
-                             "received_on": "2027-01-06"})
+    rest = center.post(
+        f"/challenges/{challenge_id}/funding/receipts",
+        center.finance,
+        json={"reference": "BOC-C", "amount": {"amount": "213417.72", "currency": "CNY"}, "received_on": "2027-01-06"},
+    )
     assert rest.get_json()["challenge_funded"] is True
 
 
@@ -228,6 +276,7 @@ def test_only_finance_officers_record_receipts(center):
 
 
 # --- visibility ----------------------------------------------------------------------------------
+
 
 def test_drafts_are_invisible_outside_the_organization(center, other_center, solver, client):
     challenge_id = center.create().get_json()["id"]
@@ -265,12 +314,18 @@ def test_description_and_criteria_only_after_the_agreement(center, solver, clien
     assert "program_id" not in public
     agreement = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()
     assert set(agreement["text"]) >= {"en", "zh_Hans"} and agreement["version"]
-    accepted = client.post(f"/api/v1/challenges/{challenge_id}/agreement", headers=solver,
-                           json={"version": agreement["version"], "accept": True})
+    accepted = client.post(
+        f"/api/v1/challenges/{challenge_id}/agreement",
+        headers=solver,
+        json={"version": agreement["version"], "accept": True},
+    )
     assert accepted.status_code == 201
     full = client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()
     assert full["description"] == "Full technical description."
-    assert [(c["name"], c["weight"]) for c in full["criteria"]] == [("Noise performance", 60), ("Manufacturability", 40)]
+    assert [(c["name"], c["weight"]) for c in full["criteria"]] == [
+        ("Noise performance", 60),
+        ("Manufacturability", 40),
+    ]
 
 
 def test_anonymous_seeker_is_never_shown(center, solver, client):
@@ -283,8 +338,9 @@ def test_excluded_country_is_told_before_accepting(center, client, make_user, ap
     excluded = api_token(make_user(country="KP"))
     challenge_id = center.open_challenge()
     version = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()["version"]
-    response = client.post(f"/api/v1/challenges/{challenge_id}/agreement", headers=excluded,
-                           json={"version": version, "accept": True})
+    response = client.post(
+        f"/api/v1/challenges/{challenge_id}/agreement", headers=excluded, json={"version": version, "accept": True}
+    )
     assert response.status_code == 403 and "KP" in response.get_json()["detail"]
     detail = client.get(f"/api/v1/challenges/{challenge_id}").get_json()
     assert "KP" in detail["eligibility"]["excluded_countries"]
@@ -293,23 +349,34 @@ def test_excluded_country_is_told_before_accepting(center, client, make_user, ap
 
 def test_stale_agreement_version_is_409(center, solver, client):
     challenge_id = center.open_challenge()
-    response = client.post(f"/api/v1/challenges/{challenge_id}/agreement", headers=solver,
-                           json={"version": "0-old", "accept": True})
+    response = client.post(
+        f"/api/v1/challenges/{challenge_id}/agreement", headers=solver, json={"version": "0-old", "accept": True}
+    )
     assert response.status_code == 409
 
 
 # --- amendments ------------------------------------------------------------------------------
 
+
 def test_amendments_only_raise_the_award_and_extend_the_deadline(center, client):
     challenge_id = center.open_challenge()
-    lower = center.post(f"/challenges/{challenge_id}/amendments", center.manager,
-                        json={"note": {"en": "less"}, "award": {"amount": "1000.00", "currency": "CNY"}})
+    lower = center.post(
+        f"/challenges/{challenge_id}/amendments",
+        center.manager,
+        json={"note": {"en": "less"}, "award": {"amount": "1000.00", "currency": "CNY"}},
+    )
     assert lower.status_code == 422
-    earlier = center.post(f"/challenges/{challenge_id}/amendments", center.manager,
-                          json={"note": {"en": "sooner"}, "deadline": in_days(2)})
+    earlier = center.post(
+        f"/challenges/{challenge_id}/amendments",
+        center.manager,
+        json={"note": {"en": "sooner"}, "deadline": in_days(2)},
+    )
     assert earlier.status_code == 422
-    later = center.post(f"/challenges/{challenge_id}/amendments", center.manager,
-                        json={"note": {"en": "two more weeks"}, "deadline": in_days(44)})
+    later = center.post(
+        f"/challenges/{challenge_id}/amendments",
+        center.manager,
+        json={"note": {"en": "two more weeks"}, "deadline": in_days(44)},
+    )
     assert later.status_code == 201 and later.get_json()["requires_reacceptance"] is False
     log = client.get(f"/api/v1/challenges/{challenge_id}/amendments").get_json()["items"]
     assert [a["note"]["en"] for a in log] == ["two more weeks"]
@@ -318,23 +385,33 @@ def test_amendments_only_raise_the_award_and_extend_the_deadline(center, client)
 def test_criteria_amendment_requires_acceptance_again_and_mails_solvers(app, center, solver, client):
     challenge_id = center.open_challenge()
     version = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()["version"]
-    client.post(f"/api/v1/challenges/{challenge_id}/agreement", headers=solver, json={"version": version, "accept": True})
-    amended = center.post(f"/challenges/{challenge_id}/amendments", center.manager, json={
-        "note": {"en": "Power consumption now counts."},
-        "criteria": [{"name": {"en": "Noise"}, "weight": 50}, {"name": {"en": "Power"}, "weight": 50}]})
+    client.post(
+        f"/api/v1/challenges/{challenge_id}/agreement", headers=solver, json={"version": version, "accept": True}
+    )
+    amended = center.post(
+        f"/challenges/{challenge_id}/amendments",
+        center.manager,
+        json={
+            "note": {"en": "Power consumption now counts."},
+            "criteria": [{"name": {"en": "Noise"}, "weight": 50}, {"name": {"en": "Power"}, "weight": 50}],
+        },
+    )
     assert amended.status_code == 201 and amended.get_json()["requires_reacceptance"] is True
     after = client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()
     assert after["agreement_accepted"] is False and "criteria" not in after
     assert any("Power consumption now counts." in m.body_text for m in outbox(app))
     new_version = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()["version"]
     assert new_version != version
-    client.post(f"/api/v1/challenges/{challenge_id}/agreement", headers=solver,
-                json={"version": new_version, "accept": True})
-    assert [c["name"] for c in client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()["criteria"]] \
-        == ["Noise", "Power"]
+    client.post(
+        f"/api/v1/challenges/{challenge_id}/agreement", headers=solver, json={"version": new_version, "accept": True}
+    )
+    assert [
+        c["name"] for c in client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()["criteria"]
+    ] == ["Noise", "Power"]
 
 
 # --- deadlines -------------------------------------------------------------------------------
+
 
 def test_deadline_closes_lazily_on_read_and_by_command(app, center, client):
     from datetime import UTC, datetime, timedelta
@@ -366,16 +443,20 @@ def test_deadline_without_offset_is_read_in_the_authors_time_zone(app, center, c
 
 # --- Q&A -----------------------------------------------------------------------------------------
 
+
 def test_questions_are_public_once_answered(app, center, solver, client, make_user, api_token):
     challenge_id = center.open_challenge()
-    asked = client.post(f"/api/v1/challenges/{challenge_id}/questions", headers=solver,
-                        json={"text": "Which process node?"})
+    asked = client.post(
+        f"/api/v1/challenges/{challenge_id}/questions", headers=solver, json={"text": "Which process node?"}
+    )
     assert asked.status_code == 201
     assert client.get(f"/api/v1/challenges/{challenge_id}/questions").get_json()["total"] == 0
     assert client.get(f"/api/v1/challenges/{challenge_id}/questions", headers=center.manager).get_json()["total"] == 1
     other = api_token(make_user())
     question_id = asked.get_json()["id"]
-    assert client.post(f"/api/v1/questions/{question_id}/answer", headers=other, json={"answer": "x"}).status_code == 404
+    assert (
+        client.post(f"/api/v1/questions/{question_id}/answer", headers=other, json={"answer": "x"}).status_code == 404
+    )
     answered = client.post(f"/api/v1/questions/{question_id}/answer", headers=center.manager, json={"answer": "28 nm"})
     assert answered.status_code == 200
     items = client.get(f"/api/v1/challenges/{challenge_id}/questions").get_json()["items"]
@@ -385,12 +466,23 @@ def test_questions_are_public_once_answered(app, center, solver, client, make_us
 
 # --- programs ----------------------------------------------------------------------------------
 
+
 def test_program_composition_and_its_privacy(center, other_center, solver, client):
-    program = client.post("/api/v1/programs", headers=center.manager, json={
-        "organization": "sh-icc", "title": "Classified sensor module", "objective": "...",
-        "classification": "classified",
-        "requirements": [{"code": "R1", "text": "Readout noise"}, {"code": "R2", "text": "Packaging"},
-                         {"code": "R3", "text": "Calibration"}]})
+    program = client.post(
+        "/api/v1/programs",
+        headers=center.manager,
+        json={
+            "organization": "sh-icc",
+            "title": "Classified sensor module",
+            "objective": "...",
+            "classification": "classified",
+            "requirements": [
+                {"code": "R1", "text": "Readout noise"},
+                {"code": "R2", "text": "Packaging"},
+                {"code": "R3", "text": "Calibration"},
+            ],
+        },
+    )
     assert program.status_code == 201
     program_id = program.get_json()["id"]
     first = center.create(program_id=program_id, requirement_codes=["R1"]).get_json()["id"]
@@ -408,10 +500,20 @@ def test_program_composition_and_its_privacy(center, other_center, solver, clien
 
 
 def test_program_input_is_validated(center, client):
-    duplicate = client.post("/api/v1/programs", headers=center.manager, json={
-        "organization": "sh-icc", "title": "P", "classification": "unclassified",
-        "requirements": [{"code": "R1", "text": "a"}, {"code": "R1", "text": "b"}]})
+    duplicate = client.post(
+        "/api/v1/programs",
+        headers=center.manager,
+        json={
+            "organization": "sh-icc",
+            "title": "P",
+            "classification": "unclassified",
+            "requirements": [{"code": "R1", "text": "a"}, {"code": "R1", "text": "b"}],
+        },
+    )
     assert duplicate.status_code == 422
-    bad_class = client.post("/api/v1/programs", headers=center.manager, json={
-        "organization": "sh-icc", "title": "P", "classification": "top"})
+    bad_class = client.post(
+        "/api/v1/programs",
+        headers=center.manager,
+        json={"organization": "sh-icc", "title": "P", "classification": "top"},
+    )
     assert bad_class.status_code == 422

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import pytest
 
-RATES = {"rates": [
-    {"country": "US", "challenge_type": "rtp", "field": "semiconductors", "amount": {"amount": "50000.00", "currency": "USD"}},
-    {"country": "GB", "challenge_type": "rtp", "field": "semiconductors", "amount": {"amount": "40000.00", "currency": "GBP"}},
-    {"country": "DE", "challenge_type": "rtp", "field": "semiconductors", "amount": {"amount": "45000.00", "currency": "EUR"}},
-]}
-FX = {"base": "USD", "as_of": "2027-01-01", "rates": {"CNY": "7.1000", "EUR": "0.9200", "GBP": "0.7900", "JPY": "150.00"}}
+RATES = {
+    "rates": [
+        {
+            "country": "US",
+            "challenge_type": "rtp",
+            "field": "semiconductors",
+            "amount": {"amount": "50000.00", "currency": "USD"},
+        },
+        {
+            "country": "GB",
+            "challenge_type": "rtp",
+            "field": "semiconductors",
+            "amount": {"amount": "40000.00", "currency": "GBP"},
+        },
+        {
+            "country": "DE",
+            "challenge_type": "rtp",
+            "field": "semiconductors",
+            "amount": {"amount": "45000.00", "currency": "EUR"},
+        },
+    ]
+}
+FX = {
+    "base": "USD",
+    "as_of": "2027-01-01",
+    "rates": {"CNY": "7.1000", "EUR": "0.9200", "GBP": "0.7900", "JPY": "150.00"},
+}
 
 
 @pytest.fixture
@@ -88,8 +109,10 @@ def test_newer_fx_rates_are_used(client, rates, admin_headers):
 
 
 def test_quote_page_shows_benchmarks_side_by_side(client, rates):
-    page = client.get("/award-quote", query_string={"challenge_type": "rtp", "field": "semiconductors",
-                                                     "currency": "CNY", "premium_pct": "15"})
+    page = client.get(
+        "/award-quote",
+        query_string={"challenge_type": "rtp", "field": "semiconductors", "currency": "CNY", "premium_pct": "15"},
+    )
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "413,417.72" in html and "<svg" in html and "role=\"img\"" in html
+    assert "413,417.72" in html and "<svg" in html and 'role="img"' in html

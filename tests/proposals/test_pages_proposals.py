@@ -28,17 +28,28 @@ def test_write_upload_and_submit_through_the_pages(app, client, center, make_use
     login(solver)
     form = client.get(f"/challenges/{challenge_id}/proposals/new")
     assert form.status_code == 200
-    created = client.post(f"/challenges/{challenge_id}/proposals/new", data={
-        "csrf_token": csrf_token_from(form), "title": "A <b>bold</b> idea", "abstract": "Short.", "body": "Long.",
-        "locale": "en", "team_emails": ""})
+    created = client.post(
+        f"/challenges/{challenge_id}/proposals/new",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "title": "A <b>bold</b> idea",
+            "abstract": "Short.",
+            "body": "Long.",
+            "locale": "en",
+            "team_emails": "",
+        },
+    )
     assert created.status_code == 302
     page_url = created.headers["Location"]
     page = client.get(page_url)
     html = page.get_data(as_text=True)
     assert "A &lt;b&gt;bold&lt;/b&gt; idea" in html
     token = csrf_token_from(page)
-    uploaded = client.post(page_url + "/attachments", data={"csrf_token": token, "file": (io.BytesIO(PDF), "design.pdf")},
-                           content_type="multipart/form-data")
+    uploaded = client.post(
+        page_url + "/attachments",
+        data={"csrf_token": token, "file": (io.BytesIO(PDF), "design.pdf")},
+        content_type="multipart/form-data",
+    )
     assert uploaded.status_code == 302
     import hashlib
 
@@ -54,13 +65,16 @@ def test_disguised_executable_gets_a_clear_message(client, center, make_user, ap
     solver = make_user(country="DE")
     headers = api_token(solver)
     accept(client, challenge_id, headers)
-    proposal_id = client.post(f"/api/v1/challenges/{challenge_id}/proposals", headers=headers,
-                              json={"title": "T"}).get_json()["id"]
+    proposal_id = client.post(
+        f"/api/v1/challenges/{challenge_id}/proposals", headers=headers, json={"title": "T"}
+    ).get_json()["id"]
     login(solver)
     page = client.get(f"/proposals/{proposal_id}")
-    refused = client.post(f"/proposals/{proposal_id}/attachments",
-                          data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(b"\x7fELF" + b"\0" * 64), "paper.pdf")},
-                          content_type="multipart/form-data")
+    refused = client.post(
+        f"/proposals/{proposal_id}/attachments",
+        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(b"\x7fELF" + b"\0" * 64), "paper.pdf")},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422
     assert "flash-error" in refused.get_data(as_text=True)
 
@@ -70,8 +84,9 @@ def test_strangers_get_404(client, center, make_user, api_token, login):
     solver = make_user()
     headers = api_token(solver)
     accept(client, challenge_id, headers)
-    proposal_id = client.post(f"/api/v1/challenges/{challenge_id}/proposals", headers=headers,
-                              json={"title": "T"}).get_json()["id"]
+    proposal_id = client.post(
+        f"/api/v1/challenges/{challenge_id}/proposals", headers=headers, json={"title": "T"}
+    ).get_json()["id"]
     login(make_user())
     assert client.get(f"/proposals/{proposal_id}").status_code == 404
 
@@ -113,12 +128,24 @@ def test_dashboard_query_count_does_not_grow_with_proposals(app, client, center,
         with app.app_context():
             for index in range(how_many):
                 lead = leads[index % 2]
-                proposal = Proposal(challenge_id=challenge_id, lead_id=lead.id, status=status, title=f"P{index}",
-                                    locale="en", version=1)
-                proposal.members = [ProposalMember(user_id=lead.id, email=lead.email, role="lead", status="accepted"),
-                                    ProposalMember(user_id=solver.id, email=solver.email, status="accepted")]
-                proposal.versions = [ProposalVersion(number=1, title="P", abstract="", body="", locale="en",
-                                                     submitted_at=datetime.now(UTC), submitted_by_id=lead.id)]
+                proposal = Proposal(
+                    challenge_id=challenge_id, lead_id=lead.id, status=status, title=f"P{index}", locale="en", version=1
+                )
+                proposal.members = [
+                    ProposalMember(user_id=lead.id, email=lead.email, role="lead", status="accepted"),
+                    ProposalMember(user_id=solver.id, email=solver.email, status="accepted"),
+                ]
+                proposal.versions = [
+                    ProposalVersion(
+                        number=1,
+                        title="P",
+                        abstract="",
+                        body="",
+                        locale="en",
+                        submitted_at=datetime.now(UTC),
+                        submitted_by_id=lead.id,
+                    )
+                ]
                 db.session.add(proposal)
             db.session.commit()
 
