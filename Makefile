@@ -37,6 +37,7 @@ chromium:
 run: translations
 	FLASK_ENV_MODE=development $(FLASK) db upgrade heads
 	FLASK_ENV_MODE=development $(FLASK) demo seed
+	FLASK_ENV_MODE=development $(FLASK) analytics refresh
 	FLASK_ENV_MODE=development SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev translations chromium

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
@@ -42,3 +43,13 @@ def _covering_indexes() -> None:
 
 
 _covering_indexes()
+
+
+class AnalyticsSnapshot(db.Model):
+    """Platform-wide figures computed by `flask analytics refresh` (or on first need), shared by every worker."""
+
+    __tablename__ = "analytics_snapshots"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
