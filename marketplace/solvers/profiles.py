@@ -74,13 +74,26 @@ def field_label(code: str) -> str:
 
 
 def awards_won(user) -> list:
-    """The awards this solver has won, newest first, for the public solver page.
+    """The awards this solver has won (their own part of each), newest first, for the public solver
+    page: items {"challenge_id", "title", "awarded_at", "amount"}, in one query. Cancelled awards are
+    left out; the page shows the section only when the solver made "awards" public."""
+    from sqlalchemy.orm import selectinload
 
-    Returns [] until the awards package exists: it fills this in (one query, no N+1) with
-    items {"challenge_id", "title", "awarded_at", "amount"}; the page shows its section only
-    when the list is not empty and the solver made "awards" public.
-    """
-    return []
+    from marketplace.awards.models import Award, AwardRecipient
+    from marketplace.challenges.models import Challenge
+    from marketplace.i18n import current_locale_id
+    from marketplace.money import Money
+
+    rows = db.session.execute(
+        select(AwardRecipient, Award, Challenge)
+        .join(Award, Award.id == AwardRecipient.award_id).join(Challenge, Challenge.id == Award.challenge_id)
+        .where(AwardRecipient.user_id == user.id, Award.status != "cancelled")
+        .options(selectinload(Challenge.texts)).order_by(Award.created_at.desc(), Award.id.desc())).all()
+    locale = current_locale_id()
+    return [{"challenge_id": challenge.id, "title": challenge.localized("title", locale)[1],
+             "awarded_at": award.created_at.isoformat(),
+             "amount": Money(recipient.amount_minor, award.currency).as_dict()}
+            for recipient, award, challenge in rows]
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -256,3 +256,26 @@ def test_accepted_solutions_for_the_program_view(app, client, api_token, judged)
     with app.app_context():
         found = accepted_solutions([world.challenge_id])
     assert [s["proposal_id"] for s in found[world.challenge_id]] == [world.proposals["gas"]]
+
+
+def test_a_winners_public_page_lists_the_award_unless_kept_private(app, client, api_token, judged):
+    from marketplace.solvers.models import ExpertProfile
+
+    world = judged
+    assert _decide(client, app, api_token, world, {"awards": [
+        {"proposal_id": world.proposals["thermal"], "share_pct": 100}]}).status_code == 201
+    winner = world.solvers["thermal"]
+    with app.app_context():
+        if db.session.scalar(db.select(ExpertProfile).filter_by(user_id=winner)) is None:
+            db.session.add(ExpertProfile(user_id=winner, headline="Thermal modelling"))
+            db.session.commit()
+    public = client.get(f"/api/v1/solvers/{winner}").get_json()
+    assert [a["challenge_id"] for a in public["awards"]] == [world.challenge_id]
+    assert public["awards"][0]["amount"]["currency"]
+    page = client.get(f"/solvers/{winner}").get_data(as_text=True)
+    assert public["awards"][0]["title"] in page
+    with app.app_context():
+        profile = db.session.scalar(db.select(ExpertProfile).filter_by(user_id=winner))
+        profile.visibility = {**(profile.visibility or {}), "awards": "private"}
+        db.session.commit()
+    assert "awards" not in client.get(f"/api/v1/solvers/{winner}").get_json()
