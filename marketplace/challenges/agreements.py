@@ -14,6 +14,25 @@ from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
 
 register_subject("challenge_amended", lambda: str(_l("A challenge you joined was amended")))
+CHALLENGE_AMENDED = "challenge_amended"
+
+
+def _amended_text(payload: dict, locale: str) -> str:
+    from flask_babel import gettext as _
+
+    from marketplace.solvers.notifications import localized_title
+
+    if payload.get("requires_reacceptance"):
+        return _("“%(title)s” was amended; accept its agreement again before your next submission.",
+                 title=localized_title(payload, locale))
+    return _("“%(title)s” was amended.", title=localized_title(payload, locale))
+
+
+def register_notification() -> None:
+    from marketplace.solvers.notifications import register_kind
+
+    register_kind(CHALLENGE_AMENDED, text=_amended_text,
+                  link=lambda payload: f"/challenges/{payload['challenge_id']}")
 
 PLATFORM_TEMPLATE_VERSION = "platform-1"
 PLATFORM_GOVERNING_LAW = (
@@ -156,15 +175,19 @@ def accept(challenge: Challenge, user, *, version: str) -> AgreementAcceptance:
 
 
 def notify_amendment(challenge: Challenge, amendment) -> None:
-    """Mail every solver who accepted any version of the agreement, in their own language."""
+    """Mail and notify every solver who accepted any version of the agreement, in their own language."""
     from marketplace.accounts.models import User
+    from marketplace.solvers import notifications
 
     users = db.session.scalars(
         select(User).where(
             User.id.in_(select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id))
         )
     ).all()
+    payload = {"challenge_id": challenge.id, "title": challenge.text_map("title"),
+               "default_locale": challenge.default_locale, "requires_reacceptance": amendment.requires_reacceptance}
     for user in users:
+        notifications.add(user.id, CHALLENGE_AMENDED, payload, mailed=True)
         locale, title = challenge.localized("title", user.locale)
         queue_mail(
             user.email,

@@ -13,6 +13,22 @@ from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
 
 register_subject("question_answered", lambda: str(_l("A clarification was published")))
+QUESTION_ANSWERED = "question_answered"
+
+
+def _answered_text(payload: dict, locale: str) -> str:
+    from flask_babel import gettext as _
+
+    from marketplace.solvers.notifications import localized_title
+
+    return _("A clarification was published for “%(title)s”.", title=localized_title(payload, locale))
+
+
+def register_notification() -> None:
+    from marketplace.solvers.notifications import register_kind
+
+    register_kind(QUESTION_ANSWERED, text=_answered_text,
+                  link=lambda payload: f"/challenges/{payload['challenge_id']}#questions")
 MAX_QUESTION = 4000
 
 
@@ -47,8 +63,13 @@ def answer(question: Question, staff, text: str) -> Question:
     if first_answer:
         recipients = db.session.scalars(select(User).where(User.id.in_(
             select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id)))).all()
+        from marketplace.solvers import notifications
+
         asker = db.session.get(User, question.asker_id)
+        payload = {"challenge_id": challenge.id, "question_id": question.id, "title": challenge.text_map("title"),
+                   "default_locale": challenge.default_locale}
         for user in {u.id: u for u in [*recipients, asker]}.values():
+            notifications.add(user.id, QUESTION_ANSWERED, payload, mailed=True)
             _locale, title = challenge.localized("title", user.locale)
             queue_mail(user.email, "question_answered", locale=user.locale, user=user, challenge=challenge,
                        title=title, question=question)

@@ -400,6 +400,8 @@ def test_criteria_amendment_requires_acceptance_again_and_mails_solvers(app, cen
     after = client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()
     assert after["agreement_accepted"] is False and "criteria" not in after
     assert any("Power consumption now counts." in m.body_text for m in outbox(app))
+    notes = client.get("/api/v1/me/notifications", headers=solver).get_json()["items"]
+    assert notes[0]["kind"] == "challenge_amended" and "accept its agreement again" in notes[0]["text"]
     new_version = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()["version"]
     assert new_version != version
     client.post(
@@ -462,6 +464,9 @@ def test_questions_are_public_once_answered(app, center, solver, client, make_us
     items = client.get(f"/api/v1/challenges/{challenge_id}/questions").get_json()["items"]
     assert [(q["text"], q["answer"]) for q in items] == [("Which process node?", "28 nm")]
     assert any("28 nm" in mail.body_text for mail in outbox(app))
+    inbox = client.get("/api/v1/me/notifications", headers=solver).get_json()["items"]
+    assert [(n["kind"], n["link"]) for n in inbox] == [("question_answered", f"/challenges/{challenge_id}#questions")]
+    assert "clarification" in inbox[0]["text"]
 
 
 # --- programs ----------------------------------------------------------------------------------
