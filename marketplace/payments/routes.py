@@ -118,6 +118,19 @@ def _finance_award(award_id: int) -> Award:
     return award
 
 
+def _attempt(success: str, *steps) -> None:
+    """Run a finance action's steps, committing after each; flash the outcome (a refusal rolls back)."""
+    try:
+        for step in steps:
+            step()
+            db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.detail), "error")
+    else:
+        flash(success, "success")
+
+
 def _back(award_id: int):
     return redirect(url_for("payments.finance_award", award_id=award_id), code=303)
 
@@ -161,13 +174,8 @@ def confirm(award_id: int):
     award = _finance_award(award_id)
     form = ReferenceForm()
     if form.validate_on_submit():
-        try:
-            payouts.confirm_wire(award, current_user, reference=form.reference.data)
-            db.session.commit()
-            flash(_("The wire is recorded; the award is paid."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.detail), "error")
+        _attempt(_("The wire is recorded; the award is paid."),
+                 lambda: payouts.confirm_wire(award, current_user, reference=form.reference.data))
     else:
         flash(_("Give the wire reference."), "error")
     return _back(award_id)
@@ -178,15 +186,9 @@ def confirm(award_id: int):
 def send_refund(refund_id: int):
     refund = _finance_refund(refund_id)
     if ActionForm().validate_on_submit():
-        try:
-            escrow.begin_refund(refund, current_user)
-            db.session.commit()
-            escrow.record_refund_result(escrow.send_refund(refund), actor=current_user)
-            db.session.commit()
-            flash(_("Refund sent."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.detail), "error")
+        # Two commits: the refund is marked as sending before the provider is called.
+        _attempt(_("Refund sent."), lambda: escrow.begin_refund(refund, current_user),
+                 lambda: escrow.record_refund_result(escrow.send_refund(refund), actor=current_user))
     return redirect(url_for("payments.finance_overview"), code=303)
 
 
@@ -196,13 +198,8 @@ def confirm_refund(refund_id: int):
     refund = _finance_refund(refund_id)
     form = ReferenceForm()
     if form.validate_on_submit():
-        try:
-            escrow.confirm_refund_wire(refund, current_user, reference=form.reference.data)
-            db.session.commit()
-            flash(_("The refund wire is recorded."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.detail), "error")
+        _attempt(_("The refund wire is recorded."),
+                 lambda: escrow.confirm_refund_wire(refund, current_user, reference=form.reference.data))
     return redirect(url_for("payments.finance_overview"), code=303)
 
 
