@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marketplace.awards.ip_assignment import award_challenge, recipient_of
+from marketplace.awards.ip_assignment import award_challenge
 from marketplace.awards.models import Award
 from marketplace.money import Money
 
@@ -16,7 +16,6 @@ def award_json(award: Award, viewer) -> dict:
     from marketplace.payments.payouts import payouts_of
 
     is_staff = award_challenge(award).is_staff(viewer)
-    mine = recipient_of(award, viewer)
     body = {
         "id": award.id,
         "challenge_id": award.challenge_id,
@@ -39,7 +38,7 @@ def award_json(award: Award, viewer) -> dict:
             "ip_accepted_at": r.ip_accepted_at and r.ip_accepted_at.isoformat(),
             "ip_text_version": r.ip_text_version,
             "payout_status": r.payout_status,
-        } for r in award.recipients if is_staff or mine is not None],
+        } for r in award.recipients],  # only its recipients and the center's staff get here (can_view)
     }
     if is_staff:
         body["payouts"] = [{

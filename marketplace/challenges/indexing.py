@@ -16,6 +16,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.challenges.models import Challenge
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.search.engine import SearchDoc, SearchIndex
 
@@ -70,7 +71,8 @@ def flush_scheduled() -> None:
 
 
 def search_ids(query: str, args: dict, page: int, per_page: int) -> tuple[list[int], int]:
-    filters = {"field": args.get("field"), "challenge_type": args.get("challenge_type"), "status": "open"}
+    filters = {"field": args.get("field"), "challenge_type": args.get("challenge_type"), "status": "open",
+               "deadline_after": utcnow()}
     if args.get("currency"):
         filters["currency"] = args["currency"]
     if args.get("min_award") is not None:
@@ -117,10 +119,10 @@ def _enqueue_or_index(ids: list[int]) -> None:
 
 
 def index_job(ids: list[int]) -> None:
-    """RQ job: index challenges in a worker process."""
-    from marketplace import create_app
+    """RQ job: index challenges in a worker process (one application per worker, as for mail)."""
+    from marketplace.jobs import worker_app
 
-    with create_app().app_context():
+    with worker_app().app_context():
         index_challenges(ids)
 
 

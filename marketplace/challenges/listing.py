@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.presenters import challenge_summary
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.money import Money
 
@@ -21,7 +22,9 @@ SORTS = {
 
 def public_statement(args: dict):
     """Open, public challenges matching the filters (without text search)."""
-    statement = select(Challenge).where(Challenge.status == "open", Challenge.invite_only.is_(False))
+    # Past the deadline but not yet closed by `close-due`: no longer listed.
+    statement = select(Challenge).where(Challenge.status == "open", Challenge.invite_only.is_(False),
+                                        Challenge.deadline > utcnow())
     if args.get("field"):
         statement = statement.where(Challenge.field == args["field"])
     if args.get("challenge_type"):
@@ -60,5 +63,6 @@ def _load_in_order(ids: list[int]) -> list[Challenge]:
         return []
     rows = db.session.scalars(select(Challenge).where(Challenge.id.in_(ids))
                               .options(selectinload(Challenge.texts), selectinload(Challenge.organization))).all()
-    by_id = {c.id: c for c in rows if c.is_public and c.status == "open"}
+    now = utcnow()
+    by_id = {c.id: c for c in rows if c.is_public and c.status == "open" and c.deadline > now}
     return [by_id[i] for i in ids if i in by_id]

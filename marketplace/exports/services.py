@@ -88,8 +88,10 @@ def program_tables(program, user) -> list[sources.Table]:
 
 
 def platform_tables(user) -> list[sources.Table]:
+    from marketplace.analytics import cache
     from marketplace.analytics.figures import Scope, figures_for
 
     if not (user and user.is_authenticated and user.is_admin):
         raise NotFound(_l("No such export."))
-    return sources.figures("platform-analytics", figures_for(Scope.platform()))
+    figures, _computed_at = cache.cached("platform", lambda: figures_for(Scope.platform()))  # the page's snapshot
+    return sources.figures("platform-analytics", figures)

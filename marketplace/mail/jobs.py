@@ -1,9 +1,10 @@
 """RQ jobs (run by `rq worker mail` when REDIS_URL is set)."""
 
+from marketplace.jobs import worker_app
+
 
 def send_mail_job(ids: list[int]) -> None:
-    from marketplace import create_app
-    from marketplace.mail.services import send_mails
+    from marketplace.mail.services import send_and_retry
 
-    with create_app().app_context():
-        send_mails(ids)
+    with worker_app().app_context():
+        send_and_retry(ids)

@@ -132,7 +132,13 @@ def _enqueue_or_send(ids: list[int]) -> None:
 
         Queue("mail", connection=Redis.from_url(redis_url)).enqueue("marketplace.mail.jobs.send_mail_job", ids)
     else:
-        send_mails(ids)
+        send_and_retry(ids)
+
+
+def send_and_retry(ids: list[int]) -> None:
+    """Send these new mails, then any earlier failed ones whose back-off is over."""
+    send_mails(ids)
+    send_mails()
 
 
 def install(app) -> None:

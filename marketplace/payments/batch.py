@@ -94,7 +94,3 @@ def pay_all(report: BatchReport, actor, *, workers: int = 8,
         db.session.commit()
         on_progress(uncommitted)
     return report
-
-
-def release_batch(award_ids: Iterable[int], approver, *, workers: int = 8) -> BatchReport:
-    return pay_all(approve_all(award_ids, approver), approver, workers=workers)

@@ -194,11 +194,14 @@ def move(kind: str, debit: LedgerAccount, credit: LedgerAccount, amount_minor: i
 # --- reports -----------------------------------------------------------------------------
 
 
-def unbalanced_transactions() -> list[int]:
-    """Ids of transactions whose entries do not add up to zero per currency (should be none)."""
-    rows = db.session.execute(
-        select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id, LedgerEntry.currency)
-        .having(func.sum(LedgerEntry.amount_minor) != 0)).scalars().all()
+def unbalanced_transactions(challenge_ids=None) -> list[int]:
+    """Ids of transactions whose entries do not add up to zero per currency (should be none),
+    over the whole ledger or only the given challenges' transactions."""
+    statement = select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id, LedgerEntry.currency)
+    if challenge_ids is not None:
+        statement = statement.join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id).where(
+            LedgerTransaction.challenge_id.in_(challenge_ids))
+    rows = db.session.execute(statement.having(func.sum(LedgerEntry.amount_minor) != 0)).scalars().all()
     return sorted(set(rows))
 
 

@@ -61,12 +61,6 @@ def move_award(award: Award, to: str, *, actor, action: str, **data) -> None:
     record(action, "award", award.id, actor=actor, **{"from": previous, "to": to}, **data)
 
 
-def challenge_of(award: Award):
-    from marketplace.challenges.models import Challenge
-
-    return db.session.get(Challenge, award.challenge_id)
-
-
 def _terms(award: Award) -> tuple[int, set[str]]:
     """The challenge's organization and excluded countries, in one light query (no texts, no criteria)."""
     from marketplace.challenges.models import Challenge

@@ -98,7 +98,9 @@ def ledger_page(user, *, page: int, per_page: int, challenge_id: int | None = No
                      **{name: row[name].as_dict() for name in ("awarded", "paid", "owed")}}
                     for row in solver_rows(ids)],
     }
-    body["all_balanced"] = not ledger.unbalanced_transactions()
+    # Admins check the whole ledger; officers the transactions of the challenges they see.
+    body["all_balanced"] = not ledger.unbalanced_transactions(None if user.is_admin and challenge_id is None
+                                                                else (ids or [-1]))
     return body
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from marketplace.awards.ip_assignment import award_challenge
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.awards.presenters import pct
+from marketplace.challenges.models import Challenge
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
@@ -200,6 +201,8 @@ def confirm_refund(refund_id: int):
     if form.validate_on_submit():
         _attempt(_("The refund wire is recorded."),
                  lambda: escrow.confirm_refund_wire(refund, current_user, reference=form.reference.data))
+    else:
+        flash(_("Give the wire reference."), "error")
     return redirect(url_for("payments.finance_overview"), code=303)
 
 
@@ -212,6 +215,13 @@ def _finance_refund(refund_id: int) -> Refund:
 
 # --- the solver's side -------------------------------------------------------------------
 
+def _challenges_of_awards(awards: list[Award]) -> dict[int, Challenge]:
+    """Award id -> its challenge, in one query."""
+    by_id = {c.id: c for c in db.session.scalars(
+        select(Challenge).where(Challenge.id.in_({a.challenge_id for a in awards} or {-1})))}
+    return {a.id: by_id[a.challenge_id] for a in awards}
+
+
 
 @bp.get("/me/payments")
 @login_required
@@ -221,7 +231,7 @@ def my_payments():
     profile = payees.profile_of(current_user)
     return render_template("payments/my_payments.html", rows=rows, plan=payout_accounts.payout_plan(current_user),
                            payee=payees.masked(profile) if profile else None, action_form=ActionForm(),
-                           challenges={a.id: award_challenge(a) for a, _r in rows},
+                           challenges=_challenges_of_awards([a for a, _r in rows]),
                            target_days=current_app.config.get("PAYOUT_TARGET_DAYS", 30))
 
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.challenges.forms import show_domain_error
@@ -65,8 +64,7 @@ def index():
                 return redirect(url_for(".detail", program_id=program.id))
         else:
             status = 422
-    programs = db.session.scalars(services.programs_for(current_user).options(
-        selectinload(Program.requirements), selectinload(Program.organization))).all()
+    programs = db.session.scalars(services.programs_for(current_user)).all()
     covered = dict(db.session.execute(
         select(Requirement.program_id, func.count(distinct(Requirement.id)))
         .join(challenge_requirements, challenge_requirements.c.requirement_id == Requirement.id)

@@ -6,6 +6,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.audit.services import record
 from marketplace.errors import Forbidden, NotFound, ValidationFailed
@@ -86,7 +87,9 @@ def get_visible(program_id: int, user) -> Program:
 def programs_for(user):
     """A select of the programs of every organization where `user` is staff."""
     org_ids = user.organization_ids() if user.is_authenticated else set()
-    return select(Program).where(Program.organization_id.in_(org_ids or {-1})).order_by(Program.id.desc())
+    return (select(Program).where(Program.organization_id.in_(org_ids or {-1}))
+            .options(selectinload(Program.requirements), selectinload(Program.organization))
+            .order_by(Program.id.desc()))
 
 
 def composition(program: Program) -> dict:

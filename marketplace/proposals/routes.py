@@ -16,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.proposals import forms, services
 from marketplace.proposals.downloads import send_attachment
-from marketplace.proposals.models import Proposal, ProposalMember
+from marketplace.proposals.models import Proposal
 
 bp = Blueprint("proposals", __name__, template_folder="templates")
 
@@ -202,10 +202,7 @@ def dashboard():
     Every list is loaded with eager options, so the page runs a fixed number of queries however
     many proposals a solver has.
     """
-    proposals = db.session.scalars(services.proposals_of(current_user).options(
-        selectinload(Proposal.challenge).selectinload(Challenge.texts),
-        selectinload(Proposal.versions), selectinload(Proposal.members).selectinload(ProposalMember.user),
-        selectinload(Proposal.attachments))).all()
+    proposals = db.session.scalars(services.proposals_of(current_user).options(selectinload(Proposal.versions))).all()
     agreed_ids = select(AgreementAcceptance.challenge_id).where(AgreementAcceptance.user_id == current_user.id)
     agreed = db.session.scalars(select(Challenge).where(Challenge.id.in_(agreed_ids)).order_by(Challenge.id.desc())
                                 .options(selectinload(Challenge.texts))).all()

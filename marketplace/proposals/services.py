@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User, user_by_email
 from marketplace.audit.services import record
@@ -202,15 +203,16 @@ def _freeze_version(proposal: Proposal, user) -> ProposalVersion:
         raise Conflict(_l("This proposal was just submitted by another request.")) from error
     proposal.version, proposal.submitted_at = number, now
     db.session.flush()
+    digest = content_digest(version)  # hashed once: the audit entry and every receipt quote it
     record(
         "proposal.submitted",
         "proposal",
         proposal.id,
         actor=user,
         version=number,
-        content_sha256=content_digest(version),
+        content_sha256=digest,
     )
-    _send_receipts(proposal, version)
+    _send_receipts(proposal, version, digest)
     return version
 
 
@@ -222,7 +224,7 @@ def content_digest(version: ProposalVersion) -> str:
     return digest.hexdigest()
 
 
-def _send_receipts(proposal: Proposal, version: ProposalVersion) -> None:
+def _send_receipts(proposal: Proposal, version: ProposalVersion, digest: str) -> None:
     for member in proposal.members:
         if member.status != "accepted" or member.user is None:
             continue
@@ -235,7 +237,7 @@ def _send_receipts(proposal: Proposal, version: ProposalVersion) -> None:
             proposal=proposal,
             version=version,
             challenge_title=title,
-            digest=content_digest(version),
+            digest=digest,
         )
 
 
@@ -471,11 +473,22 @@ def get_visible(proposal_id: int, user) -> Proposal:
     return proposal
 
 
+# What proposal lists show (authors, files, the challenge's titles), loaded in a fixed number of queries.
+LIST_LOADING = (
+    selectinload(Proposal.challenge).selectinload(Challenge.texts),
+    selectinload(Proposal.members).selectinload(ProposalMember.user),
+    selectinload(Proposal.attachments),
+)
+
+
 def proposals_of(user):
     """A select of the proposals the user leads or co-authors (accepted or invited)."""
     member_of = select(ProposalMember.proposal_id).where(
         ProposalMember.user_id == user.id, ProposalMember.status.in_(("accepted", "invited"))
     )
     return (
-        select(Proposal).where((Proposal.lead_id == user.id) | Proposal.id.in_(member_of)).order_by(Proposal.id.desc())
+        select(Proposal)
+        .where((Proposal.lead_id == user.id) | Proposal.id.in_(member_of))
+        .options(*LIST_LOADING)
+        .order_by(Proposal.id.desc())
     )

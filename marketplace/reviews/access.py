@@ -1,8 +1,8 @@
 """Who may see what of a challenge's review, and its settings.
 
-Review staff are the center's managers and officers. A user whose only role in the organization is `reviewer`
-is staff in the rest of the site's sense (`Challenge.is_staff`), but must never see author identities, the ranking
-or other reviewers: everything here asks `is_review_staff`, not `is_staff`.
+Review staff are the center's managers and officers (`permissions.SEEKER_STAFF_ROLES`, the same people as
+`Challenge.is_staff`). A user whose only role in the organization is `reviewer` is not staff: reviewers never see
+author identities, the ranking or other reviewers.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, NotFound
 from marketplace.extensions import db
-from marketplace.permissions import Role
 from marketplace.reviews.models import ReviewSettings
 
-STAFF_ROLES = (Role.CENTER_MANAGER, Role.SECURITY_OFFICER, Role.FINANCE_OFFICER)
 REVIEWABLE_STATES = ("closed", "judging")
 
 
 def is_review_staff(challenge: Challenge, user) -> bool:
-    if not (user and user.is_authenticated):
-        return False
-    return any(user.has_role(role, challenge.organization_id) for role in STAFF_ROLES)
+    return challenge.is_staff(user)
 
 
 def is_manager(challenge: Challenge, user) -> bool:

@@ -522,3 +522,16 @@ def test_program_input_is_validated(center, client):
         json={"organization": "sh-icc", "title": "P", "classification": "top"},
     )
     assert bad_class.status_code == 422
+
+
+def test_a_challenge_past_its_deadline_leaves_the_list_before_it_is_closed(app, center, client):
+    from datetime import UTC, datetime, timedelta
+
+    from marketplace.challenges.models import Challenge
+
+    expired, current = center.open_challenge(), center.open_challenge()
+    with app.app_context():
+        db.session.get(Challenge, expired).deadline = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    assert [i["id"] for i in client.get("/api/v1/challenges").get_json()["items"]] == [current]
+    assert [i["id"] for i in client.get("/api/v1/challenges?q=readout").get_json()["items"]] == [current]

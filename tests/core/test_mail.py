@@ -284,3 +284,18 @@ def test_back_off_grows_and_is_capped_even_after_many_attempts(app, mail_to):
     assert row.attempts == 61 and row.status == "pending"
     assert timedelta(0) < row.next_attempt_at - utcnow() <= MAX_BACKOFF
     assert row.next_attempt_at - utcnow() > MAX_BACKOFF - timedelta(minutes=1)
+
+
+def test_a_failed_mail_is_retried_by_the_next_request_that_sends_mail(client, app, smtp_server, mail_to):
+    from marketplace.mail.models import OutboxMail
+
+    port = free_port()
+    mail_to(port)
+    register(client)  # SMTP is down: the mail waits with a back-off
+    _port, inbox = smtp_server(port)
+    with app.app_context():  # its back-off is over
+        db.session.execute(db.update(OutboxMail).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    register(client, "grace@example.org")  # the next mail carries the earlier one along
+    assert sorted(m["To"] for m in inbox.messages) == ["ada@example.org", "grace@example.org"]
+    assert {row.status for row in outbox(app)} == {"sent"}

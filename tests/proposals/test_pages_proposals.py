@@ -157,3 +157,35 @@ def test_dashboard_query_count_does_not_grow_with_proposals(app, client, center,
     assert page.status_code == 200 and page.get_data(as_text=True).count("proposal-card") == 200
     large = _count_queries(app, lambda: client.get("/me/dashboard"))
     assert large == small
+
+
+def test_proposal_list_api_query_count_does_not_grow(app, client, center, make_user, api_token):
+    """GET /api/v1/me/proposals and the staff list load authors, files and titles in a fixed number of queries."""
+    from datetime import UTC, datetime
+
+    from marketplace.proposals.models import Proposal, ProposalMember
+
+    challenge_id = center.open_challenge()
+    solver = make_user()
+    headers = api_token(solver)
+
+    def add(how_many: int) -> None:
+        with app.app_context():
+            for index in range(how_many):
+                lead = make_user()
+                proposal = Proposal(challenge_id=challenge_id, lead_id=lead.id, status="submitted", title=f"P{index}",
+                                    locale="en", version=1, submitted_at=datetime.now(UTC))
+                proposal.members = [ProposalMember(user_id=lead.id, email=lead.email, role="lead", status="accepted"),
+                                    ProposalMember(user_id=solver.id, email=solver.email, status="accepted")]
+                db.session.add(proposal)
+            db.session.commit()
+
+    add(2)
+    mine_small = _count_queries(app, lambda: client.get("/api/v1/me/proposals", headers=headers))
+    staff_small = _count_queries(app, lambda: client.get(f"/api/v1/challenges/{challenge_id}/proposals",
+                                                         headers=center.manager))
+    add(18)
+    assert client.get("/api/v1/me/proposals", headers=headers).get_json()["total"] == 20
+    assert _count_queries(app, lambda: client.get("/api/v1/me/proposals", headers=headers)) == mine_small
+    assert _count_queries(app, lambda: client.get(f"/api/v1/challenges/{challenge_id}/proposals",
+                                                  headers=center.manager)) == staff_small
