@@ -1,9 +1,10 @@
-"""Search benchmark: 10,000 open challenges in Chinese and English.
+"""Search benchmark: open challenges in Chinese and English, on Whoosh and/or PostgreSQL.
 
-Targets (issue 3): indexing 10,000 challenges < 60 s; search median < 20 ms and
-p95 < 50 ms, in process.
+Targets (issues 3 and 12): indexing 10,000 challenges < 60 s; search p95 < 20 ms at 100k
+with and without filters, in process; both backends side by side with --backend both.
 
     .venv/bin/python bench/bench_search.py [--docs 10000] [--queries 300] [--seed 7] [--keep DIR]
+        [--backend whoosh|postgres|both] [--database-url postgresql://.../bench_search]
 
 The texts are built from per-field vocabularies (semiconductors, sensors,
 materials, AI, energy, photonics, robotics, biotech) with sentence templates, so
@@ -184,95 +185,154 @@ def folder_size(path: Path) -> int:
     return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
 
 
+def p95(samples: list[float]) -> float:
+    samples = sorted(samples)
+    return samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
+
+
+def open_backend(name: str, folder: Path, database_url: str):
+    """(index, a function telling its size) for `whoosh` (a folder) or `postgres` (the bench database)."""
+    if name == "whoosh":
+        def size() -> str:
+            generation = folder / "challenges" / (folder / "challenges" / "CURRENT").read_text()
+            return f"{folder_size(generation) / 1e6:.1f} MB"
+
+        return SearchIndex(folder, "challenges"), size
+    import sqlalchemy as sa
+
+    from marketplace.config import normalise_database_url
+    from marketplace.search.models import SearchDocument
+    from marketplace.search.postgres import PostgresIndex
+
+    engine = sa.create_engine(normalise_database_url(database_url))
+    SearchDocument.__table__.create(engine, checkfirst=True)
+
+    def size() -> str:
+        with engine.connect() as conn:
+            total = conn.scalar(sa.text("SELECT pg_total_relation_size('search_documents')"))
+        return f"{total / 1e6:.1f} MB (table and indexes)"
+
+    return PostgresIndex(engine, "challenges", cache_dir=folder), size
+
+
+def build(index, documents: list[SearchDoc]) -> float:
+    batch_size = 500
+    done = 0
+    started = time.perf_counter()
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if done % 20_000 == 0 or done == len(documents):
+            elapsed = time.perf_counter() - started
+            print(f"  indexed {done:>6}/{len(documents)}  {elapsed:6.1f} s  {done / elapsed:6.0f} docs/s", flush=True)
+
+    index.rebuild((documents[i:i + batch_size] for i in range(0, len(documents), batch_size)), progress=progress)
+    return time.perf_counter() - started
+
+
+def measure(index, queries: list[str], seed: int, next_id: int) -> dict[str, list[float]]:
+    """Every measured series, printed as it goes; the same queries, filters and writes for every backend."""
+    rng = random.Random(seed)
+    figures: dict[str, list[float]] = {}
+    ms, _ = timed(index.search, queries[0])
+    print(f"first search: {ms:.0f} ms")
+    plain, totals, relaxed = [], [], 0
+    for query in queries:
+        ms, page = timed(index.search, query)
+        plain.append(ms)
+        totals.append(page.total)
+        relaxed += page.relaxed
+    figures["relevance, page 1"] = plain
+    figures["_totals"] = totals
+    print(f"{len(queries)} queries (relevance, page 1 of 20): {percentiles(plain)}")
+    print(f"  matches per query: median {statistics.median(totals):.0f}, max {max(totals)}; "
+          f"{sum(t == 0 for t in totals)} with none, {relaxed} relaxed to any word")
+    figures["filters + sort"] = [
+        timed(index.search, query, filters={"status": "open", "field": rng.choice(list(FIELDS)),
+                                            "min_award": 10_000_000},
+              sort=rng.choice(["deadline", "award", "newest"]))[0] for query in queries[:100]]
+    figures["filters, relevance"] = [
+        timed(index.search, query, filters={"status": "open", "field": rng.choice(list(FIELDS)),
+                                            "deadline_after": NOW})[0] for query in queries[:100]]
+    figures["page 5"] = [timed(index.search, query, page=5)[0] for query in queries[:50]]
+    figures["browse, no query"] = [timed(index.search, "", filters={"status": "open"}, sort=sort, page=page)[0]
+                                   for sort in ("newest", "deadline", "award") for page in (1, 2, 3, 10)]
+    ranges = {"award": {"< 50k": (None, 4_999_999), "50k-200k": (5_000_000, 19_999_999), "200k+": (20_000_000, None)}}
+    figures["facet counts"] = [timed(index.facets, query, filters={"status": "open"},
+                                     field_names=["field", "challenge_type"], ranges=ranges)[0]
+                               for query in queries[:50] + [""] * 10]
+    writes, after_write = [], []
+    for n in range(20):
+        writes.append(timed(index.upsert, [make_challenge(next_id + n, rng)])[0])
+        after_write.append(timed(index.search, rng.choice(queries), filters={"status": "open"})[0])
+    figures["single upsert"] = writes
+    figures["search after upsert"] = after_write
+    for name, samples in figures.items():
+        if not name.startswith("_") and name != "relevance, page 1":
+            print(f"{name:<24} {percentiles(samples)}")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="build the index in this folder and keep it")
+    parser.add_argument("--backend", choices=["whoosh", "postgres", "both"], default="whoosh")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                                 "postgresql://postgres@127.0.0.1:5432/bench_search"),
+                        help="a dedicated PostgreSQL database for --backend postgres (its search table is replaced)")
+    parser.add_argument("--keep", type=Path, help="build the Whoosh index in this folder and keep it")
     args = parser.parse_args()
 
-    cores = os.cpu_count()
-    print(f"machine: {cores} cores, load average {os.getloadavg()[0]:.1f} (figures grow with the load)")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (figures grow with the load)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
     rng = random.Random(args.seed)
     try:
-        index = SearchIndex(folder, "challenges")
+        analysis.configure(folder)
         started = time.perf_counter()
         analysis.query_words("预热 warm-up")
         print(f"jieba initialised in {time.perf_counter() - started:.2f} s (cache in {folder})")
-
         documents = [make_challenge(doc_id, rng) for doc_id in range(1, args.docs + 1)]
         characters = sum(len(text) for doc in documents for text in doc.texts.values())
         print(f"{len(documents)} challenges generated, {characters / len(documents):.0f} characters each on average")
-
-        batch_size = 500
-        done = 0
-        started = time.perf_counter()
-
-        def progress(n: int) -> None:
-            nonlocal done
-            done += n
-            if done % 2000 == 0 or done == len(documents):
-                elapsed = time.perf_counter() - started
-                rate = done / elapsed
-                print(f"  indexed {done:>6}/{len(documents)}  {elapsed:6.1f} s  {rate:6.0f} docs/s", flush=True)
-
-        batches = (documents[i:i + batch_size] for i in range(0, len(documents), batch_size))
-        index.rebuild(batches, progress=progress)
-        indexing = time.perf_counter() - started
-        generation = folder / "challenges" / (folder / "challenges" / "CURRENT").read_text()
-        print(f"indexing: {indexing:.1f} s for {len(documents)} challenges (target < 60 s); "
-              f"index size {folder_size(generation) / 1e6:.1f} MB")
-
         queries = make_queries(args.queries, rng)
-        ms, _ = timed(index.search, queries[0])
-        print(f"first search (opens the index, loads facet and sort columns): {ms:.0f} ms")
-        plain, totals, relaxed = [], [], 0
-        for query in queries:
-            ms, page = timed(index.search, query)
-            plain.append(ms)
-            totals.append(page.total)
-            relaxed += page.relaxed
-        print(f"\n{len(queries)} queries (relevance, page 1 of 20): {percentiles(plain)}")
-        print(f"  matches per query: median {statistics.median(totals):.0f}, max {max(totals)}; "
-              f"{sum(t == 0 for t in totals)} with none, {relaxed} relaxed to any word")
-        print(f"  samples: {', '.join(repr(q) for q in queries[:6])}")
-
-        filtered = []
-        for query in queries[:100]:
-            filters = {"status": "open", "field": rng.choice(list(FIELDS)), "min_award": 10_000_000}
-            ms, _ = timed(index.search, query, filters=filters, sort=rng.choice(["deadline", "award", "newest"]))
-            filtered.append(ms)
-        print(f"100 queries with filters and a sort:    {percentiles(filtered)}")
-
-        deep = [timed(index.search, query, page=5)[0] for query in queries[:50]]
-        print(f"50 queries, page 5:                     {percentiles(deep)}")
-
-        browse = [timed(index.search, "", filters={"status": "open"}, sort=sort, page=page)[0]
-                  for sort in ("newest", "deadline", "award") for page in (1, 2, 3, 10)]
-        print(f"12 browse pages without a query:        {percentiles(browse)}")
-
-        ranges = {"award": {"< 50k": (None, 4_999_999), "50k-200k": (5_000_000, 19_999_999),
-                            "200k+": (20_000_000, None)}}
-        facets = [timed(index.facets, query, filters={"status": "open"}, field_names=["field", "challenge_type"],
-                        ranges=ranges)[0] for query in queries[:50] + [""] * 10]
-        print(f"60 facet counts (2 fields + award):     {percentiles(facets)}")
-
-        writes, after_write = [], []
-        for n in range(20):
-            fresh = make_challenge(args.docs + 1 + n, rng)
-            writes.append(timed(index.upsert, [fresh])[0])
-            after_write.append(timed(index.search, rng.choice(queries), filters={"status": "open"})[0])
-        print(f"20 single-document upserts:             {percentiles(writes)}")
-        print(f"  the search right after each:          {percentiles(after_write)}")
-
-        ok = indexing < 60 and statistics.median(plain) < 20 and sorted(plain)[int(0.95 * len(plain)) - 1] < 50
-        print(f"\ntargets {'met' if ok else 'NOT met'}: indexing < 60 s, search median < 20 ms, p95 < 50 ms "
-              f"(load average now {os.getloadavg()[0]:.1f})")
+        print(f"query samples: {', '.join(repr(q) for q in queries[:6])}")
+        results = {}
+        for name in (["whoosh", "postgres"] if args.backend == "both" else [args.backend]):
+            print(f"\n== {name} ==")
+            index, size = open_backend(name, folder, args.database_url)
+            indexing = build(index, documents)
+            print(f"indexing: {indexing:.1f} s for {len(documents)} challenges; index size {size()}")
+            results[name] = measure(index, queries, args.seed + 1, args.docs + 1)
+            results[name]["_indexing"] = [indexing]
+        summarise(results)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def summarise(results: dict[str, dict[str, list[float]]]) -> None:
+    names = list(results)
+    print(f"\n{'p50 / p95 ms':<24}" + "".join(f"{name:>22}" for name in names))
+    first = results[names[0]]
+    for series in first:
+        if series.startswith("_"):
+            continue
+        row = "".join(f"{statistics.median(results[n][series]):>10.2f} / {p95(results[n][series]):>7.2f} "
+                      for n in names)
+        print(f"{series:<24}{row}")
+    print(f"{'indexing s':<24}" + "".join(f"{results[n]['_indexing'][0]:>22.1f}" for n in names))
+    if len(names) == 2:
+        same = sum(a == b for a, b in zip(results[names[0]]["_totals"], results[names[1]]["_totals"], strict=True))
+        print(f"totals equal on both backends for {same} of {len(first['_totals'])} queries")
+    for name in names:
+        plain = results[name]["relevance, page 1"]
+        filtered = results[name]["filters, relevance"]
+        ok = p95(plain) < 20 and p95(filtered) < 20
+        print(f"{name}: search p95 < 20 ms with and without filters: {'met' if ok else 'NOT met'}")
+    print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.debug = bool(app.config.get("DEVELOPMENT")) and os.environ.get("FLASK_DEBUG") == "1"
+    configuration.check_shared_rate_limits(app.config, configuration.gunicorn_workers())
     logging.basicConfig(level=logging.INFO)
 
     _bind_extensions(app)

@@ -17,7 +17,6 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -112,9 +111,23 @@ class Api(SmorestApi):
         # Before any blueprint adds its rules, so HTML and API routes alike get the bound.
         from flask_smorest.spec.plugins import integerconverter2paramschema
 
+        from marketplace import openapi_doc
+
         app.url_map.converters["int"] = DatabaseIdConverter
         super().init_app(app, **kwargs)
         self.register_converter(DatabaseIdConverter, integerconverter2paramschema)
+        openapi_doc.register_fields(self)
+
+    def _register_responses(self):
+        from marketplace import openapi_doc
+
+        openapi_doc.register_responses(self.spec)
+
+    def _openapi_json(self):
+        from marketplace import openapi_doc
+
+        document = openapi_doc.complete(self.spec.to_dict())
+        return current_app.response_class(json.dumps(document, indent=2), mimetype="application/json")
 
     def register_blueprint(self, blp, **options):
         # API calls authenticate with bearer tokens, or with a cookie plus X-CSRFToken
@@ -144,10 +157,11 @@ class Api(SmorestApi):
             detail, errors = _("The request body is not valid JSON."), None
         elif status >= 500:
             detail = _("Something went wrong on our side. Please try again.")
-        headers = dict(getattr(error, "get_headers", lambda: [])() or []) if status == 429 else None
+        headers = dict(getattr(error, "get_headers", lambda: [])() or []) if status in (405, 429) else None
         if status == 429:
             detail = _("Too many attempts. Please wait a minute and try again.")
-            headers = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
+        if headers:  # the ones the document promises: Retry-After on 429, Allow on 405
+            headers = {k: v for k, v in headers.items() if k.lower() in ("retry-after", "allow")}
         return problem(status, title, detail, errors, headers)
 
 
@@ -181,10 +195,12 @@ def authenticate_api_request() -> Response | None:
             return problem(415, "Unsupported Media Type", _("Send the request body as application/json."))
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
-        from marketplace.accounts.services import user_for_token
+        from marketplace.accounts.services import token_for
 
         # The token alone decides who the caller is, whatever cookie came along.
-        g._login_user = user_for_token(authorization[len("Bearer "):].strip()) or AnonymousUserMixin()
+        row = token_for(authorization[len("Bearer "):].strip())
+        g.api_token_id = row.id if row is not None else None
+        g._login_user = row.user if row is not None else AnonymousUserMixin()
         return None
     if current_user.is_authenticated:
         try:
@@ -225,16 +241,14 @@ def login_required_api(view):
 def idempotent(view):
     """Replay the first response for a repeated Idempotency-Key from the same caller.
 
-    Put it right under the route decorator, so it stores the serialised response.
-
-    The stored key is unique per (user, key): a concurrent duplicate loses the race
-    on the unique constraint and gets 409 instead of doing the work twice.
+    Put it right under the route decorator, so it stores the serialised response. The key is
+    reserved before the view runs (see marketplace.idempotency): a concurrent duplicate waits for
+    the first answer and replays it, or gets 409; it never runs the view a second time.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        from marketplace.extensions import db
-        from marketplace.idempotency import IdempotencyRecord
+        from marketplace import idempotency
 
         key = request.headers.get("Idempotency-Key")
         if not key or not current_user.is_authenticated:  # keys are per caller
@@ -243,26 +257,48 @@ def idempotent(view):
             return problem(422, "Validation failed", _("Idempotency-Key is too long."))
         user_id = current_user.id
         fingerprint = hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
-        found = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user_id, key=key))
-        if found:
-            if found.fingerprint != fingerprint:
-                return problem(422, "Validation failed",
-                               _("This Idempotency-Key was already used for a different request."))
-            return current_app.response_class(found.body, status=found.status_code, mimetype=found.mimetype,
-                                              headers={"Idempotent-Replayed": "true"})
-        response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code < 500:
-            db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint,
-                                             status_code=response.status_code, mimetype=response.mimetype,
-                                             body=response.get_data(as_text=True)))
-            try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                return problem(409, "Conflict", _("A request with this Idempotency-Key is already in progress."))
+        for _attempt in range(3):
+            if idempotency.reserve(user_id, key, fingerprint):
+                break
+            found = idempotency.wait_for_first(user_id, key, current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10))
+            if found is not None:
+                return _replay(found, fingerprint)
+        else:
+            return _key_busy()
+        try:
+            response = _answer_of(view, args, kwargs)
+        except BaseException:
+            idempotency.release(user_id, key)
+            raise
+        idempotency.store_answer(user_id, key, fingerprint, response)
         return response
 
     return wrapper
+
+
+def _answer_of(view, args, kwargs) -> Response:
+    """The view's response, with refusals raised as exceptions turned into the answer the app would give."""
+    try:
+        return current_app.make_response(view(*args, **kwargs))
+    except DomainError as error:
+        return handle_domain_error(error)
+    except HTTPException as error:
+        if (error.code or 500) >= 500:
+            raise
+        return current_app.extensions["smorest_api"].handle_http_exception(error)
+
+
+def _key_busy() -> Response:
+    return problem(409, "Conflict", _("A request with this Idempotency-Key is already in progress."))
+
+
+def _replay(found, fingerprint: str) -> Response:
+    if found.fingerprint != fingerprint:
+        return problem(422, "Validation failed", _("This Idempotency-Key was already used for a different request."))
+    if found.pending:
+        return _key_busy()
+    return current_app.response_class(found.body, status=found.status_code, mimetype=found.mimetype,
+                                      headers={"Idempotent-Replayed": "true"})
 
 
 __all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotent", "login_required_api"]

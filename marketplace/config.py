@@ -88,6 +88,16 @@ def sanctioned_countries() -> tuple[str, ...]:
     return tuple(sorted({code.strip().upper() for code in raw.split(",") if code.strip()}))
 
 
+def _storage_url() -> str | None:
+    """STORAGE_URL, checked at start-up: unset (the local folder) or s3://bucket/prefix."""
+    url = os.environ.get("STORAGE_URL") or None
+    if url:
+        from marketplace.files.storage import parse_storage_url
+
+        parse_storage_url(url)
+    return url
+
+
 def from_environment() -> dict:
     """Build the Flask config mapping from os.environ."""
     folder = instance_path()
@@ -111,8 +121,13 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 1024 * 1024,
         "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        "MAX_ATTACHMENTS_PER_PROPOSAL": _int("MAX_ATTACHMENTS_PER_PROPOSAL", 20),
+        "MAX_PROPOSAL_BYTES": _int("MAX_PROPOSAL_BYTES", 100 * 1024 * 1024),
         "API_TOKEN_TTL_HOURS": _int("API_TOKEN_TTL_HOURS", 24 * 30),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed sign-ins: Redis when configured, else the database (shared by all workers either way).
+        "LOGIN_THROTTLE_STORAGE_URI": redis_url or "database",
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -134,4 +149,30 @@ def from_environment() -> dict:
         "PAYEE_ENCRYPTION_KEY": os.environ.get("PAYEE_ENCRYPTION_KEY")
         or (load_or_create_payee_key(folder) if development else None),
         "PAYOUT_TARGET_DAYS": _int("PAYOUT_TARGET_DAYS", 30),
+        # whoosh (an index folder per instance) or postgres (shared by every instance on the database)
+        "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND") or "whoosh",
+        # unset: attachments under UPLOAD_ROOT / the instance folder; s3://bucket/prefix: an S3-compatible
+        # store (credentials and S3_ENDPOINT_URL from the environment, as boto3 reads them)
+        "STORAGE_URL": _storage_url(),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
     }
+
+
+def gunicorn_workers() -> int:
+    """Worker processes gunicorn starts by default: WEB_CONCURRENCY (gunicorn's own default), else 1."""
+    return _int("WEB_CONCURRENCY", 1)
+
+
+def check_shared_rate_limits(settings: dict, workers: int) -> None:
+    """Refuse a multi-worker production server whose rate limits each worker would count alone.
+
+    With `memory://` storage every worker keeps its own counts (3 workers: three times the limit).
+    Development and test runs are single-process and exempt. Called by create_app() with
+    WEB_CONCURRENCY and by gunicorn.conf.py with gunicorn's --workers.
+    """
+    production = not (settings.get("DEVELOPMENT") or settings.get("TESTING") or settings.get("DEBUG"))
+    in_memory = str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+    if production and in_memory and workers > 1:
+        raise RuntimeError(
+            f"Refusing to start {workers} workers with in-memory rate limits: each worker would count "
+            "separately. Set REDIS_URL (shared limits) or run a single worker.")

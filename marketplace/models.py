@@ -13,4 +13,5 @@ from marketplace.programs import models as programs_models  # noqa: F401
 from marketplace.proposals import models as proposals_models  # noqa: F401
 from marketplace.results import models as results_models  # noqa: F401
 from marketplace.reviews import models as reviews_models  # noqa: F401
+from marketplace.search import models as search_models  # noqa: F401
 from marketplace.solvers import models as solvers_models  # noqa: F401

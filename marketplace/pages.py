@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from marketplace import i18n, labels
+from marketplace import http_cache, i18n, labels
 from marketplace.audit.services import record
 from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.extensions import csrf, db
 from marketplace.text import render_markdown
 
 bp = Blueprint("pages", __name__)
@@ -25,8 +25,16 @@ def home():
 
 
 @bp.post("/language")
+@csrf.exempt
 def switch_language():
-    """Save the chosen interface language (on the account, or in the session) and go back."""
+    """Save the chosen interface language (on the account, or in the session) and go back.
+
+    Signed-in users send the CSRF token (the choice is saved on their account). Visitors' pages
+    carry no token, so a shared cache may serve them (see http_cache): their choice only touches
+    their own session.
+    """
+    if current_user.is_authenticated:
+        csrf.protect()
     chosen = i18n.normalise_locale(request.form.get("locale"))
     if chosen:
         i18n.remember_locale_choice(chosen)
@@ -70,6 +78,7 @@ def render_error_page(error: Exception):
 
 def install(app: Flask) -> None:
     app.register_blueprint(bp)
+    http_cache.install(app)
     app.jinja_env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         text_direction=i18n.text_direction,

@@ -38,19 +38,38 @@ def refuse_nul_characters() -> None:
             abort(400)
 
 
+def user_for_session(session_id: str):
+    """The user a session (or remember cookie) names: "<id>:<auth_version>", as written by User.get_id().
+
+    A password reset or change raises the user's auth_version, so every session signed in before
+    it stops loading here (the session that made the change is signed in again under the new value).
+    """
+    from marketplace.accounts.models import User
+
+    user_id, _sep, version = str(session_id or "").partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.auth_version != int(version):
+        return None
+    return user
+
+
+def retry_after_on_every_429(response):
+    """Every 429 tells the client when to come back (Flask-Limiter's own refusals included)."""
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
 def install(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from marketplace.accounts.models import User
-
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+    def load_user(session_id: str):
+        return user_for_session(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -59,6 +78,8 @@ def install(app: Flask) -> None:
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
+
+    app.after_request(retry_after_on_every_429)
 
     @app.after_request
     def security_headers(response):

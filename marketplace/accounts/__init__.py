@@ -3,7 +3,7 @@
 
 def register(app, api) -> None:
     from marketplace.accounts import api as accounts_api
-    from marketplace.accounts import cli, routes
+    from marketplace.accounts import cli, routes, security_routes  # noqa: F401 - security pages join routes.bp
 
     app.register_blueprint(routes.bp)
     api.register_blueprint(accounts_api.blp)

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import g, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_smorest import Blueprint
 
-from marketplace.accounts import schemas, services
+from marketplace.accounts import credentials, schemas, services, throttle
 from marketplace.accounts.models import Organization
 from marketplace.api import PageArgs, idempotent, login_required_api, page_of, problem
 from marketplace.extensions import db, limiter
 from marketplace.permissions import Role
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and organizations")
-
-
-def _failed_login(response) -> bool:
-    return response.status_code == 401
-
-
-def _email_key() -> str:
-    from flask import request
-
-    body = request.get_json(silent=True) or {}
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"account:{str(email).strip().lower()[:254]}"
 
 
 @blp.post("/auth/register")
@@ -47,15 +35,20 @@ def confirm(data):
     return user
 
 
+def too_many(error: throttle.TooManyAttempts):
+    return problem(429, "Too many requests", str(error.detail), headers={"Retry-After": str(error.retry_after)})
+
+
 @blp.post("/auth/tokens")
 @blp.arguments(schemas.TokenIn)
 @blp.response(201, schemas.TokenOut)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_email_key, deduct_when=_failed_login)
 def issue_token(data):
-    user = services.authenticate(data["email"], data["password"])
+    # The same failed-sign-in count as the sign-in page: per account and per address, all workers.
+    try:
+        user = credentials.sign_in(data["email"], data["password"], address=request.remote_addr)
+    except throttle.TooManyAttempts as error:
+        return too_many(error)
     if user is None:
-        db.session.commit()  # keeps a password rehash; nothing else changed
         return problem(401, "Unauthorized", str(_l("The e-mail address or password is wrong.")))
     token, row = services.issue_api_token(user)
     db.session.commit()
@@ -119,3 +112,72 @@ def create_organization(data):
 def list_organizations(args):
     statement = db.select(Organization).order_by(Organization.name)
     return page_of(db.session, statement, args["page"], args["per_page"], schemas.OrganizationOut().dump)
+
+
+# --- credentials of the signed-in user (v1.1) -----------------------------------------------------
+
+def _token_out(row) -> dict:
+    out = schemas.ApiTokenOut().dump(row)
+    out["current"] = row.id == g.get("api_token_id")
+    return out
+
+
+@blp.get("/me/tokens")
+@blp.arguments(PageArgs, location="query")
+@login_required_api
+def list_tokens(args):
+    """The caller's working API tokens (not revoked, not expired), newest first."""
+    return page_of(db.session, credentials.live_tokens(current_user), args["page"], args["per_page"], _token_out)
+
+
+@blp.delete("/me/tokens/<int:token_id>")
+@blp.response(204)
+@login_required_api
+def revoke_token(token_id: int):
+    credentials.revoke_token(current_user, token_id)
+    db.session.commit()
+
+
+def _keep_this_session(user) -> None:
+    """After a password change the caller's own cookie session goes on under the new auth version."""
+    if g.get("api_token_id") is None:
+        login_user(user)
+
+
+@blp.post("/me/password")
+@blp.arguments(schemas.PasswordChangeIn)
+@blp.response(204)
+@login_required_api
+def change_password(data):
+    """Change the password; every other session and API token of the account stops working."""
+    try:
+        credentials.change_password(current_user, data["current_password"], data["new_password"],
+                                    address=request.remote_addr, keep_token_id=g.get("api_token_id"))
+    except throttle.TooManyAttempts as error:
+        return too_many(error)
+    db.session.commit()
+    _keep_this_session(current_user._get_current_object())
+
+
+@blp.post("/me/email")
+@blp.arguments(schemas.EmailChangeIn)
+@blp.response(202, schemas.EmailChangeOut)
+@login_required_api
+def change_email(data):
+    """Mail a confirmation link to the new address; the address changes when the link is opened."""
+    try:
+        pending = credentials.request_email_change(current_user, data["new_email"], data["password"],
+                                                   address=request.remote_addr)
+    except throttle.TooManyAttempts as error:
+        return too_many(error)
+    db.session.commit()
+    return {"pending_email": pending}
+
+
+@blp.post("/me/email/confirm")
+@blp.arguments(schemas.ConfirmIn)
+@blp.response(200, schemas.UserOut)
+def confirm_email_change(data):
+    user = credentials.confirm_email_change(data["token"])
+    db.session.commit()
+    return user

@@ -74,3 +74,22 @@ class SettingsForm(FlaskForm):
 
 class ResendConfirmationForm(FlaskForm):
     submit = SubmitField(_l("Send the confirmation mail again"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)],
+                                 description=_l("At least 12 characters; avoid common passwords."))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))])
+    submit = SubmitField(_l("Change password"))
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(_l("New e-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Send confirmation link"))
+
+
+class RevokeTokenForm(FlaskForm):
+    submit = SubmitField(_l("Revoke"))

@@ -36,6 +36,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised by a password reset or change: every session signed in under an older value ends.
+    auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -44,6 +46,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session (and remember cookie)
+        return f"{self.id}:{self.auth_version}"
 
     @property
     def email_confirmed(self) -> bool:
@@ -104,8 +109,29 @@ class ApiToken(TimestampMixin, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        """The one rule for whether a bearer token still signs its user in."""
+        return self.revoked_at is None and self.expires_at > now and self.user.active
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in (or wrong current password), counted per account and per address.
+
+    Lives in the database so every worker and both sign-in paths (page and API) share one count
+    when no Redis is configured. Only a digest of the key is stored.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (db.Index("ix_sign_in_failures_key_hash_created_at", "key_hash", "created_at"),)
 
 
 def user_by_email(email: str) -> User | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import credentials, services, throttle
 from marketplace.accounts.forms import (
     LoginForm,
     RegisterForm,
@@ -80,22 +80,16 @@ def resend_confirmation():
     return redirect(url_for("accounts.settings"))
 
 
-def _login_failed(response) -> bool:
-    return response.status_code == 401
-
-
-def _login_email_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
 @bp.route("/auth/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_email_key,
-               deduct_when=_login_failed)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        # One failed-sign-in count per account and per address, shared with the API (accounts.throttle).
+        try:
+            user = credentials.sign_in(form.email.data, form.password.data, address=request.remote_addr)
+        except throttle.TooManyAttempts as error:
+            flash(str(error.detail), "error")
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(error.retry_after)}
         if user is not None:
             db.session.commit()
             login_user(user)

@@ -99,3 +99,25 @@ class OrganizationOut(ma.Schema):
     name = ma.fields.String()
     country = ma.fields.String()
     premium_pct = ma.fields.Decimal(as_string=True)
+
+
+class ApiTokenOut(ma.Schema):
+    id = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
+    last_used_at = ma.fields.AwareDateTime(allow_none=True)
+    expires_at = ma.fields.AwareDateTime()
+    current = ma.fields.Boolean()
+
+
+class PasswordChangeIn(ma.Schema):  # the policy needs the account: checked by the service
+    current_password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+    new_password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class EmailChangeIn(ma.Schema):
+    new_email = ma.fields.String(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class EmailChangeOut(ma.Schema):
+    pending_email = ma.fields.String()

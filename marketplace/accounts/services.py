@@ -188,18 +188,30 @@ def _token_digest(token: str) -> str:
 def issue_api_token(user: User) -> tuple[str, ApiToken]:
     token = "ib_" + secrets.token_urlsafe(32)
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
-    row = ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=utcnow() + ttl)
+    # Issuing is its first use (signing in); later uses move last_used_at on (see token_for).
+    now = utcnow()
+    row = ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=now + ttl, last_used_at=now)
     db.session.add(row)
     db.session.flush()
     record("api_token.issued", "user", user.id, actor=user, token_id=row.id)
     return token, row
 
 
-def user_for_token(token: str) -> User | None:
+TOKEN_USE_GRANULARITY = timedelta(minutes=5)
+
+
+def token_for(token: str) -> ApiToken | None:
+    """The working token row for a bearer token (not revoked, not expired, user active), or None."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.expires_at <= utcnow() or not row.user.active:
+    now = utcnow()
+    if row is None or not row.is_usable(now):
         return None
-    return row.user
+    if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_GRANULARITY:
+        # Written apart from the request's transaction (reads commit nothing), at most every few minutes.
+        with db.engine.begin() as connection:
+            connection.execute(ApiToken.__table__.update().where(ApiToken.id == row.id).values(last_used_at=now))
+        db.session.expire(row, ["last_used_at"])
+    return row
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -231,6 +243,9 @@ def reset_password(token: str, new_password: str) -> User:
     _raise_if({"password": password_problems(new_password, user.email)})
     user.password_hash = hash_password(new_password)
     record("user.password_reset", "user", user.id, actor=user)
+    from marketplace.accounts.credentials import end_other_sessions
+
+    end_other_sessions(user, reason="password_reset")
     return user
 
 
@@ -302,7 +317,7 @@ def grant_role(user: User, role: Role | str, organization: Organization | None =
     user.roles.append(grant)
     db.session.flush()
     record("role.granted", "user", user.id, actor=actor, role=role.value,
-           organization=organization.slug if organization else None)
+           organization=organization.slug if organization else None, organization_scope=organization)
     return grant
 
 

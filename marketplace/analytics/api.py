@@ -7,6 +7,7 @@ import marshmallow as ma
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from marketplace import http_cache
 from marketplace.analytics import access, cache, early_career, stats
 from marketplace.analytics.figures import Scope, figures_for, to_json
 from marketplace.api import login_required_api
@@ -54,6 +55,7 @@ def public_statistics():
     """Public statistics: challenges posted, awards paid, countries of solvers, open results (cached like the
     platform figures; `as_of` says when they were computed)."""
     figures, as_of = cache.cached("stats", stats.public_stats)
+    http_cache.last_modified(as_of)
     return {**to_json(figures), "as_of": as_of.isoformat()}
 
 

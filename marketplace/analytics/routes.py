@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace import http_cache
 from marketplace.analytics import access, cache, charts, early_career, stats
 from marketplace.analytics.figures import Scope, figures_for, per_challenge, premium_over
 from marketplace.challenges.forms import show_domain_error
@@ -97,6 +98,7 @@ def platform_page():
 @bp.get("/stats")
 def public_stats():
     figures, as_of = cache.cached("stats", stats.public_stats)
+    http_cache.last_modified(as_of)
     rows = {
         "posted": charts.time_rows(figures["challenges_per_month"][-24:]),
         "countries": charts.country_rows(figures["solvers_by_country"]),

@@ -6,18 +6,24 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from marketplace.api import PageArgs, login_required_api, page_of, problem
+from marketplace.api import MAX_DATABASE_ID, PageArgs, login_required_api, page_of, problem
 from marketplace.audit.models import AuditEntry
+from marketplace.audit.scope import may_read_audit, readable_entries
 from marketplace.audit.services import verify_chain
 from marketplace.extensions import db
-from marketplace.permissions import Role
 
 blp = Blueprint("audit_api", __name__, url_prefix="/api/v1", description="Audit log")
 
 
 class AuditQuery(PageArgs):
-    # At most 18 digits: larger ids cannot exist and overflow SQLite's 64-bit integers.
-    entity = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z_]{1,40}(:\d{1,18})?$"))
+    # "kind" or "kind:id"; the id must fit the INTEGER column (a larger one overflows the database).
+    entity = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z_]{1,40}(:[1-9]\d{0,9})?$"))
+
+    @ma.validates("entity")
+    def entity_id_in_range(self, value, **_kwargs):
+        _kind, _sep, ident = value.partition(":")
+        if ident.isdigit() and int(ident) > MAX_DATABASE_ID:
+            raise ma.ValidationError(str(_l("No entity has this id.")))
 
 
 class AuditEntryOut(ma.Schema):
@@ -28,21 +34,19 @@ class AuditEntryOut(ma.Schema):
     entity = ma.fields.String()
     data = ma.fields.Dict()
     ip_address = ma.fields.String(allow_none=True)
+    organization_id = ma.fields.Integer(allow_none=True)
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
-
-
-def _may_read_audit() -> bool:
-    return current_user.has_role(Role.ADMIN) or current_user.has_role(Role.SECURITY_OFFICER)
 
 
 @blp.get("/audit")
 @blp.arguments(AuditQuery, location="query")
 @login_required_api
 def list_entries(args):
-    if not _may_read_audit():
+    if not may_read_audit(current_user):
         return problem(403, "Forbidden", str(_l("Only administrators and security officers can read the audit log.")))
-    statement = select(AuditEntry).order_by(AuditEntry.id.desc())
+    # Security officers read their own organizations' trail; administrators read everything.
+    statement = readable_entries(select(AuditEntry), current_user).order_by(AuditEntry.id.desc())
     if args.get("entity"):
         kind, _sep, ident = args["entity"].partition(":")
         statement = statement.where(AuditEntry.entity_type == kind)
@@ -54,7 +58,7 @@ def list_entries(args):
 @blp.get("/audit/verify")
 @login_required_api
 def verify():
-    if not _may_read_audit():
+    if not may_read_audit(current_user):
         return problem(403, "Forbidden", str(_l("Only administrators and security officers can read the audit log.")))
     report = verify_chain()
     body = {"ok": report.ok, "entries": report.entries}

@@ -22,6 +22,9 @@ class AuditEntry(db.Model):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    # Whose trail this is (the organization behind the entity), derived when the entry is written.
+    # A read scope, not part of the hashed facts: entries written before it existed were backfilled.
+    organization_id: Mapped[int | None] = mapped_column(Integer, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -14,6 +14,7 @@ from flask import has_request_context, request
 from sqlalchemy import select, text
 
 from marketplace.audit.models import AuditEntry
+from marketplace.audit.scope import organization_of
 from marketplace.db import utcnow
 from marketplace.extensions import db
 
@@ -37,9 +38,17 @@ def _entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record(action: str, entity_type: str, entity_id: int | None, *, actor=None, **data) -> AuditEntry:
-    """Append an audit entry in the current transaction (flushed, not committed)."""
+def record(action: str, entity_type: str, entity_id: int | None, *, actor=None, organization_scope=None,
+           **data) -> AuditEntry:
+    """Append an audit entry in the current transaction (flushed, not committed).
+
+    The entry belongs to the organization behind the entity (see audit.scope), or to
+    `organization_scope` when given (e.g. a role granted in an organization, recorded on the user).
+    """
     session = db.session
+    scope = getattr(organization_scope, "id", organization_scope)
+    if scope is None:
+        scope = organization_of(entity_type, entity_id, data)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     last_hash = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
@@ -51,6 +60,7 @@ def record(action: str, entity_type: str, entity_id: int | None, *, actor=None, 
         entity_id=entity_id,
         data=json.loads(json.dumps(data, default=str)),
         ip_address=request.remote_addr if has_request_context() else None,
+        organization_id=scope,
         prev_hash=last_hash or GENESIS_HASH,
     )
     entry.hash = _entry_hash(entry)

@@ -23,7 +23,7 @@ blp = Blueprint("award_decisions_api", __name__, url_prefix="/api/v1", descripti
 def decide(data, challenge_id: int):
     challenge = managed_challenge(challenge_id, current_user)
     decisions.decide(challenge, current_user, data["awards"], reason=data["reason"],
-                     feedback_enabled=data["feedback_enabled"])
+                     feedback_enabled=data["feedback_enabled"], override_reason=data["override_reason"])
     db.session.commit()
     return decisions.decision_json(challenge), 201
 

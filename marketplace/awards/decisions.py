@@ -10,7 +10,9 @@ award across the winning proposals by their share of the award, then each propos
 shares the team agreed. When the challenge has an early-career bonus, each early-career winner's part grows by that
 percentage of it (rounded down; escrow holds the largest bonus the challenge could owe).
 
-    decide(challenge, actor, awards=[{"proposal_id", "share_pct"}], reason="", feedback_enabled=True) -> AwardDecision
+    decide(challenge, actor, awards=[{"proposal_id", "share_pct"}], reason="", feedback_enabled=True,
+           override_reason=None) -> AwardDecision
+        (409 while assigned reviews are outstanding, unless a written override_reason is given: stored, audited)
     accepted_solutions(challenge_ids) -> {challenge_id: [{"proposal_id", "title", "share_pct", "award_id"}]}
 """
 
@@ -22,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select
 
 from marketplace.audit.services import record
@@ -99,6 +102,9 @@ def _check_proposal(challenge: Challenge, proposal: Proposal | None, index: int)
     if proposal.status != "submitted" or version_for_review(proposal) is None:
         raise ValidationFailed(_l("Only proposals submitted before the deadline can be awarded."), errors={field: [
             _l("No version of this proposal was submitted before the deadline.")]})
+    conflict = proposal.author_conflict()  # staff of the center or a reviewer of the challenge among its authors
+    if conflict:
+        raise Conflict(conflict, errors={field: [conflict]})
     return proposal
 
 
@@ -116,19 +122,59 @@ def _recipients(challenge: Challenge, proposal: Proposal, amount_minor: int) -> 
     return recipients
 
 
-def decide(challenge: Challenge, actor, awards: list[dict], *, reason: str = "",
-           feedback_enabled: bool = True) -> AwardDecision:
+def decide(challenge: Challenge, actor, awards: list[dict], *, reason: str = "", feedback_enabled: bool = True,
+           override_reason: str | None = None) -> AwardDecision:
     if not challenge.can_manage(actor):
         raise Forbidden(_l("Only center managers of this organization can decide awards."))
     lock_for_update(db.session, challenge)  # two managers deciding at once: the second sees the first
     existing = db.session.scalar(select(AwardDecision).where(AwardDecision.challenge_id == challenge.id))
     if existing is not None or challenge.status in ("awarded", "no_award"):
         raise Conflict(_l("The awards of this challenge were decided already."))
-    reason = (reason or "").strip()
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed(_l("The reason is too long."), errors={"reason": [
-            _l("Use at most %(n)d characters.", n=MAX_REASON)]})
+    reason = _text(reason, "reason")
+    override_reason = _text(override_reason, "override_reason")
+    shares, kind = _checked_shares(awards, reason)
+    allowed = ("judging",) if awards else ("closed", "judging")
+    if challenge.status not in allowed:
+        raise Conflict(_l("Awards are decided while judging runs (this challenge is %(state)s).",
+                          state=challenge.status))
+    ids = [entry.get("proposal_id") for entry in awards]
+    proposals = [_check_proposal(challenge, db.session.get(Proposal, pid) if isinstance(pid, int) else None, i)
+                 for i, pid in enumerate(ids)]
+    outstanding = outstanding_reviews(challenge, proposals)
+    if outstanding and not override_reason:
+        message = _ln("%(num)d assigned review is outstanding. Wait for it, or give a written reason to decide now.",
+                      "%(num)d assigned reviews are outstanding. Wait for them, or give a written reason to decide "
+                      "now.", outstanding)
+        raise Conflict(message, errors={"override_reason": [message]})
 
+    decision = AwardDecision(challenge_id=challenge.id, decided_by_id=actor.id, kind=kind, reason=reason,
+                             feedback_enabled=bool(feedback_enabled),
+                             override_reason=override_reason if outstanding else None)
+    db.session.add(decision)
+    db.session.flush()
+    created = _create_awards(challenge, decision, proposals, shares)
+    move(challenge, "awarded" if created else "no_award", actor=actor, action="award.decided", kind=kind,
+         reason=reason)
+    record("award.decision", "challenge", challenge.id, actor=actor, decision=decision.id, kind=kind,
+           feedback_enabled=decision.feedback_enabled, outstanding_reviews=outstanding,
+           override_reason=decision.override_reason,
+           awards=[{"award": a.id, "proposal": a.proposal_id, "share_pct": str(a.share_pct),
+                    "amount": Money(a.amount_minor, a.currency).as_dict(),
+                    "recipients": {str(r.user_id): r.amount_minor for r in a.recipients}} for a in created])
+    _move_money(challenge, created, actor, reason or kind)
+    _notify_authors(challenge, {a.proposal_id for a in created})
+    return decision
+
+
+def _text(value: str | None, field: str) -> str:
+    value = (value or "").strip()
+    if len(value) > MAX_REASON:
+        raise ValidationFailed(_l("The reason is too long."), errors={field: [
+            _l("Use at most %(n)d characters.", n=MAX_REASON)]})
+    return value
+
+
+def _checked_shares(awards: list[dict], reason: str) -> tuple[list[Decimal], str]:
     shares = [_share(entry.get("share_pct"), i) for i, entry in enumerate(awards)]
     ids = [entry.get("proposal_id") for entry in awards]
     if len(set(ids)) != len(ids):
@@ -141,17 +187,25 @@ def decide(challenge: Challenge, actor, awards: list[dict], *, reason: str = "",
     if kind in ("none", "partial") and not reason:
         message = _l("Say why the center makes a partial award or no award.")
         raise ValidationFailed(message, errors={"reason": [message]})
-    allowed = ("judging",) if awards else ("closed", "judging")
-    if challenge.status not in allowed:
-        raise Conflict(_l("Awards are decided while judging runs (this challenge is %(state)s).",
-                          state=challenge.status))
-    proposals = [_check_proposal(challenge, db.session.get(Proposal, pid) if isinstance(pid, int) else None, i)
-                 for i, pid in enumerate(ids)]
+    return shares, kind
 
-    decision = AwardDecision(challenge_id=challenge.id, decided_by_id=actor.id, kind=kind, reason=reason,
-                             feedback_enabled=bool(feedback_enabled))
-    db.session.add(decision)
-    db.session.flush()
+
+def outstanding_reviews(challenge: Challenge, winners: list[Proposal]) -> int:
+    """What a decision would skip: assigned reviews of active proposals not submitted yet, plus one for each
+    winning proposal that has no submitted review at all. Zero means the decision may go ahead unexplained."""
+    from marketplace.reviews.models import Review
+
+    rows = db.session.execute(
+        select(Review.proposal_id, Review.status).join(Proposal, Proposal.id == Review.proposal_id)
+        .where(Review.challenge_id == challenge.id, Review.status != "released", Proposal.status != "withdrawn")
+    ).all()
+    pending = sum(1 for _pid, status in rows if status != "submitted")
+    reviewed = {pid for pid, status in rows if status == "submitted"}
+    return pending + sum(1 for proposal in winners if proposal.id not in reviewed)
+
+
+def _create_awards(challenge: Challenge, decision: AwardDecision, proposals: list[Proposal],
+                   shares: list[Decimal]) -> list[Award]:
     amounts = split_award(challenge.award_minor, shares)
     created = []
     for proposal, share, amount in zip(proposals, shares, amounts, strict=True):
@@ -162,16 +216,7 @@ def decide(challenge: Challenge, actor, awards: list[dict], *, reason: str = "",
         db.session.add(award)
         created.append(award)
     db.session.flush()
-    move(challenge, "awarded" if created else "no_award", actor=actor, action="award.decided", kind=kind,
-         reason=reason)
-    record("award.decision", "challenge", challenge.id, actor=actor, decision=decision.id, kind=kind,
-           feedback_enabled=decision.feedback_enabled,
-           awards=[{"award": a.id, "proposal": a.proposal_id, "share_pct": str(a.share_pct),
-                    "amount": Money(a.amount_minor, a.currency).as_dict(),
-                    "recipients": {str(r.user_id): r.amount_minor for r in a.recipients}} for a in created])
-    _move_money(challenge, created, actor, reason or kind)
-    _notify_authors(challenge, {a.proposal_id for a in created})
-    return decision
+    return created
 
 
 def _move_money(challenge: Challenge, awards: list[Award], actor, reason: str) -> None:
@@ -206,6 +251,7 @@ def decision_json(challenge: Challenge) -> dict | None:
         return None
     awards = db.session.scalars(select(Award).where(Award.decision_id == decision.id).order_by(Award.id)).all()
     return {"id": decision.id, "challenge_id": challenge.id, "kind": decision.kind, "reason": decision.reason,
+            "override_reason": decision.override_reason,
             "feedback_enabled": decision.feedback_enabled, "decided_at": decision.created_at.isoformat(),
             "awards": [award_json(a) for a in awards], "status": challenge.status,
             "total": Money(sum(a.amount_minor for a in awards), challenge.award_currency).as_dict(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -16,6 +16,12 @@ from marketplace.db import TimestampMixin, UTCDateTime
 from marketplace.extensions import db
 
 AWARD_STATES = ("awarded", "release_requested", "paying", "paid", "cancelled")
+# A recipient's payout, mirrored from its Payout by `payments.payout_states.move` (pending: none written yet).
+RECIPIENT_PAYOUT_STATES = ("pending", "paying", "paid", "failed", "reversed", "refused")
+
+
+def _one_of(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
 
 
 class AwardDecision(TimestampMixin, db.Model):
@@ -29,6 +35,8 @@ class AwardDecision(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(10))  # full | split | partial | none
     reason: Mapped[str] = mapped_column(Text, default="")
     feedback_enabled: Mapped[bool] = mapped_column(default=True)
+    # Why the manager decided while assigned reviews were still outstanding (None: every review was in).
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Award(TimestampMixin, db.Model):
@@ -50,6 +58,9 @@ class Award(TimestampMixin, db.Model):
 
     recipients: Mapped[list[AwardRecipient]] = relationship(
         back_populates="award", cascade="all, delete-orphan", order_by="AwardRecipient.id", lazy="selectin")
+
+    __table_args__ = (CheckConstraint(_one_of("status", AWARD_STATES), name="status"),
+                      CheckConstraint("amount_minor >= 0", name="amount_not_negative"))
 
     @property
     def ip_assigned(self) -> bool:
@@ -74,4 +85,6 @@ class AwardRecipient(db.Model):
     award: Mapped[Award] = relationship(back_populates="recipients")
     user: Mapped[User] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("award_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("award_id", "user_id"),
+                      CheckConstraint(_one_of("payout_status", RECIPIENT_PAYOUT_STATES), name="payout_status"),
+                      CheckConstraint("amount_minor >= 0", name="amount_not_negative"))

@@ -143,11 +143,9 @@ def has_accepted_any_version(challenge: Challenge, user) -> bool:
 
 
 def accept(challenge: Challenge, user, *, version: str) -> AgreementAcceptance:
-    from marketplace.challenges.services import eligibility_problem
-
     if challenge.status != "open":
         raise Conflict(_l("Agreements can be accepted only while the challenge is open."))
-    problem = eligibility_problem(challenge, user)
+    problem = challenge.participation_refusal(user)
     if problem:
         raise Forbidden(problem)
     if version != challenge.agreement_version:

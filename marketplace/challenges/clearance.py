@@ -1,62 +1,84 @@
-"""The classification gate: screen every locale of every text field for classification markers.
+"""The classification gate: the one function every service calls before it makes text public.
 
-Text is normalised before matching: NFKC folds full-width forms (ＳＥＣＲＥＴ, ｓｅｃｒｅｔ) to ASCII,
-and the traditional forms of the Chinese markers (絕密, 機密) are folded to simplified. Latin
-markers match as whole words, case-insensitively; Chinese markers match as substrings (Chinese
-has no spaces between words).
+    screen_public_text(fields, *, codes=()) -> [warnings]   raises ValidationFailed (422) on a block
+    challenge_fields(challenge) / internal_codes(challenge)  what a challenge publishes, what it must not
+
+The matching itself is pure and lives in markers.py (normalisation, severities, spans).
+
+Who calls it: the clearance request and the clearance decision (every locale of the title, summary,
+description and criteria), an edit of a cleared challenge, amendments (texts, criteria and the
+amendment's note), answers to questions, open results when published or edited while published.
+Follow-on challenges are drafts and pass the clearance request like any other challenge.
+
+Blocks are refused with 422, naming each marker, field, locale and the span as written. Warnings
+(a single English marker word in ordinary lower-case prose) do not stop anything by themselves:
+- before clearance they are stored on the challenge and the security officer must acknowledge them
+  to approve (`acknowledge_warnings`);
+- on paths without a clearance step (amendments, answers, results) the text is published and the
+  warnings are written into the service's audit entry (`marker_warnings`) for the security officers.
+
+Internal requirement codes of the challenge's program (R1, ...) are blocks, unless a center manager
+chose to publish them (`Challenge.requirement_codes_public`).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
-
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-DEFAULT_MARKERS = ("绝密", "机密", "秘密", "TOP SECRET", "SECRET", "CONFIDENTIAL", "RESTRICTED")
-_TRADITIONAL_TO_SIMPLIFIED = str.maketrans({"絕": "绝", "機": "机", "祕": "秘"})
+from marketplace.challenges.markers import BLOCK, DEFAULT_MARKERS, WARN, Finding, find
+from marketplace.errors import ValidationFailed
 
-
-@dataclass(frozen=True)
-class MarkerHit:
-    marker: str
-    field: str
-    locale: str
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_TRADITIONAL_TO_SIMPLIFIED)
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-def _pattern(marker: str) -> re.Pattern:
-    marker = normalise(marker)
-    if _has_cjk(marker):
-        return re.compile(re.escape(marker))
-    words = r"\s+".join(re.escape(w) for w in marker.split())
-    return re.compile(rf"(?<![\w]){words}(?![\w])", re.IGNORECASE)
+__all__ = ["BLOCK", "DEFAULT_MARKERS", "WARN", "Finding", "challenge_fields", "internal_codes", "markers",
+           "screen_public_text"]
+TEXT_FIELDS = ("title", "summary", "description")
 
 
 def markers() -> tuple[str, ...]:
     return tuple(current_app.config.get("CLASSIFICATION_MARKERS") or DEFAULT_MARKERS)
 
 
-def screen(fields: dict[str, dict[str, str]], marker_list: tuple[str, ...] | None = None) -> list[MarkerHit]:
-    """fields: {"title": {"en": "..."}, ...} -> every (marker, field, locale) found.
+def internal_codes(challenge) -> list[str]:
+    """The program's requirement codes that must not appear in the challenge's public text."""
+    if challenge is None or not challenge.program_id or challenge.requirement_codes_public:
+        return []
+    from marketplace.extensions import db
+    from marketplace.programs.models import Program
 
-    A hit for "TOP SECRET" is not repeated as "SECRET" in the same place.
-    """
-    compiled = [(m, _pattern(m)) for m in sorted(marker_list or markers(), key=len, reverse=True)]
-    hits: list[MarkerHit] = []
-    for field, texts in fields.items():
-        for locale, text in texts.items():
-            remaining = normalise(text or "")
-            for marker, pattern in compiled:
-                if pattern.search(remaining):
-                    hits.append(MarkerHit(marker, field, locale))
-                    remaining = pattern.sub(" ", remaining)
-    return hits
+    program = db.session.get(Program, challenge.program_id)
+    return [r.code for r in program.requirements] if program else []
+
+
+def challenge_fields(challenge) -> dict[str, dict[str, str]]:
+    """Every public text of a challenge, by field then locale; criteria are named criteria#1, criteria#2..."""
+    fields = {f: challenge.text_map(f) for f in TEXT_FIELDS}
+    for criterion in challenge.criteria:
+        fields[f"criteria#{criterion.position + 1}"] = dict(criterion.name or {})
+    return fields
+
+
+def _message(finding: Finding) -> str:
+    if finding.kind == "requirement_code":
+        return str(_l("Internal requirement code \"%(marker)s\" found (%(locale)s): “%(span)s”. Remove it or "
+                      "choose to publish the requirement codes.", marker=finding.marker, locale=finding.locale,
+                      span=finding.span))
+    return str(_l("Classification marker \"%(marker)s\" found (%(locale)s): “%(span)s”.", marker=finding.marker,
+                  locale=finding.locale, span=finding.span))
+
+
+def describe(findings: list[Finding]) -> dict[str, list[str]]:
+    """{field: [message, ...]}: what the author or the officer reads."""
+    errors: dict[str, list[str]] = {}
+    for finding in findings:
+        errors.setdefault(finding.field.split("#")[0], []).append(_message(finding))
+    return errors
+
+
+def screen_public_text(fields: dict[str, dict[str, str]], *, codes=()) -> list[Finding]:
+    """Refuse (422) text with a blocking marker or an internal code; return the warnings."""
+    findings = find(fields, markers(), codes)
+    blocks = [f for f in findings if f.severity == BLOCK]
+    if blocks:
+        raise ValidationFailed(_l("The text contains classification markers or internal codes. Remove them "
+                                  "before it is published."), errors=describe(blocks))
+    return [f for f in findings if f.severity == WARN]

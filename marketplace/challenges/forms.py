@@ -104,6 +104,8 @@ class ChallengeForm(FlaskForm):
                              description=_l("Internal only: never shown to solvers."))
     requirement_codes = StringField(_l("Requirements covered"), validators=[Length(max=400)],
                                     description=_l("Codes of the program's requirements, such as R1, R3."))
+    requirement_codes_public = BooleanField(_l("Solvers may see these requirement codes in the text"),
+                                            description=_l("Otherwise a code in the public text stops clearance."))
     default_locale = SelectField(_l("Default language"), validators=[DataRequired()],
                                  description=_l("Solvers whose language is missing see the text in this one."))
     title = StringField(_l("Title"), validators=[Length(max=200)])
@@ -196,6 +198,7 @@ class ClearanceForm(PrefixedForm):
 
     note = TextAreaField(_l("Note"), validators=[Length(max=4000)],
                          description=_l("Required when you reject: the author reads it."))
+    acknowledge_warnings = BooleanField(_l("I have read the screening warnings and the text may be published"))
     approve = SubmitField(_l("Approve for publication"))
     reject = SubmitField(_l("Reject and return to draft"))
 
@@ -206,6 +209,7 @@ class ReceiptForm(PrefixedForm):
     reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=120)])
     amount = DecimalField(_l("Amount received"), places=None, validators=[InputRequired(), finite])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
+    confirm_overfunding = BooleanField(_l("Record it even if it is more than what is outstanding"))
     submit = SubmitField(_l("Record the receipt"))
 
 

@@ -7,13 +7,14 @@ officer records as a receipt. Every receipt is also a funding transaction in the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge, FundingIntent, FundingReceipt
+from marketplace.db import lock_for_update
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
@@ -93,12 +94,36 @@ def start_funding(challenge: Challenge, officer) -> FundingIntent:
     return intent
 
 
+def latest_plausible_date() -> date:
+    """The latest date a bank can have booked anything: today where the calendar is furthest ahead (UTC+14)."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
+def _check_receipt_date(received_on: date) -> None:
+    if received_on > latest_plausible_date():
+        message = _l("The date received cannot be in the future.")
+        raise ValidationFailed(message, errors={"received_on": [message]})
+
+
+def _check_overfunding(challenge: Challenge, amount: Money, confirmed: bool) -> None:
+    """More than what is outstanding is recorded only when the officer confirms the over-funding."""
+    outstanding = max(challenge.funding_target_minor - received_minor(challenge), 0)
+    if amount.minor > outstanding and not confirmed:
+        message = _l("The amount is more than what is outstanding (%(outstanding)s %(currency)s). Check it, or "
+                     "confirm the over-funding to record it anyway.",
+                     outstanding=Money(outstanding, amount.currency).as_dict()["amount"], currency=amount.currency)
+        raise ValidationFailed(message, errors={"confirm_overfunding": [message]})
+
+
 def record_receipt(
-    challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date
+    challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date,
+    confirm_overfunding: bool = False,
 ) -> FundingReceipt:
     _require_finance(challenge, officer)
+    lock_for_update(db.session, challenge)  # concurrent receipts are checked against what is outstanding in turn
     if challenge.status not in FUNDABLE_STATES:
         raise Conflict(_l("This challenge can no longer be funded."))
+    _check_receipt_date(received_on)
     if amount.currency != challenge.award_currency:
         raise ValidationFailed(
             _l("The receipt must be in the award currency (%(currency)s).", currency=challenge.award_currency),
@@ -112,6 +137,7 @@ def record_receipt(
         raise ValidationFailed(_l("Give the bank reference."), errors={"reference": [_l("Required.")]})
     if db.session.scalar(select(FundingReceipt.id).filter_by(challenge_id=challenge.id, reference=reference.strip())):
         raise Conflict(_l("A receipt with this reference is already recorded."))
+    _check_overfunding(challenge, amount, confirm_overfunding)
     receipt = FundingReceipt(
         challenge_id=challenge.id,
         reference=reference.strip(),
@@ -130,6 +156,7 @@ def record_receipt(
         reference=receipt.reference,
         amount=amount.as_dict(),
         received_on=received_on.isoformat(),
+        overfunding_confirmed=confirm_overfunding,
     )
     from marketplace.payments.escrow import post_receipt
 

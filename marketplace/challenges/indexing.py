@@ -9,7 +9,6 @@ Only open, public challenges are in the index; everything else is removed from i
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import event, func, select
@@ -29,7 +28,9 @@ def schedule(challenge_id: int) -> None:
 
 
 def search_index() -> SearchIndex:
-    return SearchIndex(Path(current_app.instance_path) / "search", KIND)
+    from marketplace.search.backends import open_index
+
+    return open_index(KIND)
 
 
 def to_doc(challenge: Challenge) -> SearchDoc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -10,12 +11,16 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
+    select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +69,14 @@ class Challenge(TimestampMixin, db.Model):
     clearance_note: Mapped[str | None] = mapped_column(Text)
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-person clearance: who asked for it, who changed the text since the last clearance (ids, in
+    # order; the last one changed it last), and the screening warnings the officer must acknowledge.
+    clearance_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text_editor_ids: Mapped[list | None] = mapped_column(JSON)
+    clearance_warnings: Mapped[list | None] = mapped_column(JSON)
+    # The manager chose to show the program's requirement codes (R1, ...) in public text.
+    requirement_codes_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -117,6 +130,53 @@ class Challenge(TimestampMixin, db.Model):
 
     def can_manage(self, user) -> bool:
         return bool(user and user.is_authenticated and user.has_role(Role.CENTER_MANAGER, self.organization_id))
+
+    def clearance_refusal(self, user):
+        """Why `user` may not decide this challenge's clearance, or None (the one home of the two-person rule).
+
+        Only a security officer of the organization; never the author, the one who requested this
+        clearance, or anyone who changed the text since the last clearance.
+        """
+        if not (user and user.is_authenticated and user.has_role(Role.SECURITY_OFFICER, self.organization_id)):
+            return _l("Only security officers of this organization can clear its challenges.")
+        if user.id == self.author_id:
+            return _l("The author of a challenge cannot clear it; another officer must.")
+        if user.id == self.clearance_requested_by_id or user.id in (self.text_editor_ids or []):
+            return _l("You changed this challenge or requested its clearance since it was last cleared, so "
+                      "another security officer must clear it (two-person rule).")
+        return None
+
+    def can_clear(self, user) -> bool:
+        return self.status == "in_clearance" and self.clearance_refusal(user) is None
+
+    def note_text_change(self, user) -> None:
+        """Remember who changed the text since the last clearance (see clearance_refusal)."""
+        self.text_changed_by_id = user.id
+        self.text_editor_ids = [*(i for i in (self.text_editor_ids or []) if i != user.id), user.id]
+
+    def conflict_of_interest(self, user) -> str | None:
+        """Why `user` is too close to this challenge to compete in it: staff of the posting organization
+        (any role there) or a reviewer in its pool; else None. Holds for authors of every kind."""
+        from marketplace.reviews.models import ChallengeReviewer
+
+        if not user or not getattr(user, "id", None):
+            return None
+        if any(grant.organization_id == self.organization_id for grant in user.roles):
+            return str(_l("Staff of the center that posted this challenge cannot take part in it."))
+        in_pool = db.session.scalar(select(ChallengeReviewer.id).where(
+            ChallengeReviewer.challenge_id == self.id, ChallengeReviewer.user_id == user.id).limit(1))
+        if in_pool is not None:
+            return str(_l("Reviewers of this challenge cannot take part in it."))
+        return None
+
+    def participation_refusal(self, user) -> str | None:
+        """Why `user` may not take part (accept the agreement, write, join or submit a proposal), or None.
+
+        The one home of the rule: the agreement, the proposal services, team invitations and the pages ask it.
+        """
+        from marketplace.challenges.services import eligibility_problem
+
+        return self.conflict_of_interest(user) or eligibility_problem(self, user)
 
     invitations: Mapped[list[ChallengeInvitation]] = relationship(cascade="all, delete-orphan")
 
@@ -250,3 +310,12 @@ class FundingIntent(TimestampMixin, db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     client_secret = None  # not stored: Stripe's secret for the card form, set when the intent is opened
+
+
+# The public list (challenges/listing.py) filters on open, listed challenges and sorts by one of these keys
+# then id: partial indexes hold only those rows, so a page walks the index instead of skipping drafts.
+PUBLIC_LIST_WHERE = {"postgresql_where": text("status = 'open' AND invite_only IS false"),
+                     "sqlite_where": text("status = 'open' AND invite_only IS 0")}
+for _name, _column in (("newest", Challenge.published_at), ("deadline", Challenge.deadline),
+                       ("award", Challenge.award_minor)):
+    Index(f"ix_challenges_public_{_name}", _column, Challenge.id, **PUBLIC_LIST_WHERE)

@@ -61,6 +61,8 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
             "criteria_names": [c.name for c in challenge.criteria],
             "organization": challenge.organization.slug,
             "clearance_note": challenge.clearance_note,
+            "clearance_warnings": challenge.clearance_warnings or [],
+            "requirement_codes_public": challenge.requirement_codes_public,
             "cleared_at": challenge.cleared_at.isoformat() if challenge.cleared_at else None,
         })
     return body

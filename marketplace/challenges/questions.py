@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.audit.services import record
+from marketplace.challenges.clearance import internal_codes, screen_public_text
 from marketplace.challenges.models import Challenge, Question
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
@@ -56,10 +57,12 @@ def answer(question: Question, staff, text: str) -> Question:
     text = (text or "").strip()
     if not text or len(text) > 20_000:
         raise ValidationFailed(_l("Write an answer."), errors={"answer": [_l("Write an answer.")]})
+    warnings = screen_public_text({"answer": {challenge.default_locale: text}}, codes=internal_codes(challenge))
     first_answer = question.answer is None
     question.answer, question.answered_by_id, question.answered_at = text, staff.id, utcnow()
     db.session.flush()
-    record("question.answered", "challenge", challenge.id, actor=staff, question=question.id)
+    record("question.answered", "challenge", challenge.id, actor=staff, question=question.id,
+           marker_warnings=[w.as_dict() for w in warnings])
     if first_answer:
         recipients = db.session.scalars(select(User).where(User.id.in_(
             select(AgreementAcceptance.user_id).where(AgreementAcceptance.challenge_id == challenge.id)))).all()

@@ -46,11 +46,17 @@ def browse():
             args[name] = value.strip() if isinstance(value, str) else value
     if not args.get("q") and args.get("sort", "relevance") == "relevance":
         args["sort"] = "newest"  # relevance means nothing without a query
-    result = listing.public_page(args, current_locale_id())
+    if request.args.get("cursor"):
+        args["cursor"] = request.args["cursor"][:200]
+    try:
+        result = listing.public_page(args, current_locale_id())
+    except DomainError as error:
+        flash(str(error.detail or error.title), "error")
+        result, valid = {"items": [], "page": args["page"], "total": 0, "next_cursor": None}, False
     pages = max(1, math.ceil(result["total"] / PER_PAGE))
-    query = {k: v for k, v in request.args.items() if k != "page"}
+    query = {k: v for k, v in request.args.items() if k not in ("page", "cursor")}
     return render_template("challenges/browse.html", form=form, result=result, pages=pages, query=query,
-                           sort=args.get("sort")), 200 if valid else 422
+                           sort=args.get("sort"), max_page=listing.MAX_PAGE), 200 if valid else 422
 
 
 # --- one challenge ----------------------------------------------------------------------------
@@ -81,8 +87,11 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
     agreement = agreements.agreement_for(challenge)
     fallback = "en" if "en" in agreement["text"] else next(iter(agreement["text"]), "en")
     agreement_locale, agreement_text = pick(agreement["text"], locale, fallback)
-    if agreement_form is None:
+    # Visitors see no form: building one would put a CSRF token in their session (no shared caching).
+    if agreement_form is None and signed_in:
         agreement_form = AgreementForm(formdata=None, version=challenge.agreement_version)
+    if question_form is None and signed_in:
+        question_form = QuestionForm(formdata=None)
     amendments = db.session.scalars(select(Amendment).filter_by(challenge_id=challenge.id)
                                     .order_by(Amendment.id.desc())).all()
     return render_template(
@@ -90,10 +99,11 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
         accepted=accepted,
         must_accept_again=signed_in and not accepted and agreements.has_accepted_any_version(challenge, current_user),
         eligibility_problem=services.eligibility_problem(challenge, current_user) if signed_in else None,
+        participation_refusal=challenge.participation_refusal(current_user) if signed_in else None,
         sanctioned=sorted(services.sanctioned_countries()),
         approximate=page_helpers.approximate_for_viewer(challenge.award, current_user),
         agreement=agreement, agreement_locale=agreement_locale, agreement_text=agreement_text,
-        agreement_form=agreement_form, question_form=question_form or QuestionForm(formdata=None),
+        agreement_form=agreement_form, question_form=question_form,
         amendments=amendments, questions=questions.visible_questions(challenge, current_user),
         my_proposal=_my_active_proposal(challenge) if accepted else None,
     ), status

@@ -24,6 +24,7 @@ class ChallengeBase(ma.Schema):
     program_id = RowId(allow_none=True)
     requirement_codes = ma.fields.List(ma.fields.String(validate=validate.Length(max=20)),
                                        validate=validate.Length(max=100))
+    requirement_codes_public = ma.fields.Boolean()  # show the program's requirement codes in public text
     default_locale = ma.fields.String(validate=validate.Length(max=16))
     title = LocalizedText(max_length=200)
     summary = LocalizedText(max_length=2000)
@@ -73,12 +74,14 @@ class AmendmentIn(ma.Schema):
 class ClearanceIn(ma.Schema):
     decision = ma.fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     note = ma.fields.String(load_default="", validate=validate.Length(max=4000))
+    acknowledge_warnings = ma.fields.Boolean(load_default=False)  # the screening's warnings were read
 
 
 class ReceiptIn(ma.Schema):
     reference = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
     amount = MoneyField(required=True)
     received_on = ma.fields.Date(required=True)
+    confirm_overfunding = ma.fields.Boolean(load_default=False)  # needed when amount > what is outstanding
 
 
 class AgreementIn(ma.Schema):
@@ -112,3 +115,5 @@ class ListArgs(ma.Schema):
                             validate=validate.OneOf(["relevance", "newest", "deadline", "award"]))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
     per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    # Keyset paging: the `next_cursor` of the previous page (any depth; `page` then only labels the page).
+    cursor = ma.fields.String(validate=validate.Length(max=200))

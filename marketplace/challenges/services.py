@@ -169,6 +169,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
         default_locale=default_locale, challenge_type=data["challenge_type"], field=data["field"].strip(),
         deadline=_check_deadline(data["deadline"]), award_currency=data["award_currency"], premium_pct=premium,
         seeker_anonymous=bool(data.get("seeker_anonymous")), invite_only=bool(data.get("invite_only")),
+        requirement_codes_public=bool(data.get("requirement_codes_public")),
         ip_terms=data.get("ip_terms") or "assignment", target_trl=data.get("target_trl"),
         excluded_countries=_check_countries((data.get("eligibility") or {}).get("excluded_countries", [])),
         agreement_version=current_template(organization).version,
@@ -179,6 +180,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
     db.session.add(challenge)
     _apply_texts(challenge, by_locale)
     _apply_criteria(challenge, data["criteria"])
+    challenge.note_text_change(author)
     db.session.flush()
     record("challenge.created", "challenge", challenge.id, actor=author, organization=organization.slug,
            award=challenge.award.as_dict())
@@ -197,7 +199,7 @@ def _check_trl(challenge: Challenge) -> None:
 
 EDITABLE = ("default_locale", "title", "summary", "description", "challenge_type", "field", "deadline",
             "award_currency", "premium_pct", "criteria", "eligibility", "seeker_anonymous", "invite_only",
-            "ip_terms", "target_trl", "requirement_codes")
+            "ip_terms", "target_trl", "requirement_codes", "requirement_codes_public")
 
 
 def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
@@ -215,7 +217,8 @@ def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
     if "criteria" in changes:
         _check_criteria(changes["criteria"], default_locale)
         _apply_criteria(challenge, changes["criteria"])
-    for simple in ("challenge_type", "seeker_anonymous", "invite_only", "ip_terms", "target_trl"):
+    for simple in ("challenge_type", "seeker_anonymous", "invite_only", "ip_terms", "target_trl",
+                   "requirement_codes_public"):
         if simple in changes:
             setattr(challenge, simple, changes[simple])
     if "field" in changes:
@@ -237,52 +240,60 @@ def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
         challenge.requirements = _requirements(program, changes["requirement_codes"] or [])
     _check_trl(challenge)
     _price(challenge)
+    if changes:
+        challenge.note_text_change(actor)
     db.session.flush()
     record("challenge.edited", "challenge", challenge.id, actor=actor, fields=sorted(changes))
     if challenge.status == "cleared":
-        _screen_or_refuse(challenge)
-        move(challenge, "in_clearance", actor=actor, action="challenge.clearance_revoked_by_edit")
+        warnings = _screen_for_clearance(challenge, actor)
+        move(challenge, "in_clearance", actor=actor, action="challenge.clearance_revoked_by_edit",
+             marker_warnings=warnings)
     return challenge
 
 
 # --- clearance -----------------------------------------------------------------------------------
 
-def _screen_or_refuse(challenge: Challenge) -> None:
-    fields = {f: challenge.text_map(f) for f in TEXT_FIELDS}
-    for criterion in challenge.criteria:
-        fields.setdefault("criteria", {}).update(
-            {f"{loc}#{criterion.position + 1}": name for loc, name in criterion.name.items()})
-    hits = clearance.screen(fields)
-    if hits:
-        errors: dict[str, list[str]] = {}
-        for hit in hits:
-            locale = hit.locale.split("#")[0]
-            errors.setdefault(hit.field, []).append(
-                str(_l("Classification marker \"%(marker)s\" found (%(locale)s).", marker=hit.marker, locale=locale)))
-        raise ValidationFailed(_l("The text contains classification markers. Remove them before clearance."),
-                               errors=errors)
+def _screen_for_clearance(challenge: Challenge, actor) -> list[dict]:
+    """Screen every public text (422 on a block); store the warnings for the officer and who asked."""
+    warnings = clearance.screen_public_text(clearance.challenge_fields(challenge),
+                                            codes=clearance.internal_codes(challenge))
+    challenge.clearance_warnings = [w.as_dict() for w in warnings]
+    challenge.clearance_requested_by_id = actor.id
+    return challenge.clearance_warnings
 
 
 def request_clearance(challenge: Challenge, actor) -> Challenge:
     if not challenge.can_manage(actor):
         raise Forbidden(_l("Only center managers of this organization can request clearance."))
     require_state(challenge, "draft")
-    _screen_or_refuse(challenge)
-    move(challenge, "in_clearance", actor=actor, action="challenge.clearance_requested")
+    warnings = _screen_for_clearance(challenge, actor)
+    move(challenge, "in_clearance", actor=actor, action="challenge.clearance_requested", marker_warnings=warnings)
     return challenge
 
 
-def decide_clearance(challenge: Challenge, officer, *, decision: str, note: str = "") -> Challenge:
-    """A security officer of the organization, who is not the author, approves or rejects."""
-    if not officer.has_role(Role.SECURITY_OFFICER, challenge.organization_id):
-        raise Forbidden(_l("Only security officers of this organization can clear its challenges."))
-    if officer.id == challenge.author_id:
-        raise Forbidden(_l("The author of a challenge cannot clear it; another officer must."))
+def _approve(challenge: Challenge, officer, note: str, acknowledge_warnings: bool) -> None:
+    warnings = clearance.screen_public_text(clearance.challenge_fields(challenge),
+                                            codes=clearance.internal_codes(challenge))
+    challenge.clearance_warnings = [w.as_dict() for w in warnings]
+    if warnings and not acknowledge_warnings:
+        messages = [m for found in clearance.describe(warnings).values() for m in found]
+        raise ValidationFailed(_l("The screening found possible classification markers. Read them and "
+                                  "acknowledge them to approve."), errors={"acknowledge_warnings": messages})
+    challenge.cleared_by_id, challenge.cleared_at, challenge.clearance_note = officer.id, utcnow(), note
+    challenge.text_editor_ids = []  # the two-person rule starts again from this clearance
+    move(challenge, "cleared", actor=officer, action="challenge.cleared", note=note,
+         acknowledged_warnings=challenge.clearance_warnings)
+
+
+def decide_clearance(challenge: Challenge, officer, *, decision: str, note: str = "",
+                     acknowledge_warnings: bool = False) -> Challenge:
+    """A security officer of the organization approves or rejects (two-person rule: Challenge.can_clear)."""
+    refusal = challenge.clearance_refusal(officer)
+    if refusal:
+        raise Forbidden(refusal)
     require_state(challenge, "in_clearance")
     if decision == "approve":
-        _screen_or_refuse(challenge)
-        challenge.cleared_by_id, challenge.cleared_at, challenge.clearance_note = officer.id, utcnow(), note
-        move(challenge, "cleared", actor=officer, action="challenge.cleared", note=note)
+        _approve(challenge, officer, note, acknowledge_warnings)
     elif decision == "reject":
         if not note.strip():
             raise _fail("note", _l("Say why the challenge is rejected."))
@@ -355,17 +366,8 @@ def cancel(challenge: Challenge, actor, *, reason: str) -> Challenge:
 
 # --- amendments to an open challenge ----------------------------------------------------------------
 
-def amend(challenge: Challenge, actor, data: dict) -> Amendment:
-    """Change the rules of an open challenge: a dated, published amendment.
-
-    The award may only rise and the deadline only move later; a change to the criteria needs
-    every solver to accept the agreement again before their next submission.
-    """
-    from marketplace.challenges.agreements import notify_amendment
-
-    if not challenge.can_manage(actor):
-        raise Forbidden(_l("Only center managers of this organization can amend its challenges."))
-    require_state(challenge, "open")
+def _amend_award_and_deadline(challenge: Challenge, data: dict) -> dict[str, dict]:
+    """The award may only rise (in its currency) and the deadline only move later."""
     changes: dict[str, dict] = {}
     if data.get("award") is not None:
         new_award: Money = data["award"]
@@ -383,6 +385,21 @@ def amend(challenge: Challenge, actor, data: dict) -> Amendment:
             raise _fail("deadline", _l("An amendment may only move the deadline later."))
         changes["deadline"] = {"from": challenge.deadline.isoformat(), "to": data["deadline"].isoformat()}
         challenge.deadline = data["deadline"]
+    return changes
+
+
+def amend(challenge: Challenge, actor, data: dict) -> Amendment:
+    """Change the rules of an open challenge: a dated, published amendment.
+
+    The award may only rise and the deadline only move later; a change to the criteria needs
+    every solver to accept the agreement again before their next submission.
+    """
+    from marketplace.challenges.agreements import notify_amendment
+
+    if not challenge.can_manage(actor):
+        raise Forbidden(_l("Only center managers of this organization can amend its challenges."))
+    require_state(challenge, "open")
+    changes = _amend_award_and_deadline(challenge, data)
     text_changes = {f: data[f] for f in TEXT_FIELDS if data.get(f)}
     if text_changes:
         merged = {f: {**challenge.text_map(f), **text_changes.get(f, {})} for f in TEXT_FIELDS}
@@ -399,9 +416,10 @@ def amend(challenge: Challenge, actor, data: dict) -> Amendment:
     note = data.get("note") or {}
     if not note.get(challenge.default_locale, "").strip():
         raise _fail("note", _l("Explain the amendment in the default language."))
-    fields = {f: challenge.text_map(f) for f in TEXT_FIELDS}
-    if clearance.screen(fields):
-        _screen_or_refuse(challenge)
+    warnings = clearance.screen_public_text({**clearance.challenge_fields(challenge), "note": note},
+                                            codes=clearance.internal_codes(challenge))
+    if text_changes or requires_reacceptance:
+        challenge.note_text_change(actor)
     amendment_count = db.session.scalar(select(db.func.count(Amendment.id)).where(
         Amendment.challenge_id == challenge.id)) or 0
     if requires_reacceptance:
@@ -413,7 +431,7 @@ def amend(challenge: Challenge, actor, data: dict) -> Amendment:
     db.session.add(amendment)
     db.session.flush()
     record("challenge.amended", "challenge", challenge.id, actor=actor, amendment=amendment.id, changes=changes,
-           requires_reacceptance=requires_reacceptance)
+           requires_reacceptance=requires_reacceptance, marker_warnings=[w.as_dict() for w in warnings])
     notify_amendment(challenge, amendment)
     indexing.schedule(challenge.id)
     return amendment

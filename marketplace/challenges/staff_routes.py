@@ -124,6 +124,7 @@ def _authoring_data(form: ChallengeForm, existing: Challenge | None = None) -> d
         "invite_only": form.invite_only.data,
         "program_id": form.program_id.data,
         "requirement_codes": split_codes(form.requirement_codes.data),
+        "requirement_codes_public": bool(form.requirement_codes_public.data),
     }
 
 
@@ -133,7 +134,7 @@ def _fill_from(form: ChallengeForm, challenge: Challenge) -> None:
     for name in ("title", "summary", "description"):
         form[name].data = challenge.text_map(name).get(locale, "")
     for name in ("challenge_type", "field", "award_currency", "ip_terms", "target_trl", "seeker_anonymous",
-                 "invite_only", "program_id"):
+                 "invite_only", "program_id", "requirement_codes_public"):
         form[name].data = getattr(challenge, name)
     form.deadline.data = _local(challenge.deadline)
     form.premium_pct.data = challenge.premium_pct.normalize()
@@ -152,6 +153,7 @@ def _changes(data: dict, challenge: Challenge) -> dict:
         "invite_only": challenge.invite_only, "premium_pct": challenge.premium_pct,
         "eligibility": {"excluded_countries": sorted(challenge.excluded_countries)},
         "requirement_codes": [r.code for r in challenge.requirements],
+        "requirement_codes_public": challenge.requirement_codes_public,
         "criteria": [{"name": c.name, "weight": c.weight} for c in challenge.criteria],
     }
     changes = {key: value for key, value in data.items() if key in current and value != current[key]}
@@ -211,8 +213,6 @@ def _prefill_new(form: NewChallengeForm, organizations: list[Organization]) -> N
     form.default_locale.data = current_user.locale if current_user.locale in dict(form.default_locale.choices) \
         else "en"
     form.challenge_type.data, form.award_currency.data = "rtp", "CNY"
-    if program and form.requirement_codes.data:
-        form.criteria[0].form.name.data = _("Meets requirement %(code)s", code=form.requirement_codes.data)
 
 
 @bp.route("/staff/challenges/<int:challenge_id>/edit", methods=["GET", "POST"])
@@ -315,6 +315,7 @@ def possible_actions(challenge: Challenge, user) -> dict[str, bool]:
         "request_clearance": manager and status == "draft",
         "decide_clearance": user.has_role(Role.SECURITY_OFFICER, challenge.organization_id)
         and status == "in_clearance",
+        "may_clear": challenge.can_clear(user),  # the two-person rule: not the author, requester or an editor
         "fund": user.has_role(Role.FINANCE_OFFICER, challenge.organization_id)
         and status in funding.FUNDABLE_STATES and not challenge.funded,
         "publish": manager and status == "cleared",
@@ -355,7 +356,7 @@ def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str
         road=MAIN_ROAD, status_labels=CHALLENGE_STATUS_LABELS, history=_history(challenge),
         received=Money(funding.received_minor(challenge), challenge.award_currency), receipts=receipts,
         amendments=amendments, questions=question_rows, answer_forms=answer_forms, problems=problems or [],
-        is_author=user.id == challenge.author_id, action_form=ActionForm(formdata=None), **defaults,
+        clearance_refusal=challenge.clearance_refusal(user), action_form=ActionForm(formdata=None), **defaults,
         program=_program_of(challenge),
     ), status
 
@@ -416,7 +417,8 @@ def decide_clearance(challenge_id: int):
         return render_manage(challenge, 422, clearance_form=form)
     decision = "approve" if form.approve.data else "reject" if form.reject.data else ""
     try:
-        services.decide_clearance(challenge, current_user, decision=decision, note=form.note.data or "")
+        services.decide_clearance(challenge, current_user, decision=decision, note=form.note.data or "",
+                                  acknowledge_warnings=bool(form.acknowledge_warnings.data))
     except DomainError as error:
         return _refused(challenge, error, audit_as="challenge.clearance_refused", form=form,
                         form_name="clearance_form")
@@ -441,7 +443,8 @@ def record_receipt(challenge_id: int):
     try:
         amount = parse_money({"amount": format(form.amount.data, "f"), "currency": challenge.award_currency})
         funding.record_receipt(challenge, current_user, reference=form.reference.data, amount=amount,
-                               received_on=form.received_on.data)
+                               received_on=form.received_on.data,
+                               confirm_overfunding=form.confirm_overfunding.data)
     except DomainError as error:
         return _refused(challenge, error, form=form, form_name="receipt_form")
     return _done(challenge, _("Receipt recorded. The challenge is funded.") if challenge.funded

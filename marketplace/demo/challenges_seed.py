@@ -318,7 +318,7 @@ def seed_programs_and_challenges(password: str) -> None:
         )
         challenges.publish(challenge, managers[slug])
         for solver in solvers[index % 5 : index % 5 + 4]:
-            if not challenges.eligibility_problem(challenge, solver):
+            if not challenge.participation_refusal(solver):
                 agreements.accept(challenge, solver, version=challenge.agreement_version)
         if index == 0:
             question = questions.ask(challenge, solvers[0], "May we use a chopper-stabilised amplifier?")

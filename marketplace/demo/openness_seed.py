@@ -121,7 +121,8 @@ def _awarded_challenge(now) -> Challenge:
     challenges.close(challenge, manager)
     move(challenge, "judging", actor=manager, action="challenge.judging_started")
     decisions.decide(challenge, manager, [{"proposal_id": entries[ENTRANTS[0][0]].id, "share_pct": "60"},
-                                          {"proposal_id": entries[ENTRANTS[1][0]].id, "share_pct": "40"}])
+                                          {"proposal_id": entries[ENTRANTS[1][0]].id, "share_pct": "40"}],
+                     override_reason="The jury met in person and scored both proposals on paper; no online review.")
     db.session.flush()
     return challenge
 

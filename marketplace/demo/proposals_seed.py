@@ -11,7 +11,6 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
-from marketplace.challenges.services import eligibility_problem
 from marketplace.extensions import db
 from marketplace.proposals import services as proposals
 
@@ -31,7 +30,7 @@ def _csv() -> bytes:
 
 
 def _accept(challenge: Challenge, user: User) -> bool:
-    if eligibility_problem(challenge, user):
+    if challenge.participation_refusal(user):
         return False
     agreements.accept(challenge, user, version=challenge.agreement_version)
     return True

@@ -23,7 +23,10 @@ Decisions, so that reviewers can open what solvers send without risk:
   compression ratio of at most 100:1 once more than 1 MiB is unpacked, archives nested at
   most one level deep, no absolute paths, drive letters or ".." in entry names, no symbolic
   links, no duplicate names, no native executables. Every entry is decompressed once (in
-  streaming, output discarded) so that a CRC or a size that lies is caught.
+  streaming, output discarded) to the end of its compressed data, whatever its header claims:
+  the bytes actually inflated count against the limits as they come (a 400 KiB zip whose
+  headers say 1,000 bytes but which inflates to 419 MB stops at the limit, never in memory),
+  and a CRC or a size that lies is refused.
 - Plain text must be UTF-8 (with or without BOM) or UTF-16 with a BOM, without NUL and with
   at most 1 % control characters. CSV is text whose rows all have the same number (>= 2) of
   fields for one of the delimiters , ; tab | (quotes respected).
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import copy
 import csv
 import gzip
 import io
@@ -241,8 +245,56 @@ class _Budget:
 
     def add_bytes(self, count: int) -> None:
         self.uncompressed += count
-        if self.uncompressed > self.limits.max_total_uncompressed:
+        self.check(0)
+
+    def check(self, more: int) -> None:
+        """Refuse when `more` bytes on top of what was unpacked would pass the limit (headers: a first look)."""
+        if self.uncompressed + more > self.limits.max_total_uncompressed:
             raise UnsafeArchive(f"more than {self.limits.max_total_uncompressed // MiB} MiB once unpacked")
+
+
+class _Meter:
+    """Bytes ACTUALLY inflated from one archive's entries, whatever their headers claim.
+
+    Counted while streaming, so a bomb whose headers lie is stopped at the first byte over the
+    limit: the archive's ratio cap, or the budget shared by every level of the upload.
+    """
+
+    def __init__(self, archive_size: int, budget: _Budget):
+        limits = budget.limits
+        self.cap = max(limits.ratio_applies_above, limits.max_ratio * max(archive_size, 1))
+        self.budget = budget
+        self.inflated = 0
+
+    def add(self, count: int) -> None:
+        self.inflated += count
+        if self.inflated > self.cap:
+            raise UnsafeArchive(f"compression ratio above {self.budget.limits.max_ratio}:1")
+        self.budget.add_bytes(count)
+
+
+class _CountedMember:
+    """An archive member read to the end of its compressed data (not to its declared size), metered."""
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter):
+        unbounded = copy.copy(info)
+        unbounded.file_size = 1 << 62  # zipfile stops at the declared size: a lying header would hide the rest
+        self._stream = archive.open(unbounded)
+        self._meter = meter
+        self.count = 0
+
+    def read(self, size: int) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        self._meter.add(len(data))
+        return data
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _inspect_zip(path: Path, limits: ArchiveLimits) -> Kind:
@@ -258,10 +310,12 @@ def _inspect_zip(path: Path, limits: ArchiveLimits) -> Kind:
 def _check_archive(archive: zipfile.ZipFile, archive_size: int, *, depth: int, budget: _Budget) -> None:
     infos = archive.infolist()
     budget.add_entries(len(infos))
+    # Declared sizes give a cheap first refusal; what counts is what _Meter sees inflated.
     declared = sum(info.file_size for info in infos)
-    budget.add_bytes(declared)
+    budget.check(declared)
     limits = budget.limits
-    if declared > limits.ratio_applies_above and declared > limits.max_ratio * max(archive_size, 1):
+    meter = _Meter(archive_size, budget)
+    if declared > meter.cap:
         raise UnsafeArchive(f"compression ratio above {limits.max_ratio}:1")
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
@@ -269,7 +323,7 @@ def _check_archive(archive: zipfile.ZipFile, archive_size: int, *, depth: int, b
     for info in infos:
         _check_entry_header(info)
         if not info.is_dir():
-            _check_entry_content(archive, info, depth=depth, budget=budget)
+            _check_entry_content(archive, info, depth=depth, meter=meter)
 
 
 def _check_entry_header(info: zipfile.ZipInfo) -> None:
@@ -282,29 +336,36 @@ def _check_entry_header(info: zipfile.ZipInfo) -> None:
         raise UnsafeArchive(f"encrypted entry ({_printable(info.filename)})")
 
 
-def _check_entry_content(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, depth: int, budget: _Budget) -> None:
+def _check_entry_content(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, depth: int, meter: _Meter) -> None:
+    member = _CountedMember(archive, info, meter)
+    try:
+        _inspect_member(member, info, depth=depth, budget=meter.budget)
+        # Reading to the end makes zipfile verify the CRC; the count shows a size that lies.
+        member.drain()
+    finally:
+        member.close()
+    if member.count != info.file_size:
+        raise UnsafeArchive(f"entry whose header hides its real size ({_printable(info.filename)})")
+
+
+def _inspect_member(member: _CountedMember, info: zipfile.ZipInfo, *, depth: int, budget: _Budget) -> None:
     limits = budget.limits
-    with archive.open(info) as member:
-        head = member.read(8)
-        if head.startswith(_NATIVE_EXECUTABLES):
-            raise UnsafeArchive(f"executable inside ({_printable(info.filename)})")
-        nested = _nested_archive_type(head)
-        if nested and depth + 1 > limits.max_nesting:
-            raise UnsafeArchive("archives nested too deeply")
-        if nested == "zip":
-            if info.file_size > limits.max_nested_archive_bytes:
-                raise UnsafeArchive(f"nested archive too large to inspect ({_printable(info.filename)})")
-            data = head + member.read()
-            with zipfile.ZipFile(io.BytesIO(data)) as inner:
-                _check_archive(inner, len(data), depth=depth + 1, budget=budget)
-        elif nested in ("gzip", "bzip2", "xz"):
-            _measure_stream(nested, _Prefixed(head, member), budget)
-        elif nested:
-            raise UnsafeArchive(f"{nested} archive inside, which cannot be inspected")
-        else:
-            # Reading to the end makes zipfile verify the CRC: sizes that lie are caught here.
-            while member.read(CHUNK):
-                pass
+    head = member.read(8)
+    if head.startswith(_NATIVE_EXECUTABLES):
+        raise UnsafeArchive(f"executable inside ({_printable(info.filename)})")
+    nested = _nested_archive_type(head)
+    if nested and depth + 1 > limits.max_nesting:
+        raise UnsafeArchive("archives nested too deeply")
+    if nested == "zip":
+        data = head + member.read(limits.max_nested_archive_bytes + 1 - len(head))
+        if len(data) > limits.max_nested_archive_bytes:
+            raise UnsafeArchive(f"nested archive too large to inspect ({_printable(info.filename)})")
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            _check_archive(inner, len(data), depth=depth + 1, budget=budget)
+    elif nested in ("gzip", "bzip2", "xz"):
+        _measure_stream(nested, _Prefixed(head, member), budget)
+    elif nested:
+        raise UnsafeArchive(f"{nested} archive inside, which cannot be inspected")
 
 
 def _nested_archive_type(head: bytes) -> str | None:
@@ -318,7 +379,7 @@ def _nested_archive_type(head: bytes) -> str | None:
 class _Prefixed(io.RawIOBase):
     """A member stream with its already-read first bytes put back in front."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]):
+    def __init__(self, head: bytes, rest: _CountedMember):
         self._head = head
         self._rest = rest
 

@@ -8,7 +8,10 @@ What is removed, per kind:
 - PDF (pypdf): the Info dictionary (author, creator, producer, title, subject, keywords, dates),
   the document and page XMP metadata streams, page PieceInfo, and the author (/T) of every
   annotation, replaced by "Author". The file is rewritten from its parsed objects, so earlier
-  incremental revisions (which may hold older metadata) are dropped too.
+  incremental revisions (which may hold older metadata) are dropped too. Active content is
+  removed as well, so no reviewer opens a script: JavaScript (/JS, /JavaScript name trees),
+  /OpenAction, additional actions (/AA), /Launch, XFA forms, and actions of kind JavaScript,
+  Launch, ImportData, SubmitForm, Rendition and GoToE wherever they are referenced.
 - Office Open XML (docx, xlsx, pptx) and OpenDocument (odt, ods, odp), by rewriting the zip:
   core properties and ODF meta.xml emptied (creator, last modified by, title, dates...),
   Company/Manager/Template/HyperlinkBase blanked in app.xml, custom properties emptied, every
@@ -42,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
 from marketplace.files.filetypes import KINDS, Kind
 
@@ -93,6 +96,7 @@ def _strip_pdf(path: Path) -> bytes:
             reader.decrypt("")  # only PDFs that open without a password were accepted
         writer = PdfWriter(clone_from=reader)
         writer.metadata = None  # no Info dictionary at all, not even pypdf's Producer
+        _disarm_pdf(writer.root_object)
         writer.root_object.pop(NameObject("/Metadata"), None)
         for page in writer.pages:
             page.pop(NameObject("/Metadata"), None)
@@ -109,6 +113,37 @@ def _strip_pdf(path: Path) -> bytes:
     except Exception as error:  # noqa: BLE001 - a parser of hostile input may raise anything
         raise MetadataError("PDF could not be rewritten") from error
     return output.getvalue()
+
+
+# Keys that run something when the file is opened or touched, and actions that run code, start a
+# program, fetch or send data. URI links stay: the reviewer's viewer asks before following them.
+_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch", "/XFA"})
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition", "/GoToE"})
+
+
+def _is_active_action(value) -> bool:
+    value = value.get_object()
+    return isinstance(value, DictionaryObject) and value.get("/S") in _ACTIVE_ACTIONS
+
+
+def _disarm_pdf(root) -> None:
+    """Remove every script and automatic action reachable from the catalog (reviewers get no script)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, DictionaryObject):
+            for key in list(node.keys()):
+                if key in _ACTIVE_KEYS or _is_active_action(node[key]):
+                    del node[key]
+                else:
+                    stack.append(node[key])
+        elif isinstance(node, ArrayObject):
+            node[:] = [item for item in node if not _is_active_action(item)]
+            stack.extend(node)
 
 
 # --- Office Open XML and OpenDocument ------------------------------------------------------------

@@ -10,23 +10,30 @@ interrupted upload leaves nothing behind.
 Because content is shared, deleting a blob is the caller's decision: delete only when no
 attachment row references the sha256 any more.
 
-`LocalStorage` is the only backend here. `Storage` is the protocol another backend (an
-S3-compatible bucket) would implement; uploads are still staged and checked in the local
-`<root>/tmp/` folder before `save` hands them over.
+`Storage` is the protocol of the two backends: `LocalStorage` (the default, a folder) and
+`S3Storage` (an S3-compatible bucket through boto3, with `STORAGE_URL=s3://bucket/prefix`; several
+app instances then share the blobs). `storage_for(config)` picks one; every caller asks it. Uploads
+are always staged and checked in the local `<root>/tmp/` folder first; `save` then moves the file
+or sends it to the bucket from disk (multipart, in chunks), and `open` streams it back, so no file
+is ever held in memory whole.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
@@ -106,6 +113,99 @@ class LocalStorage:
         self.local_path(sha256).unlink(missing_ok=True)
 
 
+class S3Storage:
+    """Blobs in an S3-compatible bucket under `<prefix>/<sha[:2]>/<sha>`.
+
+    Credentials come from the environment as boto3 reads them (AWS_ACCESS_KEY_ID, ...);
+    `endpoint_url` points at a store other than AWS (also AWS_ENDPOINT_URL_S3).
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client=None):
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client or _s3_client(endpoint_url)
+
+    def key(self, sha256: str) -> str:
+        if not _SHA256.fullmatch(sha256):
+            raise StoredFileMissing(sha256)  # never turn arbitrary input into a key
+        return "/".join(filter(None, (self.prefix, sha256[:2], sha256)))
+
+    def local_path(self, sha256: str) -> None:
+        return None
+
+    def save(self, sha256: str, source: Path) -> None:
+        if not self.exists(sha256):
+            # upload_file reads the file in chunks (multipart for large files).
+            self.client.upload_file(str(source), self.bucket, self.key(sha256))
+        source.unlink(missing_ok=True)
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The object's body, streamed from the store as it is read."""
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))["Body"]
+        except self.client.exceptions.NoSuchKey as error:
+            raise StoredFileMissing(sha256) from error
+
+    def exists(self, sha256: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        if not _SHA256.fullmatch(sha256):
+            return False
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def delete(self, sha256: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+
+
+@functools.lru_cache(maxsize=8)
+def _s3_client(endpoint_url: str | None):
+    """One client per endpoint and process (boto3 clients are thread-safe and slow to create)."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url)
+
+
+def parse_storage_url(url: str) -> tuple[str, str]:
+    """(bucket, prefix) of `s3://bucket/prefix`; ValueError for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"STORAGE_URL must look like s3://bucket/prefix, got {url!r}")
+    return parts.netloc, parts.path.strip("/")
+
+
+def storage_for(config: Mapping) -> Storage:
+    """The attachment store the configuration names: `STORAGE_URL` (s3://...) or the local folder."""
+    url = config.get("STORAGE_URL")
+    if not url:
+        return LocalStorage(upload_root(config))
+    bucket, prefix = parse_storage_url(url)
+    return S3Storage(bucket, prefix, endpoint_url=config.get("S3_ENDPOINT_URL"))
+
+
+@contextmanager
+def local_copy(storage: Storage, sha256: str, *, staging: Path) -> Iterator[Path]:
+    """A path to the blob on this machine: its own for a local store, else a temporary copy
+    (streamed into `staging`, removed afterwards)."""
+    path = storage.local_path(sha256)
+    if path is not None:
+        yield path
+        return
+    staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=staging, prefix="download-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle, closing(storage.open(sha256)) as source:
+            shutil.copyfileobj(source, handle, CHUNK)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class StoredFile:
     sha256: str
@@ -179,7 +279,7 @@ def purge_stale_uploads(root: Path, *, older_than_seconds: float = 3600) -> int:
         return 0
     cutoff = time.time() - older_than_seconds
     removed = 0
-    for leftover in staging.glob("upload-*"):
+    for leftover in [*staging.glob("upload-*"), *staging.glob("download-*")]:
         if leftover.is_file() and leftover.stat().st_mtime < cutoff:
             leftover.unlink(missing_ok=True)
             removed += 1

@@ -2,12 +2,14 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.extensions import db
+from marketplace.locks import scheduled_once
 from marketplace.mail import services
 
 mail_cli = AppGroup("mail", help="The mail outbox.")
 
 
 @mail_cli.command("flush")
+@scheduled_once("mail.flush")
 def flush() -> None:
     """Send every pending mail in the outbox now."""
     if not services.mail_configured():

@@ -13,11 +13,13 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.awards.models import Award
 from marketplace.extensions import db
+from marketplace.locks import scheduled_once
 
 payments_cli = AppGroup("payments", help="Payouts, refunds and the ledger.")
 
 
 @payments_cli.command("reconcile")
+@scheduled_once("payments.reconcile")
 @click.option("--retry-failed", is_flag=True, help="Send declined payouts again (with a new key) once fixed.")
 @click.option("--min-age-seconds", type=int, default=0, show_default=True,
               help="Leave payouts younger than this alone (they may still be in flight; retrying them is safe too).")

@@ -13,12 +13,12 @@ import logging
 
 from sqlalchemy import select
 
-from marketplace.audit.services import record
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import lock_for_update
 from marketplace.extensions import db
 from marketplace.payments import escrow, ledger
 from marketplace.payments.models import Payout, PayoutAccount
+from marketplace.payments.payout_states import move
 from marketplace.payments.payouts import complete_payout, move_award
 from marketplace.payments.providers import ProviderError, ProviderEvent
 
@@ -81,11 +81,9 @@ def _transfer_reversed(event: ProviderEvent) -> str:
                 ledger.payable_account(recipient.user_id, payout.currency), amount,
                 dedupe_key=f"reversal:payout:{payout.id}:{event.id}", memo=f"transfer {payout.external_id} reversed",
                 challenge_id=award.challenge_id, award_id=award.id)
-    payout.status = "reversed"
-    recipient.payout_status = "reversed"
+    move(payout, "reversed", actor=None, external_id=payout.external_id)
     if award.status == "paid":
         move_award(award, "paying", actor=None, action="award.payout_reversed", payout_id=payout.id)
-    record("payout.reversed", "award", award.id, payout_id=payout.id, external_id=payout.external_id)
     return "applied"
 
 

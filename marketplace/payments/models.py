@@ -7,11 +7,38 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import TimestampMixin, UTCDateTime
 from marketplace.extensions import db
+
+# The payout state machine: the one home of its states (the CHECK constraint is built from it) and of
+# the moves between them; `payout_states.move` is the only writer of `Payout.status`.
+PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"sent", "paid", "failed"}),  # written, provider not yet known to have acted
+    "sent": frozenset({"paid", "failed"}),  # wire instruction out, waiting for its bank reference
+    "failed": frozenset({"pending", "paid"}),  # declined (nothing moved): retried, or a late success event
+    "paid": frozenset({"reversed"}),  # the provider may take a transfer back
+    "reversed": frozenset(),
+}
+REFUND_STATES = ("scheduled", "sending", "sent", "succeeded", "failed")
+
+
+def one_of(column: str, values) -> str:
+    """A CHECK expression allowing exactly `values` (built from a state table, never restated)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
 
 
 class LedgerAccount(TimestampMixin, db.Model):
@@ -109,6 +136,9 @@ class Payout(TimestampMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    __table_args__ = (CheckConstraint(one_of("status", PAYOUT_TRANSITIONS), name="status"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+
 
 class ProviderEventRecord(TimestampMixin, db.Model):
     """Each provider event (webhook or manual receipt) is applied once: its id is unique here."""
@@ -149,3 +179,6 @@ class Refund(TimestampMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     last_error: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint(one_of("status", REFUND_STATES), name="status"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))

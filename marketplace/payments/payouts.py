@@ -36,9 +36,11 @@ from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments import ledger
+from marketplace.payments.conflicts import require_no_conflict
 from marketplace.payments.escrow import store_event
 from marketplace.payments.manual_provider import ManualProvider
 from marketplace.payments.models import PayeeProfile, Payout, PayoutAccount
+from marketplace.payments.payout_states import RECIPIENT_STATE, move
 from marketplace.payments.providers import PaymentProvider, ProviderError, ProviderUnavailable, Transfer
 from marketplace.payments.routing import payout_provider_for
 from marketplace.permissions import Role
@@ -71,8 +73,10 @@ def _terms(award: Award) -> tuple[int, set[str]]:
 
 
 def require_finance(award: Award, user) -> None:
+    """A finance officer of the challenge's organization with no stake in this award's money."""
     if not (user and user.is_authenticated and user.has_role(Role.FINANCE_OFFICER, _terms(award)[0])):
         raise Forbidden(_l("Only finance officers of this organization can release its awards."))
+    require_no_conflict(award, user)
 
 
 def idempotency_key_for(recipient: AwardRecipient) -> str:
@@ -234,7 +238,7 @@ def approve_release(award: Award, officer) -> list[Payout]:
                         idempotency_key=idempotency_key_for(recipient), transfer_group=transfer_group_for(award),
                         amount_minor=recipient.amount_minor, currency=award.currency, status="pending")
         db.session.add(payout)
-        recipient.payout_status = "paying"
+        recipient.payout_status = RECIPIENT_STATE["pending"]
         written.append(payout)
     award.approved_by_id = officer.id
     award.approved_at = utcnow()
@@ -308,17 +312,12 @@ def record_result(result: PayoutResult, actor=None) -> Payout:
         if result.transfer.status == "paid":
             complete_payout(payout, actor=actor)
         elif payout.status == "pending":
-            payout.status = "sent"
-            record("payout.sent", "award", award.id, actor=actor, payout_id=payout.id, provider=payout.provider,
-                   external_id=payout.external_id)
+            move(payout, "sent", actor=actor, external_id=payout.external_id)
         return payout
     payout.last_error = f"{type(result.error).__name__}: {result.error.message}"[:2000]
     if isinstance(result.error, ProviderUnavailable):
         return payout  # outcome unknown: stays pending for reconcile, never marked failed
-    payout.status = "failed"
-    recipient.payout_status = "failed"
-    record("payout.failed", "award", award.id, actor=actor, payout_id=payout.id, reason=result.error.message,
-           code=result.error.code)
+    move(payout, "failed", actor=actor, reason=result.error.message, code=result.error.code)
     return payout
 
 
@@ -329,7 +328,6 @@ def complete_payout(payout: Payout, *, actor=None, reference: str | None = None)
     """
     recipient = db.session.get(AwardRecipient, payout.award_recipient_id)
     award = db.session.get(Award, recipient.award_id)
-    payout.status = "paid"
     payout.completed_at = utcnow()
     if reference:
         payout.reference = reference
@@ -338,10 +336,8 @@ def complete_payout(payout: Payout, *, actor=None, reference: str | None = None)
     ledger.move("payout", ledger.payable_account(recipient.user_id, payout.currency), clearing, payout.amount_minor,
                 dedupe_key=f"payout:recipient:{recipient.id}", memo=f"award {award.id} to user {recipient.user_id}"
                 f" via {payout.provider}", challenge_id=award.challenge_id, award_id=award.id, actor=actor)
-    recipient.payout_status = "paid"
-    record("payout.paid", "award", award.id, actor=actor, payout_id=payout.id, provider=payout.provider,
-           external_id=payout.external_id, reference=reference,
-           amount=Money(payout.amount_minor, payout.currency).as_dict())
+    move(payout, "paid", actor=actor, external_id=payout.external_id, reference=reference,
+         amount=Money(payout.amount_minor, payout.currency).as_dict())
     if award.status == "paying" and all(r.payout_status == "paid" for r in award.recipients):
         award.paid_at = utcnow()
         move_award(award, "paid", actor=actor, action="award.paid")

@@ -20,10 +20,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from marketplace.audit.services import record
+from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.payments import escrow, ledger, payouts
 from marketplace.payments.models import Payout, Refund
+from marketplace.payments.payout_states import move
 from marketplace.payments.providers import (
     DuplicateTransfer,
     ProviderError,
@@ -96,15 +99,36 @@ def _pending_payouts(min_age: timedelta) -> list[Line]:
 
 
 def _retry_failed_payouts() -> list[Line]:
-    """Declined payouts (nothing moved) get a fresh key once their cause is fixed, and are sent again."""
-    lines = []
+    """Declined payouts (nothing moved) get a fresh key once their cause is fixed, and are sent again.
+
+    A retry pays again, so it passes the same eligibility screen as an approval; a refusal is audited.
+    """
+    lines, retried = [], False
     for payout in db.session.scalars(select(Payout).where(Payout.status == "failed").order_by(Payout.id)).all():
+        refused = _retry_problems(payout)
+        if refused:
+            lines.append(Line(f"payout {payout.id}", "refused", " ".join(refused)))
+            continue
         base, _, attempt = payout.idempotency_key.partition("-retry")
-        payout.idempotency_key = f"{base}-retry{int(attempt or 1) + 1}"
-        payout.status = "pending"
+        key = f"{base}-retry{int(attempt or 1) + 1}"
+        payout.idempotency_key = key
+        move(payout, "pending", actor=None, reason="reconcile retry", idempotency_key=key)
         db.session.commit()
-        lines.append(Line(f"payout {payout.id}", "retrying", f"new key {payout.idempotency_key}"))
-    return lines + (_pending_payouts(timedelta(0)) if lines else [])
+        retried = True
+        lines.append(Line(f"payout {payout.id}", "retrying", f"new key {key}"))
+    return lines + (_pending_payouts(timedelta(0)) if retried else [])
+
+
+def _retry_problems(payout: Payout) -> list[str]:
+    """The approval's eligibility screen for this payout's recipient; refusals are audited and committed."""
+    recipient = db.session.get(AwardRecipient, payout.award_recipient_id)
+    award = db.session.get(Award, recipient.award_id)
+    found = [p.message for p in payouts.problems(award, payouts.refresh_onboarding(payouts.facts_of(award)))
+             if p.recipient_id == recipient.id]
+    if found:
+        record("payout.retry_refused", "award", award.id, actor=None, payout_id=payout.id, problems=found)
+        db.session.commit()
+    return found
 
 
 def _waiting_wires() -> list[Line]:

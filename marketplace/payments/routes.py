@@ -20,6 +20,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments import escrow, payees, payout_accounts, payouts, reports, services
+from marketplace.payments.conflicts import finance_conflict
 from marketplace.payments.forms import ActionForm, PayeeForm, ReferenceForm
 from marketplace.payments.models import Refund
 from marketplace.payments.refusals import audit_refusal
@@ -109,6 +110,7 @@ def finance_award(award_id: int):
     return render_template("payments/award.html", award=award, challenge=award_challenge(award),
                            problems=payouts.problems(award) if award.status in ("awarded", "release_requested")
                            else [], payouts=payouts.payouts_of(award), action_form=ActionForm(),
+                           conflict=finance_conflict(award, current_user),
                            reference_form=ReferenceForm())
 
 

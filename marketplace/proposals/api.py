@@ -165,7 +165,8 @@ def challenge_proposals(args, challenge_id: int):
     challenge = get_visible_challenge(challenge_id, current_user)
     if not challenge.is_staff(current_user):
         raise NotFound(_l("No such challenge."))
-    statement = (db.select(Proposal).where(Proposal.challenge_id == challenge.id, Proposal.status != "draft")
+    statement = (db.select(Proposal).where(Proposal.challenge_id == challenge.id,
+                                           Proposal.shared_with_staff_clause())
                  .options(*services.LIST_LOADING).order_by(Proposal.id))
     return page_of(db.session, statement, args["page"], args["per_page"],
                    lambda p: schemas.proposal_json(p, current_user))

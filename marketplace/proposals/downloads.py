@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import current_app, send_file
 
 from marketplace.files.filetypes import Kind
-from marketplace.files.storage import download_name, open_for_download, upload_root
+from marketplace.files.storage import download_name, open_for_download, storage_for
 
 
 def send_attachment(attachment, *, blind_name: str | None = None, content: bytes | None = None):
     import io
 
     stream = io.BytesIO(content) if content is not None else open_for_download(
-        attachment.sha256, root=upload_root(current_app.config))
+        attachment.sha256, storage=storage_for(current_app.config))
     name = blind_name or download_name(attachment.filename, Kind(attachment.kind))
     response = send_file(stream, mimetype=attachment.content_type, as_attachment=True, download_name=name,
                          max_age=0)

@@ -52,11 +52,32 @@ class Proposal(TimestampMixin, db.Model):
     def is_author(self, user) -> bool:
         return bool(user and user.is_authenticated and user.id in self.author_ids())
 
+    @property
+    def shared_with_staff(self) -> bool:
+        """A draft (never submitted) belongs to its authors alone; once submitted, the center's staff see it."""
+        return self.submitted_at is not None
+
+    @classmethod
+    def shared_with_staff_clause(cls):
+        """`shared_with_staff` as a SQL condition, for the staff's lists and exports."""
+        return cls.submitted_at.is_not(None)
+
     def can_view(self, user) -> bool:
-        """Its authors and the challenge's staff; everyone else gets 404."""
+        """Its authors (and invited co-authors); the challenge's staff once it was submitted; else 404."""
         if not user or not user.is_authenticated:
             return False
-        return self.is_author(user) or self.challenge.is_staff(user) or self.is_invited(user)
+        if self.is_author(user) or self.is_invited(user):
+            return True
+        return self.shared_with_staff and self.challenge.is_staff(user)
+
+    def author_conflict(self) -> str | None:
+        """Why one of its authors may not compete in its challenge (see Challenge.conflict_of_interest)."""
+        for member in self.members:
+            if member.status == "accepted" and member.user is not None:
+                problem = self.challenge.conflict_of_interest(member.user)
+                if problem:
+                    return problem
+        return None
 
     def is_invited(self, user) -> bool:
         return any(m.email == user.email and m.status == "invited" for m in self.members)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.challenges import agreements
 from marketplace.challenges.models import AgreementAcceptance, Challenge
+from marketplace.challenges.routes import render_detail
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -33,6 +34,10 @@ def _refused(error: DomainError, form=None) -> None:
 @login_required
 def new(challenge_id: int):
     challenge = get_visible_challenge(challenge_id, current_user)
+    refusal = challenge.participation_refusal(current_user)
+    if refusal:
+        flash(refusal, "error")
+        return render_detail(challenge, 403)
     if not agreements.has_accepted(challenge, current_user):
         flash(_("Accept the challenge agreement first."), "error")
         return redirect(url_for("challenges.detail", challenge_id=challenge.id))
@@ -69,6 +74,7 @@ def _page(proposal: Proposal, status: int = 200, **forms_in_use):
         shares=forms_in_use.get("shares") or forms.share_form_for(accepted),
         is_author=proposal.is_author(current_user), is_lead=proposal.lead_id == current_user.id,
         invited=proposal.is_invited(current_user), versions=proposal.versions,
+        refusal=proposal.challenge.participation_refusal(current_user) or proposal.author_conflict(),
         member=next((m for m in proposal.members if m.user_id == current_user.id), None),
     ), status
 

@@ -19,10 +19,10 @@ from marketplace.accounts.models import User, user_by_email
 from marketplace.audit.services import record
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
-from marketplace.challenges.services import close_if_due, eligibility_problem
+from marketplace.challenges.services import close_if_due
 from marketplace.content_locales import is_content_locale
 from marketplace.db import lock_for_update, utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels import challenge_status_label
 from marketplace.mail.services import queue_mail, register_subject
@@ -57,7 +57,7 @@ def _require_open_before_deadline(challenge: Challenge) -> None:
 
 
 def _require_may_take_part(challenge: Challenge, user) -> None:
-    problem = eligibility_problem(challenge, user)
+    problem = challenge.participation_refusal(user)
     if problem:
         raise Forbidden(problem)
     if not agreements.has_accepted(challenge, user):
@@ -171,6 +171,9 @@ def submit(proposal: Proposal, user) -> ProposalVersion:
         raise Conflict(_l("This proposal is already submitted; edit it to submit a new version."))
     _require_open_before_deadline(proposal.challenge)
     _require_may_take_part(proposal.challenge, user)
+    problem = proposal.author_conflict()  # a co-author who joined the center or its reviewer pool since
+    if problem:
+        raise Forbidden(problem)
     _check_team_ready(proposal)
     proposal.status = "submitted"
     return _freeze_version(proposal, user)
@@ -277,7 +280,7 @@ def _resolve_invitees(challenge: Challenge, lead, emails: list[str]) -> list[Use
             )
         if user.id == lead.id:
             continue
-        problem = eligibility_problem(challenge, user)
+        problem = challenge.participation_refusal(user)
         if problem:
             raise _fail("team_emails", problem)
         users.append(user)
@@ -398,19 +401,52 @@ def shares(proposal: Proposal) -> dict[int, object]:
 # --- attachments ----------------------------------------------------------------------------------
 
 
+def attachment_room(proposal: Proposal) -> int:
+    """The bytes one more attachment may take: the one home of the per-proposal caps.
+
+    MAX_ATTACHMENTS_PER_PROPOSAL (409 when reached) and MAX_PROPOSAL_BYTES (413 when the
+    attachments together would pass it). The proposal row is locked, so concurrent uploads
+    are counted one after the other.
+    """
+    lock_for_update(db.session, proposal)
+    db.session.refresh(proposal, ["attachments"])
+    limit = current_app.config["MAX_ATTACHMENTS_PER_PROPOSAL"]
+    if len(proposal.attachments) >= limit:
+        raise Conflict(_l("This proposal already has the maximum number of attachments (%(count)s). Remove one "
+                          "before adding another.", count=limit))
+    room = current_app.config["MAX_PROPOSAL_BYTES"] - sum(a.size for a in proposal.attachments)
+    if room <= 0:
+        raise _proposal_too_large()
+    return room
+
+
+def _proposal_too_large() -> PayloadTooLarge:
+    limit = current_app.config["MAX_PROPOSAL_BYTES"]
+    message = _l("The attachments of a proposal may take at most %(size)s MB together. Remove a file first or "
+                 "send a smaller one.", size=f"{limit / 1_000_000:g}")
+    return PayloadTooLarge(message, errors={"file": [message]})
+
+
 def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachment:
-    from marketplace.files.storage import store_upload, upload_root
+    from marketplace.files.storage import FileTooLarge, storage_for, store_upload, upload_root
 
     _require_author(proposal, user)
     if proposal.status == "withdrawn":
         raise Conflict(_l("This proposal was withdrawn."))
     _require_open_before_deadline(proposal.challenge)
-    stored = store_upload(
-        stream,
-        original_name=filename or "file",
-        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-        root=upload_root(current_app.config),
-    )
+    room = attachment_room(proposal)
+    try:
+        stored = store_upload(
+            stream,
+            original_name=filename or "file",
+            max_bytes=min(current_app.config["MAX_UPLOAD_BYTES"], room),
+            root=upload_root(current_app.config),
+            storage=storage_for(current_app.config),
+        )
+    except FileTooLarge as error:
+        if room < current_app.config["MAX_UPLOAD_BYTES"]:
+            raise _proposal_too_large() from error
+        raise
     attachment = Attachment(
         proposal_id=proposal.id,
         sha256=stored.sha256,
@@ -457,7 +493,7 @@ def attachment_for_download(attachment_id: int, user) -> Attachment:
     if attachment is None:
         raise NotFound(_l("No such attachment."))
     proposal = db.session.get(Proposal, attachment.proposal_id)
-    if not (proposal.is_author(user) or proposal.challenge.is_staff(user)):
+    if not proposal.can_view(user):
         raise NotFound(_l("No such attachment."))
     record("proposal.attachment_downloaded", "proposal", proposal.id, actor=user, attachment=attachment.id)
     return attachment
@@ -482,13 +518,18 @@ LIST_LOADING = (
 
 
 def proposals_of(user):
-    """A select of the proposals the user leads or co-authors (accepted or invited)."""
+    """A select of the proposals the user leads or co-authors (accepted or invited).
+
+    One UNION of two index lookups (proposals.lead_id, proposal_members.user_id): written as
+    `lead_id = ? OR id IN (...)` PostgreSQL walked the whole primary key instead (34 ms at 200k).
+    """
     member_of = select(ProposalMember.proposal_id).where(
         ProposalMember.user_id == user.id, ProposalMember.status.in_(("accepted", "invited"))
     )
+    mine = select(Proposal.id).where(Proposal.lead_id == user.id).union(member_of)
     return (
         select(Proposal)
-        .where((Proposal.lead_id == user.id) | Proposal.id.in_(member_of))
+        .where(Proposal.id.in_(mine))
         .options(*LIST_LOADING)
         .order_by(Proposal.id.desc())
     )

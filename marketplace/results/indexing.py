@@ -9,9 +9,8 @@ engine goes through `search_page` and `facet_counts`, so swapping the engine is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
-from flask import current_app, g, has_app_context
+from flask import g, has_app_context
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +28,9 @@ def schedule(result_id: int) -> None:
 
 
 def open_index() -> SearchIndex:
-    return SearchIndex(Path(current_app.instance_path) / "search", KIND)
+    from marketplace.search.backends import open_index as backend_index
+
+    return backend_index(KIND)
 
 
 def to_doc(result) -> SearchDoc:

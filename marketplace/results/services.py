@@ -131,6 +131,14 @@ def _apply_named(result: ResultRecord, named_ids) -> None:
         winner.named = winner.user_id in wanted
 
 
+def _screen(result: ResultRecord) -> list[dict]:
+    """The classification gate for a result's public text (422 on a block); the warnings, to audit."""
+    from marketplace.challenges.clearance import internal_codes, screen_public_text
+
+    fields = {f: {t.locale: getattr(t, f) for t in result.texts if getattr(t, f)} for f in TEXT_FIELDS}
+    return [w.as_dict() for w in screen_public_text(fields, codes=internal_codes(result.challenge))]
+
+
 def missing_consents(result: ResultRecord) -> list[WinnerConsent]:
     return [w for w in result.winners if w.named and w.consent != "given"]
 
@@ -204,10 +212,13 @@ def update_result(result: ResultRecord, actor, data: dict) -> ResultRecord:
     _apply_ip(result, data)
     before = {w.user_id for w in result.winners if w.named}
     _apply_named(result, data.get("named_winner_ids"))
+    warnings = []
     if result.status == "published":
         _require_consents(result)  # a published record never names anyone without consent
+        warnings = _screen(result)
     db.session.flush()
-    record("result.edited", "result", result.id, actor=actor, fields=sorted(k for k in data if data[k] is not None))
+    record("result.edited", "result", result.id, actor=actor, fields=sorted(k for k in data if data[k] is not None),
+           marker_warnings=warnings)
     _ask_for_consent(result, [w for w in result.winners if w.named and w.user_id not in before])
     if result.status == "published":
         indexing.schedule(result.id)
@@ -221,10 +232,12 @@ def publish_result(result: ResultRecord, actor) -> ResultRecord:
         raise Conflict(_l("This result is already published."))
     _require_award(result.challenge)
     _require_consents(result)
+    warnings = _screen(result)
     result.status = "published"
     result.published_at = result.published_at or utcnow()
     record("result.published", "result", result.id, actor=actor, challenge=result.challenge_id,
-           locales=result.available_locales, named=[w.user_id for w in result.named_winners])
+           locales=result.available_locales, named=[w.user_id for w in result.named_winners],
+           marker_warnings=warnings)
     indexing.schedule(result.id)
     return result
 

@@ -14,7 +14,6 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -24,7 +23,7 @@ from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.files.filetypes import Kind
 from marketplace.files.sanitize import MetadataError, blind_safe, pseudonymous_name, strip_metadata
-from marketplace.files.storage import LocalStorage, upload_root
+from marketplace.files.storage import local_copy, storage_for, upload_root
 from marketplace.proposals.models import Attachment, Proposal, ProposalVersion
 from marketplace.reviews.coi import author_ids
 from marketplace.reviews.people import load_directory
@@ -170,9 +169,10 @@ def blind_file(version: ProposalVersion, index: int) -> BlindFile:
         raise NotFound(_l("No such attachment."))
     attachment = files[index - 1]
     kind = Kind(attachment.kind)
-    path: Path | None = LocalStorage(upload_root(current_app.config)).local_path(attachment.sha256)
     try:
-        cleaned = strip_metadata(path, kind)
+        with local_copy(storage_for(current_app.config), attachment.sha256,
+                        staging=upload_root(current_app.config) / "tmp") as path:
+            cleaned = strip_metadata(path, kind)
     except MetadataError as error:
         raise Conflict(_l("This file cannot be made anonymous, so it is not shown to reviewers. The center's staff "
                           "can ask the authors for a clean copy.")) from error

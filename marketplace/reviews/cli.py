@@ -8,12 +8,14 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.extensions import db
+from marketplace.locks import scheduled_once
 from marketplace.reviews import scoring
 
 reviews_cli = AppGroup("reviews", help="Peer review.")
 
 
 @reviews_cli.command("remind")
+@scheduled_once("reviews.remind")
 @click.option("--days", type=click.IntRange(0, 60), default=3, show_default=True,
               help="Remind about reviews due within this many days (overdue ones always).")
 def remind(days: int) -> None:

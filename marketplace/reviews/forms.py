@@ -103,6 +103,9 @@ class DecisionForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)],
                            description=_l("Required for a partial award or no award; kept on record."))
+    override_reason = TextAreaField(
+        _l("Reason to decide before every review is in"), validators=[Length(max=5000)],
+        description=_l("Needed only while assigned reviews are outstanding; audited and shown with the decision."))
     feedback_enabled = BooleanField(_l("Share the reviewers' feedback with every solver"), default=True)
     submit = SubmitField(_l("Decide the awards"))
 

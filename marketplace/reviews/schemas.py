@@ -81,3 +81,5 @@ class AwardsIn(ma.Schema):
     awards = ma.fields.List(ma.fields.Nested(AwardItemIn), required=True, validate=validate.Length(max=50))
     reason = ma.fields.String(load_default="")
     feedback_enabled = ma.fields.Boolean(load_default=True)
+    # Required while assigned reviews are outstanding (else 409); stored with the decision and audited.
+    override_reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))

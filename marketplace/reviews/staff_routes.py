@@ -266,7 +266,8 @@ def _decision_page(challenge, status: int = 200, *, form=None):
     titles = {e.proposal.id: e.version.title for e in eligible}
     return render_template("reviews/staff/decision.html", **_common(challenge, "decision"), eligible=order,
                            ranked=by_id, form=form, decided=decided, titles=titles,
-                           open_decision=challenge.status in ("closed", "judging")), status
+                           open_decision=challenge.status in ("closed", "judging"),
+                           outstanding=decisions.outstanding_reviews(challenge, []) if not decided else 0), status
 
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/decision")
@@ -287,7 +288,8 @@ def staff_decide(challenge_id: int):
               for e in eligible if form[f"share_{e.proposal.id}"].data]
     try:
         decisions.decide(challenge, current_user, awards, reason=form.reason.data or "",
-                         feedback_enabled=form.feedback_enabled.data)
+                         feedback_enabled=form.feedback_enabled.data,
+                         override_reason=form.override_reason.data or None)
     except DomainError as error:
         refused(error, form)
         return _decision_page(staff_challenge(challenge_id, current_user), error.status, form=form)

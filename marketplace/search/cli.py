@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from marketplace.search.engine import SearchDoc, SearchIndex
@@ -29,7 +27,9 @@ Source = Callable[[], tuple[int, Iterable[Sequence[SearchDoc]]]]
 
 
 def default_index(kind: str) -> SearchIndex:
-    return SearchIndex(Path(current_app.instance_path) / "search", kind)
+    from marketplace.search.backends import open_index
+
+    return open_index(kind)
 
 
 def make_search_cli(sources: Mapping[str, Source], *,

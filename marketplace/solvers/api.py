@@ -75,12 +75,12 @@ def expertise_vocabulary():
 @blp.arguments(schemas.ExpertArgs, location="query")
 @login_required_api
 def list_experts(args):
-    """Search the expert database (any staff role): every field, private ones listed in `private_fields`."""
+    """Search the expert database (any staff role): public fields; private ones for platform admins only."""
     if not current_user.is_staff:
         return problem(403, "Forbidden", str(_l("Only staff of an innovation center can search the expert database.")))
     query = experts.ExpertQuery.from_args(args)
     rows, total = experts.search_experts(query)
-    return {"items": [_json(profiles.full_view(profile, profile.user)) for profile in rows],
+    return {"items": [_json(profiles.view_for(profile, profile.user, current_user)) for profile in rows],
             "page": query.page, "per_page": query.per_page, "total": total}
 
 

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
+from marketplace.locks import scheduled_once
 from marketplace.mail import services as mail
 from marketplace.solvers import alerts, experts
 
@@ -15,6 +16,7 @@ experts_cli = AppGroup("experts", help="The expert database.")
 
 
 @notifications_cli.command("digest")
+@scheduled_once("notifications.digest")
 def digest() -> None:
     """Mail each digest subscriber one summary of the challenge alerts not mailed yet."""
     recipients = alerts.digest_recipients()

@@ -110,7 +110,8 @@ class ProfileForm(FlaskForm):
                                                "doctorate."))
     languages = StringField(_l("Languages spoken"), validators=[Optional(), Length(max=400)],
                             description=_l("Language codes separated by commas, e.g. en, de, zh."))
-    private_fields = SelectMultipleField(_l("Keep private (only you and center staff see them)"), validate_choice=True)
+    private_fields = SelectMultipleField(_l("Keep private (only you and the platform administrators see them)"),
+                                         validate_choice=True)
     submit = SubmitField(_l("Save profile"))
 
     def __init__(self, *args, **kwargs):

@@ -1,9 +1,9 @@
 """Expert profiles: the one service that checks and saves a profile (for the page and the API),
 and the views of a profile for each kind of reader.
 
-Private fields leave this module only through `full_view` (the owner and staff); everything
-public (the solver page, the public API) is built from `public_view`, which never reads a
-private field.
+Private fields leave this module only through `full_view`, and `view_for` hands that only to the
+owner and platform admins (`may_see_private`); everyone else (the solver page, the public API, the
+staff's expert database) gets `public_view`, which never reads a private field.
 """
 
 from __future__ import annotations
@@ -335,7 +335,7 @@ def _field_value(profile: ExpertProfile, field: str, *, with_coauthors: bool):
 
 
 def full_view(profile: ExpertProfile, user) -> dict:
-    """Every field, with `visibility` and the list of `private_fields`: for the owner and for staff."""
+    """Every field, with `visibility` and the list of `private_fields`: for the owner and platform admins."""
     view = {"user_id": user.id, "display_name": user.display_name, "country": user.country}
     for field in VISIBILITY_FIELDS:
         if field != "awards":
@@ -347,7 +347,19 @@ def full_view(profile: ExpertProfile, user) -> dict:
     return view
 
 
-def public_view(profile: ExpertProfile, user) -> dict:
+def may_see_private(owner, viewer) -> bool:
+    """Private profile fields are the owner's and the platform admins' alone (never other centers' staff)."""
+    return bool(viewer and viewer.is_authenticated and (viewer.id == owner.id or viewer.is_admin))
+
+
+def view_for(profile: ExpertProfile, owner, viewer) -> dict:
+    """The view of `owner`'s profile that `viewer` may see: every field, or the public ones only."""
+    if may_see_private(owner, viewer):
+        return full_view(profile, owner)
+    return public_view(profile, owner, with_awards=False)  # as full_view: the expert database lists no awards
+
+
+def public_view(profile: ExpertProfile, user, *, with_awards: bool = True) -> dict:
     """Only the fields the solver made public. Co-authors are left out (they may be e-mail
     addresses, kept for conflict-of-interest checks); the affiliation history follows `affiliation`."""
     view: dict = {"user_id": user.id, "display_name": user.display_name, "country": user.country}
@@ -356,7 +368,7 @@ def public_view(profile: ExpertProfile, user) -> dict:
             view[field] = _field_value(profile, field, with_coauthors=False)
     if profile.is_public("affiliation"):
         view["affiliation_history"] = list(profile.affiliation_history or [])
-    if profile.is_public("awards"):
+    if with_awards and profile.is_public("awards"):
         awards = awards_won(user)
         if awards:
             view["awards"] = awards

@@ -167,7 +167,8 @@ def experts_page():
                                                "per_page": EXPERTS_PER_PAGE})
         rows, total = experts.search_experts(query)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("solvers/experts.html", form=form, experts=[profiles.full_view(p, p.user) for p in rows],
+    shown = [profiles.view_for(p, p.user, current_user) for p in rows]
+    return render_template("solvers/experts.html", form=form, experts=shown,
                            total=total, page=query.page if query else 1,
                            pages=max(ceil(total / EXPERTS_PER_PAGE), 1), args=args, vocabulary=VOCABULARY), \
         200 if not form.errors else 422
@@ -181,4 +182,4 @@ def expert_page(user_id: int):
                                 .options(selectinload(ExpertProfile.research)))
     if profile is None:
         abort(404)
-    return render_template("solvers/expert_staff.html", expert=profiles.full_view(profile, profile.user))
+    return render_template("solvers/expert_staff.html", expert=profiles.view_for(profile, profile.user, current_user))

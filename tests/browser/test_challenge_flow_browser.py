@@ -56,7 +56,7 @@ def test_clearance_funding_publication_search_and_submission(page, live_server, 
     page.goto(manage)
     page.fill("input[name='receipt-reference']", "BOC-2027-0001")
     page.fill("input[name='receipt-amount']", challenge.award.as_dict()["amount"])
-    page.fill("input[name='receipt-received_on']", "2027-01-05")
+    page.fill("input[name='receipt-received_on']", "2026-11-05")
     click_and_wait(page, "input[name='receipt-submit'], button[name='receipt-submit']")
     assert "Funded" in page.inner_text(".ch-head-links")
 

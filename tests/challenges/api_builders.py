@@ -91,7 +91,7 @@ class Center:
         return self.post(
             f"/challenges/{challenge_id}/funding/receipts",
             self.finance,
-            json={"reference": f"BOC-{challenge_id}", "amount": award, "received_on": "2027-01-05"},
+            json={"reference": f"BOC-{challenge_id}", "amount": award, "received_on": "2026-11-05"},
         )
 
     def open_challenge(self, **changes) -> int:

@@ -246,32 +246,32 @@ def test_receipts_must_cover_the_award_in_its_currency(center):
     first = center.post(
         f"/challenges/{challenge_id}/funding/receipts",
         center.finance,
-        json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"},
+        json={"reference": "BOC-A", "amount": half, "received_on": "2026-11-05"},
     )
     assert first.status_code == 201 and first.get_json()["challenge_funded"] is False
     wrong_currency = center.post(
         f"/challenges/{challenge_id}/funding/receipts",
         center.finance,
-        json={"reference": "BOC-B", "amount": {"amount": "30000.00", "currency": "USD"}, "received_on": "2027-01-05"},
+        json={"reference": "BOC-B", "amount": {"amount": "30000.00", "currency": "USD"}, "received_on": "2026-11-05"},
     )
     assert wrong_currency.status_code == 422
     duplicate = center.post(
         f"/challenges/{challenge_id}/funding/receipts",
         center.finance,
-        json={"reference": "BOC-A", "amount": half, "received_on": "2027-01-05"},
+        json={"reference": "BOC-A", "amount": half, "received_on": "2026-11-05"},
     )
     assert duplicate.status_code == 409
     rest = center.post(
         f"/challenges/{challenge_id}/funding/receipts",
         center.finance,
-        json={"reference": "BOC-C", "amount": {"amount": "213417.72", "currency": "CNY"}, "received_on": "2027-01-06"},
+        json={"reference": "BOC-C", "amount": {"amount": "213417.72", "currency": "CNY"}, "received_on": "2026-11-06"},
     )
     assert rest.get_json()["challenge_funded"] is True
 
 
 def test_only_finance_officers_record_receipts(center):
     challenge_id = center.create().get_json()["id"]
-    body = {"reference": "X", "amount": {"amount": "1.00", "currency": "CNY"}, "received_on": "2027-01-05"}
+    body = {"reference": "X", "amount": {"amount": "1.00", "currency": "CNY"}, "received_on": "2026-11-05"}
     assert center.post(f"/challenges/{challenge_id}/funding/receipts", center.manager, json=body).status_code == 403
 
 

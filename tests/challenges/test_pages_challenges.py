@@ -459,19 +459,19 @@ def test_clearance_funding_and_publication_through_the_pages(app, center, challe
     finance_browser = browser(finance)
     assert TITLE in text_of(finance_browser.get("/staff/funding?lang=en"))
     short = post_form(finance_browser, f"{manage_url}/receipts",
-                      {"reference": "BOC-1", "amount": "400000.00", "received_on": "2027-01-05"},
+                      {"reference": "BOC-1", "amount": "400000.00", "received_on": "2026-11-05"},
                       prefix="receipt", page=manage_url)
     assert short.status_code == 302 and not stored(app, challenge.id).funded
     duplicate = post_form(finance_browser, f"{manage_url}/receipts",
-                          {"reference": "BOC-1", "amount": "13417.72", "received_on": "2027-01-06"},
+                          {"reference": "BOC-1", "amount": "13417.72", "received_on": "2026-11-06"},
                           prefix="receipt", page=manage_url)
     assert duplicate.status_code == 409 and "already recorded" in text_of(duplicate)
     too_precise = post_form(finance_browser, f"{manage_url}/receipts",
-                            {"reference": "BOC-2", "amount": "13417.725", "received_on": "2027-01-06"},
+                            {"reference": "BOC-2", "amount": "13417.725", "received_on": "2026-11-06"},
                             prefix="receipt", page=manage_url)
     assert too_precise.status_code == 422 and "decimal places" in field_error(too_precise, "receipt-amount")
     rest = post_form(finance_browser, f"{manage_url}/receipts",
-                     {"reference": "BOC-2", "amount": "13417.72", "received_on": "2027-01-06"},
+                     {"reference": "BOC-2", "amount": "13417.72", "received_on": "2026-11-06"},
                      prefix="receipt", page=manage_url)
     assert rest.status_code == 302 and stored(app, challenge.id).funded
     assert count(app, FundingReceipt, challenge_id=challenge.id) == 2

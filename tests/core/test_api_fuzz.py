@@ -1,21 +1,35 @@
 """Property-based fuzzing of the whole JSON API from its own OpenAPI document.
 
 "A 500 caused by any input is a bug": every operation gets a few generated requests,
-valid and invalid, from each role, against the demo data (so ids name real rows), and
-none may answer 5xx. Bounded (few examples per operation, derandomized) to stay quick.
+valid and invalid, from each role (anonymous and bearer tokens), against the demo data (so
+ids name real rows); none may answer 5xx, and every answer must agree with the document:
+its status code, media type, headers and body schema. Bounded (few examples per operation,
+derandomized) to stay quick; the case and failure counts are printed (`pytest -s`).
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from marketplace.extensions import db, limiter
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 30
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
 DEMO_PASSWORD = "demo-password-for-fuzzing"
 ROLE_EMAILS = {
     "admin": "admin@innobridge.example",
@@ -70,33 +84,45 @@ def _requests_for(operation):
     return st.one_of(strategies)
 
 
-def _fuzz(operation, role_headers: dict, app) -> list[str]:
+def _fuzz(operation, role_headers: dict, app, statuses: Counter) -> list[str]:
+    """Run the operation's examples, counting answers by status class; returns what went wrong."""
     failures: list[str] = []
 
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=_requests_for(operation), role=st.sampled_from(sorted(role_headers)))
     def check(case, role):
-        try:
-            response = case.call(headers=role_headers[role])
-        except Exception as error:  # noqa: BLE001 - an exception escaping the app is a 500 by another name
-            failures.append(f"{role}: {type(error).__name__}: {error}\n{case.as_curl_command()}")
-            return
-        finally:
-            with app.app_context():
-                db.session.remove()
-        content_type = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [""])
-        content_type = content_type[0] if isinstance(content_type, list) else content_type
-        if response.status_code >= 500:
-            failures.append(f"{role}: {response.status_code}\n{case.as_curl_command()}")
-        elif response.status_code >= 400 and content_type != "application/problem+json":
-            failures.append(f"{role}: {response.status_code} as {content_type!r}\n{case.as_curl_command()}")
+        if found := _call_and_check(case, role_headers[role], app, statuses):
+            failures.append(f"{role}: {found}\n{case.as_curl_command()}")
 
     check()
     return failures
 
 
-def test_no_operation_answers_5xx_or_a_non_problem_error(app):
+def _call_and_check(case, headers: dict, app, statuses: Counter) -> str | None:
+    """The request's answer against the checks; a description of what failed, or None."""
+    try:
+        response = case.call(headers=headers)
+    except Exception as error:  # noqa: BLE001 - an exception escaping the app is a 500 by another name
+        statuses["5xx"] += 1
+        return f"{type(error).__name__}: {error}"
+    finally:
+        with app.app_context():
+            db.session.remove()
+    statuses[f"{response.status_code // 100}xx"] += 1
+    try:
+        case.validate_response(response, checks=CHECKS, headers=headers)
+    except FailureGroup as group:
+        return f"{response.status_code}: " + "; ".join(
+            f"{failure.title}: {failure.message}".replace("\n", " ")[:300] for failure in group.exceptions)
+    content_type = {key.lower(): value for key, value in response.headers.items()}.get("content-type", [""])
+    content_type = (content_type[0] if isinstance(content_type, list) else content_type).split(";")[0].strip()
+    if response.status_code >= 400 and content_type != "application/problem+json":
+        return f"{response.status_code} as {content_type!r}"
+    return None
+
+
+def test_every_answer_conforms_to_the_document_and_none_is_5xx(app):
     role_headers = _seed_demo(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -104,15 +130,20 @@ def test_no_operation_answers_5xx_or_a_non_problem_error(app):
 
     limiter.enabled = False  # thousands of requests in a minute; 429s would hide the endpoints behind them
     failures: dict[str, list[str]] = {}
+    statuses: Counter = Counter()
     try:
         for operation in operations:
-            if found := _fuzz(operation, role_headers, app):
+            if found := _fuzz(operation, role_headers, app, statuses):
                 failures[f"{operation.method.upper()} {operation.path}"] = found
     finally:
         limiter.enabled = True
 
+    summary = (f"API fuzz on {app.config['BACKEND']}: {statuses.total()} cases over {len(operations)} operations as "
+               f"{len(role_headers)} roles ({', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))}), "
+               f"{sum(map(len, failures.values()))} failures in {len(failures)} operations")
+    print(summary)
     report = "\n\n".join(f"{label}:\n" + "\n".join(found[:3]) for label, found in failures.items())
-    assert not failures, report
+    assert not failures, f"{summary}\n{report}"
 
 
 # Inputs the fuzzer found answering 500; random generation meets them only now and then, so pin them.
@@ -141,3 +172,51 @@ def test_browse_page_refuses_an_unquantizable_minimum_award(client):
     response = client.get("/challenges?min_award=1e300")
     assert response.status_code == 422  # the form shows its error instead of a 500
     assert "Minimum award" in response.get_data(as_text=True)
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "patch", "delete"}:
+                yield f"{method.upper()} {path}", operation
+
+
+def test_the_document_describes_success_errors_and_their_headers(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    responses = document["components"]["responses"]
+    undescribed = [label for label, operation in _operations(document)
+                   if not any(code.startswith("2") for code in operation["responses"])]
+    assert not undescribed
+    for label, operation in _operations(document):
+        for code in ("401", "403", "404", "429", "default"):
+            reference = operation["responses"][code]["$ref"].rsplit("/", 1)[1]
+            assert list(responses[reference]["content"]) == ["application/problem+json"], (label, code)
+    assert "Retry-After" in responses["TOO_MANY_REQUESTS"]["headers"]
+    assert "Allow" in responses["METHOD_NOT_ALLOWED"]["headers"]
+
+
+def test_decimals_have_one_documented_type(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    premium = [schemas[name]["properties"]["premium_pct"] for name in
+               ("AccountsOrganizationIn", "AccountsOrganizationOut", "ChallengesChallengeCreateIn")]
+    assert {(field["type"], field["format"]) for field in premium} == {("string", "decimal")}
+    assert schemas["ChallengesReceiptIn"]["properties"]["amount"]["type"] == "object"  # Money
+
+
+def test_a_wrong_method_answers_405_with_allow_as_a_problem(client):
+    response = client.delete("/api/v1/challenges")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_downloads_document_the_media_types_they_send(client):
+    """The fuzzer found a CSL-JSON citation and attachment files documented as JSON objects."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    citation = paths["/api/v1/results/{result_id}/citation.json"]["get"]["responses"]["2XX"]["content"]
+    assert list(citation) == ["application/vnd.citationstyles.csl+json"]
+    assert citation["application/vnd.citationstyles.csl+json"]["schema"]["type"] == "array"
+    for path in ("/api/v1/attachments/{attachment_id}", "/api/v1/reviews/{review_id}/attachments/{index}"):
+        content = paths[path]["get"]["responses"]["2XX"]["content"]
+        assert {"application/pdf", "image/png", "text/plain", "text/csv"} <= set(content), path
+        assert "application/json" not in content

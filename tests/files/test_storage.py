@@ -213,3 +213,114 @@ def test_download_name_extension_follows_the_content(raw, kind, name):
 def test_upload_root_defaults_to_the_instance_folder(tmp_path):
     assert upload_root({"INSTANCE_PATH": str(tmp_path)}) == tmp_path / "uploads"
     assert upload_root({"INSTANCE_PATH": str(tmp_path), "UPLOAD_ROOT": "/srv/blobs"}).as_posix() == "/srv/blobs"
+
+
+# -- an S3-compatible bucket (moto's server, see conftest) -------------------------------------------
+
+
+@pytest.fixture
+def bucket_storage(s3_bucket, s3_endpoint):
+    from marketplace.files.storage import S3Storage
+
+    name, _ = s3_bucket
+    return S3Storage(name, "/proposals/", endpoint_url=s3_endpoint)
+
+
+def bucket_keys(s3_bucket) -> list[str]:
+    name, client = s3_bucket
+    return sorted(item["Key"] for item in client.list_objects_v2(Bucket=name).get("Contents", []))
+
+
+def test_an_upload_goes_to_the_bucket_and_streams_back(tmp_path, s3_bucket, bucket_storage):
+    data = samples.pdf()
+    stored = store_upload(io.BytesIO(data), original_name="p.pdf", max_bytes=LIMIT, root=tmp_path,
+                          storage=bucket_storage)
+    sha = hashlib.sha256(data).hexdigest()
+    assert (stored.sha256, stored.path) == (sha, None)
+    assert bucket_keys(s3_bucket) == [f"proposals/{sha[:2]}/{sha}"]
+    assert blobs(tmp_path) == [] and temporary_files(tmp_path) == []  # nothing kept on this machine
+    with open_for_download(sha, storage=bucket_storage) as handle:
+        assert handle.read() == data
+    again = store_upload(io.BytesIO(data), original_name="copy.pdf", max_bytes=LIMIT, root=tmp_path,
+                         storage=bucket_storage)
+    assert again.sha256 == sha and len(bucket_keys(s3_bucket)) == 1  # identical content stored once
+
+
+def test_a_large_upload_is_sent_in_parts_and_read_back_in_chunks(tmp_path, s3_bucket, bucket_storage):
+    chunk_sizes = []
+
+    class Client:
+        """A client sending 20 MB of text, recording how much the store asks for at a time."""
+
+        def __init__(self):
+            self.left = 20 * 1024 * 1024
+
+        def read(self, size):
+            chunk_sizes.append(size)
+            size = min(size, self.left)
+            self.left -= size
+            return (b"0123456789abcde\n" * (size // 16 + 1))[:size]
+
+    stored = store_upload(Client(), original_name="big.txt", max_bytes=LIMIT, root=tmp_path, storage=bucket_storage)
+    assert max(chunk_sizes) <= 64 * 1024
+    name, client = s3_bucket
+    head = client.head_object(Bucket=name, Key=bucket_storage.key(stored.sha256))
+    assert head["ContentLength"] == 20 * 1024 * 1024
+    assert "-" in head["ETag"]  # a multipart upload: sent from disk in parts, never as one body in memory
+    digest = hashlib.sha256()
+    with bucket_storage.open(stored.sha256) as body:
+        while piece := body.read(64 * 1024):
+            assert len(piece) <= 64 * 1024
+            digest.update(piece)
+    assert digest.hexdigest() == stored.sha256
+
+
+def test_a_refused_upload_leaves_nothing_in_the_bucket(tmp_path, s3_bucket, bucket_storage):
+    with pytest.raises(UnsupportedFileType):
+        store_upload(io.BytesIO(b"MZ\x90\x00\x03" + bytes(200)), original_name="a.pdf", max_bytes=LIMIT,
+                     root=tmp_path, storage=bucket_storage)
+    with pytest.raises(FileTooLarge):
+        store_upload(io.BytesIO(b"x" * 2048), original_name="a.txt", max_bytes=1024, root=tmp_path,
+                     storage=bucket_storage)
+    assert bucket_keys(s3_bucket) == [] and temporary_files(tmp_path) == []
+
+
+def test_bucket_exists_delete_and_missing_blobs(tmp_path, s3_bucket, bucket_storage):
+    from marketplace.files.storage import local_copy
+
+    stored = store_upload(io.BytesIO(samples.png()), original_name="a.png", max_bytes=LIMIT, root=tmp_path,
+                          storage=bucket_storage)
+    assert bucket_storage.exists(stored.sha256) and not bucket_storage.exists("../" + stored.sha256)
+    with local_copy(bucket_storage, stored.sha256, staging=tmp_path / "tmp") as path:
+        assert path.read_bytes() == samples.png()
+    assert not path.exists()
+    bucket_storage.delete(stored.sha256)
+    assert not bucket_storage.exists(stored.sha256) and bucket_keys(s3_bucket) == []
+    for missing in ("0" * 64, "../../etc/passwd", "A" * 64):
+        with pytest.raises(StoredFileMissing):
+            bucket_storage.open(missing)
+
+
+def test_storage_for_reads_the_configuration(tmp_path, s3_endpoint):
+    from marketplace.files.storage import S3Storage, parse_storage_url, storage_for
+
+    local = storage_for({"INSTANCE_PATH": str(tmp_path)})
+    assert isinstance(local, LocalStorage) and local.root == tmp_path / "uploads"
+    remote = storage_for({"INSTANCE_PATH": str(tmp_path), "STORAGE_URL": "s3://blobs/innobridge/prod",
+                          "S3_ENDPOINT_URL": s3_endpoint})
+    assert isinstance(remote, S3Storage) and (remote.bucket, remote.prefix) == ("blobs", "innobridge/prod")
+    assert remote.local_path("0" * 64) is None
+    for bad in ("https://blobs/x", "s3:///x", "/srv/blobs", "s3://blobs/x?versionId=1"):
+        with pytest.raises(ValueError, match="s3://bucket/prefix"):
+            parse_storage_url(bad)
+
+
+def test_a_malformed_storage_url_stops_the_start(tmp_path, monkeypatch):
+    from marketplace import config
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("STORAGE_URL", "https://blobs.example/attachments")
+    with pytest.raises(ValueError, match="STORAGE_URL must look like s3://bucket/prefix"):
+        config.from_environment()
+    monkeypatch.setenv("STORAGE_URL", "s3://blobs/attachments")
+    assert config.from_environment()["STORAGE_URL"] == "s3://blobs/attachments"

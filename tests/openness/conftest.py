@@ -124,7 +124,8 @@ class World:
             if row.status == "open":
                 services.close(row, manager)
             move(row, "judging", actor=manager, action="test.judging")
-            decisions.decide(row, manager, [{"proposal_id": p.id, "share_pct": share} for p, share in winners])
+            decisions.decide(row, manager, [{"proposal_id": p.id, "share_pct": share} for p, share in winners],
+                             override_reason="Test world: judged without online reviews.")
             db.session.commit()
             return list(db.session.scalars(db.select(Award).where(Award.challenge_id == challenge.id)
                                            .order_by(Award.id)))

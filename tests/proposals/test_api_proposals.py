@@ -182,6 +182,9 @@ def test_proposals_are_private(client, center, challenge_id, solver, make_user, 
     for headers in (other_solver, other_staff):
         assert client.get(f"/api/v1/proposals/{proposal_id}", headers=headers).status_code == 404
     assert client.get(f"/api/v1/proposals/{proposal_id}").status_code == 401
+    # a draft is its authors' alone; the center's staff see it once submitted
+    assert client.get(f"/api/v1/proposals/{proposal_id}", headers=center.manager).status_code == 404
+    assert client.post(f"/api/v1/proposals/{proposal_id}/submit", headers=solver).status_code == 200
     assert client.get(f"/api/v1/proposals/{proposal_id}", headers=center.manager).status_code == 200
     mine = client.get("/api/v1/me/proposals", headers=solver).get_json()
     assert [p["id"] for p in mine["items"]] == [proposal_id]
@@ -233,6 +236,8 @@ def test_attachment_upload_receipt_and_download_rights(app, client, center, chal
     download = client.get(f"/api/v1/attachments/{body['id']}", headers=solver)
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment")
+    assert client.get(f"/api/v1/attachments/{body['id']}", headers=center.manager).status_code == 404  # a draft's
+    assert client.post(f"/api/v1/proposals/{proposal_id}/submit", headers=solver).status_code == 200
     assert client.get(f"/api/v1/attachments/{body['id']}", headers=center.manager).status_code == 200
     stranger = api_token(make_user())
     assert client.get(f"/api/v1/attachments/{body['id']}", headers=stranger).status_code == 404

@@ -146,6 +146,7 @@ def test_withdrawn_late_and_foreign_proposals_cannot_be_awarded(app, client, api
     _close(world)
     add_pool(world)
     assign(world, per_proposal=2, max_per_reviewer=4)
+    review_all(world)
     for key in ("gas", "humidity"):
         refused = _decide(client, app, api_token, world, {"awards": [{"proposal_id": world.proposals[key],
                                                                       "share_pct": 100}]})
@@ -201,6 +202,7 @@ def test_early_career_bonus_is_added_to_early_career_winners(app, client, api_to
     _close(world)
     add_pool(world)
     assign(world, per_proposal=2, max_per_reviewer=4)
+    review_all(world)
     decided = _decide(client, app, api_token, world, {"awards": [
         {"proposal_id": world.proposals["readout"], "share_pct": 50},
         {"proposal_id": world.proposals["thermal"], "share_pct": 50}]})
@@ -279,3 +281,98 @@ def test_a_winners_public_page_lists_the_award_unless_kept_private(app, client, 
         profile.visibility = {**(profile.visibility or {}), "awards": "private"}
         db.session.commit()
     assert "awards" not in client.get(f"/api/v1/solvers/{winner}").get_json()
+
+
+# --- issue #10: no decision before the reviews are in (unless explained), never to an insider -------------
+
+@pytest.fixture
+def unreviewed(build_world):
+    """A challenge in judging whose assigned reviews are all still outstanding."""
+    world = build_world()
+    add_pool(world)
+    assign(world, per_proposal=2, max_per_reviewer=4)
+    return world
+
+
+def _count_decisions(app) -> int:
+    from marketplace.awards.models import Award, AwardDecision
+
+    with app.app_context():
+        return (db.session.scalar(db.select(db.func.count(AwardDecision.id)))
+                + db.session.scalar(db.select(db.func.count(Award.id))))
+
+
+def test_deciding_with_reviews_outstanding_needs_a_written_reason(app, client, api_token, unreviewed):
+    from marketplace.audit.models import AuditEntry
+    from marketplace.challenges.models import Challenge
+
+    world = unreviewed
+    body = {"awards": [{"proposal_id": world.proposals["readout"], "share_pct": 100}]}
+    refused = _decide(client, app, api_token, world, body)
+    assert refused.status_code == 409
+    assert "reviews are outstanding" in refused.get_json()["detail"]
+    assert "override_reason" in refused.get_json()["errors"]
+    assert _decide(client, app, api_token, world, {**body, "override_reason": "   "}).status_code == 409
+    assert _count_decisions(app) == 0
+    with app.app_context():
+        assert db.session.get(Challenge, world.challenge_id).status == "judging"
+
+    why = "Two reviewers fell ill; the panel chair read every proposal."
+    decided = _decide(client, app, api_token, world, {**body, "override_reason": why})
+    assert decided.status_code == 201, decided.get_json()
+    assert decided.get_json()["override_reason"] == why
+    shown = client.get(f"/api/v1/challenges/{world.challenge_id}/awards",
+                       headers=token(app, api_token, world.manager_id))
+    assert shown.get_json()["override_reason"] == why
+    with app.app_context():
+        entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "award.decision"))
+        assert entry.data["override_reason"] == why and entry.data["outstanding_reviews"] > 0
+
+
+def test_a_decision_after_every_review_stores_no_override(app, client, api_token, judged):
+    body = {"awards": [{"proposal_id": judged.proposals["thermal"], "share_pct": 100}],
+            "override_reason": "not needed"}
+    decided = _decide(client, app, api_token, judged, body)
+    assert decided.status_code == 201 and decided.get_json()["override_reason"] is None
+
+
+def test_the_decision_page_asks_for_and_shows_the_override_reason(app, unreviewed, browser):
+    from marketplace.challenges.models import Challenge
+    from tests.helpers import csrf_token_from
+
+    world = unreviewed
+    with app.app_context():
+        manager = world.user(world.manager_id)
+    pages = browser(manager)
+    url = f"/staff/challenges/{world.challenge_id}/review/decision"
+    page = pages.get(url)
+    assert "not submitted yet" in page.get_data(as_text=True)
+    form = {"csrf_token": csrf_token_from(page), f"share_{world.proposals['readout']}": "100", "reason": "",
+            "feedback_enabled": "y"}
+    refused = pages.post(url, data=form)
+    assert refused.status_code == 409 and "reviews are outstanding" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Challenge, world.challenge_id).status == "judging"
+    why = "The review deadline passed a month ago."
+    assert pages.post(url, data={**form, "override_reason": why}).status_code == 302
+    html = pages.get(url).get_data(as_text=True)
+    assert why in html and "Decided before every review was in" in html
+
+
+def test_a_proposal_with_an_insider_among_its_authors_cannot_be_awarded(app, client, api_token, judged):
+    from marketplace.accounts import services as accounts
+
+    world = judged
+    with world.ctx():  # a winner who has since become the center's finance officer
+        from marketplace.accounts.models import Organization
+
+        accounts.grant_role(world.user(world.solvers["readout"]), "finance_officer",
+                            db.session.get(Organization, world.org_id))
+        db.session.commit()
+    body = {"awards": [{"proposal_id": world.proposals["readout"], "share_pct": 100}],
+            "override_reason": "insiders are never excused"}
+    refused = _decide(client, app, api_token, world, body)
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == "Staff of the center that posted this challenge cannot take part in it."
+    assert "awards.0.proposal_id" in refused.get_json()["errors"]
+    assert _count_decisions(app) == 0

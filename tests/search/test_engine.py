@@ -16,6 +16,7 @@ from flask import Flask
 from marketplace.search import analysis
 from marketplace.search.cli import make_search_cli
 from marketplace.search.engine import SearchDoc, SearchIndex, SearchPage
+from tests.search.conftest import reopen
 
 ROOT = Path(__file__).resolve().parents[2]
 WAFER_ZH = "用于晶圆缺陷检测的低噪声传感器读出电路"
@@ -36,7 +37,8 @@ def _jieba_cache_folder(tmp_path_factory):
 
 
 @pytest.fixture
-def index(tmp_path):
+def whoosh_index(tmp_path):
+    """For what only the Whoosh backend has: its folder, generations, file locks."""
     return SearchIndex(tmp_path / "search", "challenges")
 
 
@@ -207,7 +209,7 @@ def test_bad_filters_and_arguments_are_programming_errors(catalogue):
     with pytest.raises(ValueError, match="not declared"):
         catalogue.upsert([doc(9, en="x", colour="red")])
     with pytest.raises(ValueError, match="unknown search kind"):
-        SearchIndex(catalogue.folder, "spaceships")
+        SearchIndex(Path(tempfile.gettempdir()), "spaceships")
 
 
 def test_sorting(catalogue):
@@ -275,23 +277,23 @@ def test_range_facets(catalogue):
 # -- writing -----------------------------------------------------------------
 
 
-def test_search_before_any_index_exists_is_empty_and_creates_nothing(index):
-    assert index.search("sensor") == SearchPage([], 0)
-    assert not (index.folder / "challenges").exists()
-    index.ensure()
-    assert index.doc_count() == 0 and (index.folder / "challenges" / "CURRENT").is_file()
+def test_search_before_any_index_exists_is_empty_and_creates_nothing(whoosh_index):
+    assert whoosh_index.search("sensor") == SearchPage([], 0)
+    assert not (whoosh_index.folder / "challenges").exists()
+    whoosh_index.ensure()
+    assert whoosh_index.doc_count() == 0 and (whoosh_index.folder / "challenges" / "CURRENT").is_file()
 
 
-def test_an_index_built_by_another_version_is_set_aside(index, caplog):
-    index.upsert([doc(1, en="sensor")])
-    root = index.folder / "challenges"
+def test_an_index_built_by_another_version_is_set_aside(whoosh_index, caplog):
+    whoosh_index.upsert([doc(1, en="sensor")])
+    root = whoosh_index.folder / "challenges"
     (root / "v0-0.1.abc").mkdir()
     (root / "CURRENT").write_text("v0-0.1.abc")
-    assert index.search("sensor").total == 0
-    index.ensure()
+    assert whoosh_index.search("sensor").total == 0
+    whoosh_index.ensure()
     assert "run `flask search reindex`" in caplog.text
-    index.upsert([doc(2, en="sensor")])
-    assert ids(index, "sensor") == [2]
+    whoosh_index.upsert([doc(2, en="sensor")])
+    assert ids(whoosh_index, "sensor") == [2]
 
 
 def test_upsert_replaces_and_delete_removes(index):
@@ -314,7 +316,7 @@ def test_an_id_given_twice_is_indexed_once(index):
 
 
 def test_another_handle_sees_writes_immediately(index):
-    other = SearchIndex(index.folder, "challenges")
+    other = reopen(index)
     assert other.search("sensor").total == 0
     index.upsert([doc(1, en="sensor")])
     assert ids(other, "sensor") == [1]
@@ -326,7 +328,7 @@ def test_concurrent_writers_in_threads_queue_instead_of_failing(index):
 
     def write(offset):
         try:
-            handle = SearchIndex(index.folder, "challenges")
+            handle = reopen(index)
             for n in range(15):
                 handle.upsert([doc(offset + n * 2 + k, en=f"sensor {offset}") for k in range(2)])
         except Exception as error:  # noqa: BLE001 - reported below
@@ -341,68 +343,68 @@ def test_concurrent_writers_in_threads_queue_instead_of_failing(index):
     assert index.doc_count() == 90
 
 
-def test_concurrent_writers_in_processes_queue_instead_of_failing(index):
-    index.ensure()
+def test_concurrent_writers_in_processes_queue_instead_of_failing(whoosh_index):
+    whoosh_index.ensure()
     script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
         from marketplace.search.engine import SearchDoc, SearchIndex
-        index = SearchIndex(Path({str(index.folder)!r}), "challenges")
-        index.upsert([SearchDoc(id=9_999, texts={{"zh_Hans": "预热"}})])  # jieba loaded: now race
+        whoosh_index = SearchIndex(Path({str(whoosh_index.folder)!r}), "challenges")
+        whoosh_index.upsert([SearchDoc(id=9_999, texts={{"zh_Hans": "预热"}})])  # jieba loaded: now race
         print("ready", flush=True)
         for n in range(30):
-            index.upsert([SearchDoc(id=10_000 + n, texts={{"en": "battery from another process"}})])
+            whoosh_index.upsert([SearchDoc(id=10_000 + n, texts={{"en": "battery from another process"}})])
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     assert child.stdout.readline().strip() == "ready", child.communicate(timeout=60)[1]
     for n in range(30):
-        index.upsert([doc(n, en="sensor from this process")])
+        whoosh_index.upsert([doc(n, en="sensor from this process")])
     _, stderr = child.communicate(timeout=120)
     assert child.returncode == 0, stderr
-    assert index.doc_count() == 61
+    assert whoosh_index.doc_count() == 61
 
 
-def test_rebuild_swaps_in_a_fresh_index_while_searches_and_writes_continue(index):
-    index.upsert([doc(1, en="old sensor"), doc(2, en="old sensor"), doc(3, en="stale")])
+def test_rebuild_swaps_in_a_fresh_index_while_searches_and_writes_continue(whoosh_index):
+    whoosh_index.upsert([doc(1, en="old sensor"), doc(2, en="old sensor"), doc(3, en="stale")])
     seen_during_rebuild = []
 
     def batches():
         yield [doc(1, en="new sensor"), doc(2, en="new sensor")]
         # Mid-rebuild: the live index still answers, and writes still land.
-        seen_during_rebuild.append(sorted(ids(index, "old")))
-        writer = SearchIndex(index.folder, "challenges")
+        seen_during_rebuild.append(sorted(ids(whoosh_index, "old")))
+        writer = SearchIndex(whoosh_index.folder, "challenges")
         writer.upsert([doc(50, en="published during the rebuild")])
         writer.delete([2])
         yield [doc(4, en="new battery")]
 
     progress = []
-    assert index.rebuild(batches(), progress=progress.append) == 3
+    assert whoosh_index.rebuild(batches(), progress=progress.append) == 3
     assert progress == [2, 1]
     assert seen_during_rebuild == [[1, 2]]
-    assert ids(index, "old") == [] and ids(index, "stale") == []
-    assert ids(index, "new sensor") == [1]  # 2 was deleted during the rebuild
-    assert ids(index, "published rebuild") == [50]
-    assert index.doc_count() == 3
-    root = index.folder / "challenges"
+    assert ids(whoosh_index, "old") == [] and ids(whoosh_index, "stale") == []
+    assert ids(whoosh_index, "new sensor") == [1]  # 2 was deleted during the rebuild
+    assert ids(whoosh_index, "published rebuild") == [50]
+    assert whoosh_index.doc_count() == 3
+    root = whoosh_index.folder / "challenges"
     assert not (root / "REBUILDING").exists() and not (root / "journal.jsonl").exists()
-    index.rebuild([[doc(7, en="third")]])
+    whoosh_index.rebuild([[doc(7, en="third")]])
     generations = [p for p in root.iterdir() if p.is_dir()]
     assert len(generations) == 2  # the live one and the one before
 
 
-def test_a_failed_rebuild_leaves_the_live_index_untouched(index):
-    index.upsert([doc(1, en="sensor")])
+def test_a_failed_rebuild_leaves_the_live_index_untouched(whoosh_index):
+    whoosh_index.upsert([doc(1, en="sensor")])
 
     def batches():
         yield [doc(2, en="battery")]
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        index.rebuild(batches())
-    assert ids(index, "sensor") == [1] and ids(index, "battery") == []
-    root = index.folder / "challenges"
+        whoosh_index.rebuild(batches())
+    assert ids(whoosh_index, "sensor") == [1] and ids(whoosh_index, "battery") == []
+    root = whoosh_index.folder / "challenges"
     assert not (root / "REBUILDING").exists()
     assert len([p for p in root.iterdir() if p.is_dir()]) == 1
 

@@ -109,11 +109,21 @@ def test_results_are_paginated(client, api_token, staff, experts):
     assert client.get("/api/v1/experts?per_page=101", headers=headers).status_code == 422
 
 
-def test_staff_see_private_fields_marked(client, api_token, staff, experts):
-    item = search(client, api_token(staff), q="Schmidt")["items"][0]
+def test_admins_see_private_fields_marked(client, api_token, make_user, experts):
+    admin = make_user(roles=[("admin", None)])
+    item = search(client, api_token(admin), q="Schmidt")["items"][0]
     assert item["orcid"] == VALID_ORCID and "MEMS" in item["bio"]
     assert item["private_fields"] == ["bio", "orcid"]
     assert item["visibility"]["orcid"] == "private" and item["visibility"]["headline"] == "public"
+
+
+@pytest.mark.parametrize("role", ["reviewer", "finance_officer", "center_manager", "security_officer"])
+def test_other_centers_staff_see_only_public_fields(client, make_org, make_user, api_token, experts, role):
+    user = make_user(roles=[(role, make_org())])
+    item = search(client, api_token(user), q="Schmidt")["items"][0]
+    assert item["headline"] == "Analog IC designer" and item["affiliation"] == "TUM"
+    assert "bio" not in item and "orcid" not in item and VALID_ORCID not in str(item)
+    assert "private_fields" not in item and "visibility" not in item  # not even a hint that something is hidden
 
 
 def test_a_profile_edit_is_found_at_once(client, api_token, staff, experts):
@@ -140,12 +150,21 @@ def test_reindex_command_rebuilds_the_terms(app, client, api_token, staff, exper
 
 # --- the staff page ------------------------------------------------------------------------------------
 
-def test_staff_page_searches_and_marks_private_fields(client, login, staff, experts):
+def test_staff_page_searches_and_hides_private_fields(client, login, staff, experts):
     login(staff)
     page = client.get("/staff/experts", query_string={"q": "analog"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Anna Schmidt" in html and "Kenji Tanaka" not in html
+    assert VALID_ORCID not in html and "sv-private" not in html
+    detail = client.get(f"/staff/experts/{experts['anna'].id}").get_data(as_text=True)
+    assert "Analog IC designer" in detail
+    assert "Low-noise readout for MEMS sensors." not in detail and VALID_ORCID not in detail
+
+
+def test_admin_page_shows_and_marks_private_fields(client, login, make_user, experts):
+    login(make_user(roles=[("admin", None)]))
+    html = client.get("/staff/experts", query_string={"q": "analog"}).get_data(as_text=True)
     assert VALID_ORCID in html and "sv-private" in html
     detail = client.get(f"/staff/experts/{experts['anna'].id}").get_data(as_text=True)
     assert "Low-noise readout for MEMS sensors." in detail and "sv-private" in detail

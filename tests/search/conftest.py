@@ -1,0 +1,73 @@
+"""Every engine test that takes `index` runs on Whoosh and, when TEST_DATABASE_URL answers, on the
+PostgreSQL backend too (a database of its own, `<test database>_search`, holding only the search table)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.config import normalise_database_url
+from marketplace.search.engine import SearchIndex
+from marketplace.search.models import SearchDocument
+from marketplace.search.postgres import PostgresIndex
+from tests.conftest import _postgres_url
+
+
+def pytest_generate_tests(metafunc):
+    if "search_backend" in metafunc.fixturenames:
+        metafunc.parametrize("search_backend", ["whoosh"] + (["postgres"] if _postgres_url() else []))
+
+
+@pytest.fixture(scope="session")
+def search_engine_pg():
+    server = sa.engine.make_url(normalise_database_url(_postgres_url()))
+    name = f"{server.database}_search"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(server.set(database=name))
+    SearchDocument.__table__.drop(engine, checkfirst=True)
+    SearchDocument.__table__.create(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def index(search_backend, tmp_path, request):
+    """An empty challenges index on the backend under test."""
+    if search_backend == "whoosh":
+        return SearchIndex(tmp_path / "search", "challenges")
+    engine = request.getfixturevalue("search_engine_pg")
+    with engine.begin() as conn:
+        conn.execute(SearchDocument.__table__.delete())
+    return PostgresIndex(engine, "challenges", cache_dir=tmp_path / "search")
+
+
+def reopen(index):
+    """Another handle on the same index (as another request or process would open it)."""
+    if isinstance(index, PostgresIndex):
+        return PostgresIndex(index.engine, index.kind)
+    return SearchIndex(index.folder, index.kind)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL search backend cannot run on SQLite: leave that pair out (it is refused, see the tests)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        pair = (params.get("backend"), params.get("search_backend"))
+        (drop if pair == ("sqlite", "postgres") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def search_app(app, search_backend):
+    """The session's app, searching through `search_backend` for this test."""
+    previous = app.config.get("SEARCH_BACKEND")
+    app.config["SEARCH_BACKEND"] = search_backend
+    yield app
+    app.config["SEARCH_BACKEND"] = previous
