@@ -48,7 +48,7 @@ lint: install-dev
 
 # For developers: refresh the catalogs after changing interface text.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k _ln:1,2 -k lazy_ngettext:1,2 --no-location --sort-output -o translations/messages.pot .
 
 update-catalogs: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

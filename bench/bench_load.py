@@ -82,8 +82,20 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
+def spread_script(script: str, paths: list[str]) -> str:
+    """A wrk script that asks for a different path each time (the page store then misses)."""
+    lua = Path(script).with_name(f"spread-{len(paths)}.lua")
+    listed = ", ".join(f'"{p}"' for p in paths)
+    lua.write_text(f"paths = {{{listed}}}\ncounter = 0\n"
+                   "request = function()\n  counter = counter + 1\n"
+                   "  return wrk.format(nil, paths[(counter % #paths) + 1])\nend\n" + Path(script).read_text())
+    return str(lua)
+
+
 def run_wrk(wrk: str, script: str, url: str, clients: int, seconds: float, headers: dict) -> tuple[float, float]:
     """(requests per second, p95 in ms), errors counted as failures of the run."""
+    if "|" in url:  # "base|spread:<script>": many paths, one per request
+        url, script = url.split("|spread:")
     command = [wrk, "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{max(1, round(seconds))}s",
                "-s", script, url]
     for name, value in headers.items():
@@ -113,7 +125,7 @@ def sign_in(base: str) -> tuple[str, str]:
     return cookie, bearer
 
 
-def endpoints(base: str) -> list[tuple[str, str, str, dict]]:
+def endpoints(base: str, script: str) -> list[tuple[str, str, str, dict]]:
     """(name, kind, url, headers): kind picks the target."""
     cookie, bearer = sign_in(base)
     deep = requests.get(f"{base}/api/v1/challenges?per_page=20&page=50", timeout=30).json()["next_cursor"]
@@ -121,7 +133,10 @@ def endpoints(base: str) -> list[tuple[str, str, str, dict]]:
         row = conn.execute("SELECT published_at, id FROM challenges WHERE status = 'open' AND invite_only IS false "
                            "AND deadline > now() ORDER BY published_at, id OFFSET 10 LIMIT 1").fetchone()
         detail_id = conn.execute("SELECT id FROM challenges WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
+        many = [r[0] for r in conn.execute("SELECT id FROM challenges WHERE status = 'open' ORDER BY random() "
+                                           "LIMIT 5000")]
     last = _cursor(row)
+    spread = spread_script(script, [f"/challenges/{i}" for i in many])
     return [
         ("list HTML page 1", "list", "/challenges", {}),
         ("list JSON page 1", "list", "/api/v1/challenges", {}),
@@ -130,6 +145,7 @@ def endpoints(base: str) -> list[tuple[str, str, str, dict]]:
         ("list JSON last page (cursor)", "list", f"/api/v1/challenges?cursor={last}&page=2000", {}),
         ("list HTML last page (cursor)", "list", f"/challenges?sort=newest&cursor={last}&page=2000", {}),
         ("challenge page", "page", f"/challenges/{detail_id}", {}),
+        ("challenge page, 5,000 different", "other", f"|spread:{spread}", {}),
         ("home", "page", "/", {}),
         ("stats (stale snapshot)", "other", "/stats", {}),
         ("solver dashboard", "other", "/me/dashboard", {"Cookie": cookie}),
@@ -244,7 +260,7 @@ def main() -> None:
         print(f"Load average before: {os.getloadavg()[0]:.2f}; gunicorn 2 x {args.worker_class} workers.")
         print("SQL, warm (EXPLAIN ANALYZE):")
         sql_before_after()
-        chosen = [t for t in endpoints(base_app) if args.only in t[0]]
+        chosen = [t for t in endpoints(base_app, str(instance / "p95.lua")) if args.only in t[0]]
         clients = [int(c) for c in args.clients.split(",")]
         rows = measure(wrk, str(instance / "p95.lua"), base_app, base_bare, chosen, clients, args.duration)
         print(f"Load average after: {os.getloadavg()[0]:.2f}")

@@ -13,7 +13,7 @@ from marketplace.extensions import babel, csrf, db, limiter, login_manager, migr
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
 FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "solvers", "proposals",
-            "reviews", "awards", "payments", "results", "analytics", "exports", "search", "demo")
+            "reviews", "awards", "payments", "results", "analytics", "exports", "search", "reminders", "demo")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,7 +47,13 @@ def _bind_extensions(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     from marketplace import i18n, pages, security
-    from marketplace.api import Api, authenticate_api_request, handle_csrf_error, handle_domain_error
+    from marketplace.api import (
+        Api,
+        authenticate_api_request,
+        handle_csrf_error,
+        handle_domain_error,
+        install_idempotency,
+    )
     from marketplace.errors import DomainError
 
     db.init_app(app)
@@ -59,6 +65,7 @@ def _bind_extensions(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["smorest_api"] = Api(app)
     app.before_request(authenticate_api_request)
+    install_idempotency(app)  # after authentication: keys are per caller
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     security.install(app)

@@ -126,7 +126,9 @@ class Api(SmorestApi):
     def _openapi_json(self):
         from marketplace import openapi_doc
 
-        document = openapi_doc.complete(self.spec.to_dict())
+        idempotent = frozenset((method.lower(), openapi_doc.openapi_path(rule))
+                               for method, rule, _endpoint in idempotent_rules(current_app))
+        document = openapi_doc.complete(self.spec.to_dict(), idempotent)
         return current_app.response_class(json.dumps(document, indent=2), mimetype="application/json")
 
     def register_blueprint(self, blp, **options):
@@ -237,55 +239,99 @@ def login_required_api(view):
 
 
 # --- Idempotency-Key ----------------------------------------------------------------------
+# The one home of the rule: every API write (POST, PUT, PATCH, DELETE under /api/v1) that a
+# signed-in caller sends with an Idempotency-Key is reserved before its view runs and answered
+# once (see marketplace.idempotency); a repeat replays the first answer. Installed on the app by
+# `install_idempotency`, so a new endpoint cannot forget it; the OpenAPI document lists the header
+# on exactly the operations `idempotency_applies` names. Keys are per caller: an anonymous request
+# is answered as if it had no key (its view refuses it, or it is exempt below).
+
+IDEMPOTENCY_EXEMPT = {  # endpoint -> why an Idempotency-Key is ignored there
+    "accounts_api.issue_token": "the answer is a new bearer token, which must never be stored in the replay "
+                                "table; a retry only issues another token, which expires",
+    "accounts_api.register": "no caller yet; the e-mail address is the natural key: a repeat is refused with 409",
+    "accounts_api.confirm": "no caller; the link token is the key: confirming again changes nothing",
+    "accounts_api.password_reset_request": "no caller; always 202 and rate limited: a repeat only mails another link",
+    "accounts_api.password_reset": "no caller; the reset token is single-use: a repeat is refused",
+    "accounts_api.confirm_email_change": "no caller; the link token is single-use: a repeat is refused",
+    "payments_webhooks.stripe_webhook": "Stripe signs each event; its stored id makes a redelivery a no-op",
+}
+
+
+def idempotency_applies(method: str, path: str, endpoint: str | None) -> bool:
+    """Whether a request with this method, path and endpoint takes an Idempotency-Key."""
+    return (method in UNSAFE_METHODS and path.startswith(API_PREFIX) and endpoint is not None
+            and endpoint not in IDEMPOTENCY_EXEMPT)
+
+
+def idempotent_rules(app) -> list[tuple[str, str, str]]:
+    """(method, rule, endpoint) of every API write that takes the key, for the document and the tests."""
+    return sorted((method, rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()
+                  for method in (rule.methods or ()) if idempotency_applies(method, rule.rule, rule.endpoint))
+
 
 def idempotent(view):
-    """Replay the first response for a repeated Idempotency-Key from the same caller.
+    """No longer needed: every API write is idempotent through `install_idempotency`.
 
-    Put it right under the route decorator, so it stores the serialised response. The key is
-    reserved before the view runs (see marketplace.idempotency): a concurrent duplicate waits for
-    the first answer and replays it, or gets 409; it never runs the view a second time.
+    Kept (as the identity) so the views that still carry it need no change; remove it at leisure.
     """
+    return view
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+
+def install_idempotency(app) -> None:
+    """Register the hooks; after `authenticate_api_request`, so the caller is known."""
+    app.before_request(_reserve_idempotency_key)
+    app.after_request(_store_idempotent_answer)
+    app.teardown_request(_release_idempotency_key)
+
+
+def _request_fingerprint() -> str:
+    query = request.query_string
+    target = request.path.encode() + (b"?" + query if query else b"")
+    return hashlib.sha256(request.method.encode() + target + request.get_data()).hexdigest()
+
+
+def _reserve_idempotency_key() -> Response | None:
+    """Before the view: reserve the caller's key, or answer with the first request's answer."""
+    key = request.headers.get("Idempotency-Key")
+    if not key or not idempotency_applies(request.method, request.path, request.endpoint):
+        return None
+    if not current_user.is_authenticated:  # keys are per caller; the view answers 401 (or is exempt)
+        return None
+    from marketplace import idempotency
+
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        return problem(422, "Validation failed", _("Idempotency-Key is too long."))
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        return problem(422, "Validation failed", _("Idempotency-Key may hold only printable characters."))
+    user_id, fingerprint = current_user.id, _request_fingerprint()
+    for _attempt in range(3):
+        if idempotency.reserve(user_id, key, fingerprint):
+            g.idempotency = (user_id, key, fingerprint)
+            return None
+        found = idempotency.wait_for_first(user_id, key, current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10))
+        if found is not None:
+            return _replay(found, fingerprint)
+    return _key_busy()
+
+
+def _store_idempotent_answer(response: Response) -> Response:
+    """After the view (and the error handlers): keep its answer for replays."""
+    reserved = g.pop("idempotency", None)
+    if reserved is not None:
         from marketplace import idempotency
 
-        key = request.headers.get("Idempotency-Key")
-        if not key or not current_user.is_authenticated:  # keys are per caller
-            return view(*args, **kwargs)
-        if len(key) > 200:
-            return problem(422, "Validation failed", _("Idempotency-Key is too long."))
-        user_id = current_user.id
-        fingerprint = hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
-        for _attempt in range(3):
-            if idempotency.reserve(user_id, key, fingerprint):
-                break
-            found = idempotency.wait_for_first(user_id, key, current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10))
-            if found is not None:
-                return _replay(found, fingerprint)
-        else:
-            return _key_busy()
-        try:
-            response = _answer_of(view, args, kwargs)
-        except BaseException:
-            idempotency.release(user_id, key)
-            raise
-        idempotency.store_answer(user_id, key, fingerprint, response)
-        return response
-
-    return wrapper
+        idempotency.store_answer(*reserved, response)
+    return response
 
 
-def _answer_of(view, args, kwargs) -> Response:
-    """The view's response, with refusals raised as exceptions turned into the answer the app would give."""
-    try:
-        return current_app.make_response(view(*args, **kwargs))
-    except DomainError as error:
-        return handle_domain_error(error)
-    except HTTPException as error:
-        if (error.code or 500) >= 500:
-            raise
-        return current_app.extensions["smorest_api"].handle_http_exception(error)
+def _release_idempotency_key(error: BaseException | None) -> None:
+    """An exception no handler answered (TESTING propagates them): free or close the reservation."""
+    reserved = g.pop("idempotency", None)
+    if reserved is not None:
+        from marketplace import idempotency
+
+        idempotency.release(*reserved[:2])
 
 
 def _key_busy() -> Response:
@@ -301,4 +347,5 @@ def _replay(found, fingerprint: str) -> Response:
                                       headers={"Idempotent-Replayed": "true"})
 
 
-__all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotent", "login_required_api"]
+__all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotent", "idempotency_applies",
+           "install_idempotency", "login_required_api"]

@@ -155,6 +155,10 @@ def from_environment() -> dict:
         # store (credentials and S3_ENDPOINT_URL from the environment, as boto3 reads them)
         "STORAGE_URL": _storage_url(),
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        # anonymous public answers: cacheable by proxies and kept by the app itself (http_cache)
+        "PUBLIC_CACHE_SECONDS": _int("PUBLIC_CACHE_SECONDS", 60),
+        "PUBLIC_PAGE_CACHE": _bool("PUBLIC_PAGE_CACHE", True),
+        "VIEW_COUNT_FLUSH_SECONDS": _int("VIEW_COUNT_FLUSH_SECONDS", 2),
     }
 
 

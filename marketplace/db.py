@@ -46,6 +46,11 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def one_of(column: str, values) -> str:
+    """A CHECK expression allowing exactly `values` (built from a state table, never restated)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
+
+
 def lock_for_update(session, instance) -> None:
     """Lock `instance`'s row until the transaction ends, then reload it.
 

@@ -13,6 +13,9 @@ Decisions:
 - 4xx answers are stored and replayed like 2xx ones (as before); an answer of 500 or more is
   stored only when the view had already committed something (its outcome is then uncertain and
   must not be repeated); otherwise the reservation goes with the rollback and a retry runs again.
+- 429 (rate limited) means "try again later", not an outcome: like a 5xx it is stored only when
+  the view had committed something, so normally the same key works once the limit allows.
+- Which requests take a key at all: marketplace.api.idempotency_applies (every API write).
 - Whatever a view left uncommitted is rolled back before the answer is stored, exactly as it
   would be without a key.
 """
@@ -30,6 +33,7 @@ from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 
 PENDING = 0  # status_code of a reserved key whose first request has not answered yet
+MAX_KEY_LENGTH = 200  # characters of an Idempotency-Key (the column's size)
 POLL_SECONDS = 0.05
 
 
@@ -40,7 +44,7 @@ class IdempotencyRecord(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     mimetype: Mapped[str] = mapped_column(String(100))
@@ -90,7 +94,7 @@ def store_answer(user_id: int, key: str, fingerprint: str, response) -> None:
     """Keep the view's answer for replays; uncommitted leftovers of the view are discarded first."""
     db.session.rollback()
     row = _find(user_id, key)
-    if response.status_code >= 500 and row is None:
+    if (response.status_code >= 500 or response.status_code == 429) and row is None:
         return  # nothing was committed: the key is free again for a retry
     if row is None:
         row = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint)

@@ -43,6 +43,17 @@ IP_TERMS_LABELS = {
     "solver_keeps": _l("Solver keeps all rights"),
 }
 
+# The IP terms in plain words, for the challenge page and its API twin (before anyone does any work).
+IP_TERMS_EXPLANATIONS = {
+    "assignment": _l("If your proposal wins, you transfer the intellectual property in it to the center when "
+                     "the award is paid. Until then, and if you do not win, it stays yours."),
+    "exclusive_licence": _l("If your proposal wins, you keep the intellectual property but give the center an "
+                            "exclusive licence to use it: nobody else, you included, may license it to others."),
+    "non_exclusive_licence": _l("If your proposal wins, you keep the intellectual property and give the center "
+                                "a licence to use it; you may license it to others too."),
+    "solver_keeps": _l("You keep all rights in your proposal, whether or not it wins."),
+}
+
 PROPOSAL_STATUS_LABELS = {
     "draft": _l("Draft"),
     "submitted": _l("Submitted"),
@@ -54,6 +65,20 @@ MEMBER_STATUS_LABELS = {
     "accepted": _l("Member"),
     "declined": _l("Declined"),
 }
+
+
+LEDGER_KIND_LABELS = {
+    "funding": _l("Funding into escrow"),
+    "allocation": _l("Award allocated"),
+    "payout": _l("Payout"),
+    "refund": _l("Refund to the funder"),
+    "reversal": _l("Reversal"),
+    "treasury": _l("Treasury move between providers"),
+}
+
+
+def ledger_kind_label(code: str) -> str:
+    return label(LEDGER_KIND_LABELS, code)
 
 
 def proposal_status_label(code: str) -> str:
@@ -78,6 +103,10 @@ def challenge_status_label(code: str) -> str:
 
 def ip_terms_label(code: str) -> str:
     return label(IP_TERMS_LABELS, code)
+
+
+def ip_terms_explanation(code: str) -> str:
+    return label(IP_TERMS_EXPLANATIONS, code)
 
 
 def role_label(code: str) -> str:

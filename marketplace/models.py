@@ -11,6 +11,7 @@ from marketplace.payments import models as payments_models  # noqa: F401
 from marketplace.pricing import models as pricing_models  # noqa: F401
 from marketplace.programs import models as programs_models  # noqa: F401
 from marketplace.proposals import models as proposals_models  # noqa: F401
+from marketplace.reminders import models as reminders_models  # noqa: F401
 from marketplace.results import models as results_models  # noqa: F401
 from marketplace.reviews import models as reviews_models  # noqa: F401
 from marketplace.search import models as search_models  # noqa: F401

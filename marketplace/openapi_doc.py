@@ -3,14 +3,18 @@
 Errors are RFC 9457 problem documents (`application/problem+json`) on every operation, with
 `Retry-After` on 429 and `Allow` on 405; an operation whose view does not declare its success
 response gets a generic 2XX one; decimals are documented once, as decimal strings, and Money
-as its object. Used by marketplace.api.Api.
+as its object; every write that takes an `Idempotency-Key` (marketplace.api.idempotency_applies)
+lists the header, and the 422 a reused key answers. Used by marketplace.api.Api.
 """
 
 from __future__ import annotations
 
 import http
+import re
 
 import marshmallow as ma
+
+from marketplace.idempotency import MAX_KEY_LENGTH
 
 PROBLEM_JSON = "application/problem+json"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -40,6 +44,17 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String()
     errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
                             metadata={"description": "Messages per field"})
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": "A key the caller chooses (unique per request it means, e.g. a UUID). A repeat with the same key "
+                   "from the same caller does not act again: it gets the first answer, marked "
+                   "`Idempotent-Replayed: true`; the same key with another method, path, query or body is refused "
+                   "with 422, and while the first request still runs a repeat may get 409.",
+}
+IDEMPOTENCY_KEY_REF = {"$ref": "#/components/parameters/IdempotencyKey"}
 
 
 HEADERS = {
@@ -80,10 +95,21 @@ def register_fields(api) -> None:
     api.ma_plugin.converter.add_attribute_function(document)
 
 
-def complete(document: dict) -> dict:
-    """Fill in what the operations' decorators leave out: success and common error responses."""
+def openapi_path(rule: str) -> str:
+    """A Flask rule as the document writes its path: /challenges/<int:challenge_id> -> /challenges/{challenge_id}."""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def complete(document: dict, idempotent: frozenset[tuple[str, str]] = frozenset()) -> dict:
+    """Fill in what the operations' decorators leave out: success and common error responses.
+
+    `idempotent` holds the (method, path) of the operations that take an Idempotency-Key, as
+    marketplace.api.idempotent_rules names them (lower-case method, document path).
+    """
     refs = {name: {"$ref": f"#/components/responses/{name}"} for name in COMMON_ERRORS + BODY_ERRORS}
     used = set()
+    if idempotent:
+        document.setdefault("components", {}).setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_KEY
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in HTTP_METHODS:
@@ -92,6 +118,11 @@ def complete(document: dict) -> dict:
             if not any(code.startswith("2") for code in responses):
                 responses["2XX"] = _success(path)
             names = COMMON_ERRORS + (BODY_ERRORS if "requestBody" in operation else ())
+            if (method, path) in idempotent:
+                parameters = operation.setdefault("parameters", [])  # the spec's own dict: add it once
+                if IDEMPOTENCY_KEY_REF not in parameters:
+                    parameters.append(IDEMPOTENCY_KEY_REF)
+                names += ("UNPROCESSABLE_ENTITY",) if "UNPROCESSABLE_ENTITY" not in names else ()
             for name in names:
                 code = str(http.HTTPStatus[name].value)
                 if code not in responses:

@@ -45,16 +45,21 @@ def switch_language():
     return redirect(_safe_next(request.form.get("next")))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes home.
+def valid_next(target: str | None) -> str | None:
+    """`target` if it is a same-site relative path, else None (the one home of the `next` rule).
 
     Control characters are refused too: browsers drop tabs and newlines from URLs,
     so "/<TAB>/evil.example" would become "//evil.example", and a newline cannot go in a header.
     """
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
+    if (target and len(target) <= 2000 and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and not any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
         return target
-    return url_for("pages.home")
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home."""
+    return valid_next(target) or url_for("pages.home")
 
 
 def render_error_page(error: Exception):

@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.config import normalise_database_url
+from marketplace import http_cache
 from marketplace.extensions import db as _db
 from marketplace.extensions import limiter
 
@@ -97,6 +98,7 @@ def app(backend, tmp_path_factory):
         "PUBLIC_URL": "http://localhost",
         "SERVER_NAME": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "VIEW_COUNT_FLUSH_SECONDS": 0,  # each view written at once: tests read the counts right away
         "PASSWORD_HASH_FAST": True,
     })
     application.config["BACKEND"] = backend
@@ -138,6 +140,7 @@ def _clean_database(request):
     with app.app_context():
         _wipe(app)
         limiter.reset()
+        http_cache.public_data_changed()  # the wipe bypasses the session, so say it
     yield
     with app.app_context():
         _db.session.remove()

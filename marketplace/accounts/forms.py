@@ -2,17 +2,13 @@ from __future__ import annotations
 
 import zoneinfo
 
-import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from marketplace.countries import country_choices
 from marketplace.i18n import LANGUAGES
-
-
-def country_choices() -> list[tuple[str, str]]:
-    return [("", "—")] + sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1])
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from marketplace.accounts.forms import (
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
 from marketplace.i18n import current_locale_id, remember_locale_choice
-from marketplace.pages import _safe_next
+from marketplace.pages import valid_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -37,8 +37,10 @@ def _show_domain_error(form, error: DomainError) -> None:
 @bp.route("/auth/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register():
+    # Where the visitor came from (e.g. a challenge): kept through registration, the confirmation mail and sign-in.
+    next_path = valid_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("pages.home"))
+        return redirect(next_path or url_for("pages.home"))
     form = RegisterForm()
     if request.method == "GET":
         form.locale.data = current_locale_id()
@@ -46,7 +48,7 @@ def register():
         try:
             user = services.register_user(email=form.email.data, password=form.password.data,
                                           display_name=form.display_name.data, country=form.country.data,
-                                          locale=form.locale.data)
+                                          locale=form.locale.data, next_path=next_path)
         except DomainError as error:
             db.session.rollback()
             _show_domain_error(form, error)
@@ -54,8 +56,8 @@ def register():
             db.session.commit()
             login_user(user)
             flash(_("Welcome! We sent a confirmation link to %(email)s.", email=user.email), "success")
-            return redirect(url_for("pages.home"))
-    return render_template("accounts/register.html", form=form), 422 if form.errors else 200
+            return redirect(next_path or url_for("pages.home"))
+    return render_template("accounts/register.html", form=form, next_path=next_path), 422 if form.errors else 200
 
 
 @bp.get("/auth/confirm/<token>")
@@ -66,7 +68,8 @@ def confirm(token: str):
         db.session.rollback()
         return render_template("accounts/confirmed.html", ok=False, message=str(error.detail)), 400
     db.session.commit()
-    return render_template("accounts/confirmed.html", ok=True, user=user)
+    return render_template("accounts/confirmed.html", ok=True, user=user,
+                           next_path=valid_next(request.args.get("next")))
 
 
 @bp.post("/auth/confirm/resend")
@@ -82,6 +85,7 @@ def resend_confirmation():
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 def login():
+    next_path = valid_next(request.args.get("next"))
     form = LoginForm()
     if form.validate_on_submit():
         # One failed-sign-in count per account and per address, shared with the API (accounts.throttle).
@@ -89,15 +93,16 @@ def login():
             user = credentials.sign_in(form.email.data, form.password.data, address=request.remote_addr)
         except throttle.TooManyAttempts as error:
             flash(str(error.detail), "error")
-            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(error.retry_after)}
+            return (render_template("accounts/login.html", form=form, next_path=next_path), 429,
+                    {"Retry-After": str(error.retry_after)})
         if user is not None:
             db.session.commit()
             login_user(user)
             remember_locale_choice(user.locale)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(next_path or url_for("pages.home"))
         flash(_("The e-mail address or password is wrong."), "error")
-        return render_template("accounts/login.html", form=form), 401
-    return render_template("accounts/login.html", form=form)
+        return render_template("accounts/login.html", form=form, next_path=next_path), 401
+    return render_template("accounts/login.html", form=form, next_path=next_path)
 
 
 @bp.post("/auth/logout")

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from marketplace.accounts import services
+from marketplace.countries import country_problems
 
 
 def rule(check):
@@ -30,7 +31,7 @@ class RegisterIn(PasswordRule):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
     display_name = ma.fields.String(required=True, validate=rule(services.name_problems))
-    country = ma.fields.String(required=True, validate=rule(services.country_problems))
+    country = ma.fields.String(required=True, validate=rule(country_problems))
     locale = ma.fields.String(load_default="en", validate=rule(services.locale_problems))
     timezone = ma.fields.String(load_default="UTC", validate=validate.Length(max=64))
 
@@ -81,7 +82,7 @@ class UserOut(ma.Schema):
 
 class SettingsIn(ma.Schema):
     display_name = ma.fields.String(required=True, validate=rule(services.name_problems))
-    country = ma.fields.String(required=True, validate=rule(services.country_problems))
+    country = ma.fields.String(required=True, validate=rule(country_problems))
     locale = ma.fields.String(required=True, validate=rule(services.locale_problems))
     timezone = ma.fields.String(required=True, validate=validate.Length(max=64))
 
@@ -89,7 +90,7 @@ class SettingsIn(ma.Schema):
 class OrganizationIn(ma.Schema):
     slug = ma.fields.String(required=True, validate=validate.Length(min=3, max=60))
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    country = ma.fields.String(required=True, validate=rule(services.country_problems))
+    country = ma.fields.String(required=True, validate=rule(country_problems))
     premium_pct = ma.fields.Decimal(load_default=None, as_string=True, allow_nan=False)
 
 

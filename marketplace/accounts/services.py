@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
-import pycountry
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -25,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import ApiToken, Organization, RoleGrant, User, user_by_email
 from marketplace.audit.services import record
+from marketplace.countries import country_problems
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -77,12 +77,6 @@ def normalise_email(email: str) -> str:
                                errors={"email": [_l("This is not a valid e-mail address.")]}) from error
 
 
-def country_problems(code: str) -> list[str]:
-    if not isinstance(code, str) or len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
-        return [str(_l("Use a two-letter ISO 3166-1 country code, such as DE or CN."))]
-    return []
-
-
 def name_problems(name: str) -> list[str]:
     if not name or not name.strip():
         return [str(_l("Enter your name."))]
@@ -108,7 +102,10 @@ def hash_password(password: str) -> str:
 
 
 def register_user(*, email: str, password: str, display_name: str, country: str,
-                  locale: str = "en", timezone: str = "UTC", confirmed: bool = False) -> User:
+                  locale: str = "en", timezone: str = "UTC", confirmed: bool = False,
+                  next_path: str | None = None) -> User:
+    """A new solver account; unless `confirmed`, mails a confirmation link that leads on to `next_path`
+    (a same-site path the route already validated, e.g. the challenge the visitor came from)."""
     email = normalise_email(email)
     locale = normalise_locale(locale) or locale
     _raise_if({
@@ -131,7 +128,7 @@ def register_user(*, email: str, password: str, display_name: str, country: str,
         raise Conflict(_l("An account with this e-mail address already exists.")) from error
     record("user.registered", "user", user.id, actor=user, country=user.country)
     if not confirmed:
-        send_confirmation_mail(user)
+        send_confirmation_mail(user, next_path=next_path)
     return user
 
 
@@ -143,8 +140,9 @@ def confirmation_token(user: User) -> str:
     return _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
 
 
-def send_confirmation_mail(user: User) -> None:
-    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("accounts.confirm", token=confirmation_token(user))
+def send_confirmation_mail(user: User, *, next_path: str | None = None) -> None:
+    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("accounts.confirm", token=confirmation_token(user),
+                                                                   next=next_path)
     queue_mail(user.email, "confirm_email", locale=user.locale, user=user, link=link)
 
 

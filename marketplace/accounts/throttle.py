@@ -6,7 +6,9 @@ database otherwise, so every worker process and every app instance sees the same
 Limit and window come from `LOGIN_RATE_LIMIT` (default "5 per minute", a sliding window).
 
 A failure is written in its own short transaction: it counts even when the request's
-transaction is rolled back.
+transaction is rolled back. SQLite has a single writer: when the request's own transaction has
+already written (an Idempotency-Key reservation), that write would wait for the request and fail,
+so it is written as the request ends instead (`write_deferred_failures`, a teardown hook).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 from datetime import timedelta
 
 import limits
-from flask import current_app
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
@@ -63,12 +65,31 @@ def _db_retry_after(key: str, item: limits.RateLimitItem) -> int:
     return max(1, math.ceil((freeing + timedelta(seconds=item.get_expiry()) - now).total_seconds()))
 
 
-def _db_fail(keys: list[str], item: limits.RateLimitItem) -> None:
-    now = utcnow()
+def _db_fail(keys: list[str], item: limits.RateLimitItem, now=None) -> None:
+    now = now or utcnow()
+    if _request_holds_sqlite_write_lock():
+        g.setdefault("deferred_sign_in_failures", []).append((keys, item, now))
+        return
     with db.engine.begin() as connection:
         connection.execute(delete(SignInFailure).where(
             SignInFailure.created_at <= now - timedelta(seconds=item.get_expiry())))
         connection.execute(SignInFailure.__table__.insert(), [{"key_hash": key, "created_at": now} for key in keys])
+
+
+def _request_holds_sqlite_write_lock() -> bool:
+    session = db.session()
+    if db.engine.dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    return bool(session.connection().connection.driver_connection.in_transaction)
+
+
+def write_deferred_failures(_error: BaseException | None = None) -> None:
+    """When a request ends: write the failures it could not write while it held SQLite's write lock."""
+    deferred = g.pop("deferred_sign_in_failures", None)
+    if deferred:
+        db.session.rollback()  # the request is over; this ends its transaction and frees the lock
+        for keys, item, now in deferred:
+            _db_fail(keys, item, now)
 
 
 def _db_clear(key: str) -> None:

@@ -9,3 +9,17 @@ def register(app, api) -> None:
     app.register_blueprint(routes.bp)
     api.register_blueprint(analytics_api.blp)
     app.cli.add_command(cli.analytics_cli)
+    _flush_views_at_exit(app)
+
+
+def _flush_views_at_exit(app) -> None:
+    """A worker that stops writes the views it still holds (see analytics.views)."""
+    import atexit
+
+    from marketplace.analytics.views import flush_views
+
+    def flush() -> None:
+        with app.app_context():
+            flush_views()
+
+    atexit.register(flush)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from marketplace.challenges.page_helpers import country_name
+from marketplace.countries import country_name
 from marketplace.i18n import format_money
 
 MAX_DAILY_POINTS = 120  # longer daily series are shown per month

@@ -101,9 +101,12 @@ def acceptances(scope: Scope) -> dict:
 
 
 def proposals(scope: Scope) -> dict:
-    """Proposals by status, and submitted ones over time (by the day they were first submitted)."""
+    """Proposals by status, and submitted ones over time (by the day they were first submitted).
+
+    Only proposals shared with the staff count (`Proposal.shared_with_staff`): a draft is its authors' alone."""
     bucket = scope.bucket(Proposal.submitted_at)
-    rows = db.session.execute(select(Proposal.status, bucket, func.count()).where(scope.where(Proposal.challenge_id))
+    rows = db.session.execute(select(Proposal.status, bucket, func.count())
+                              .where(scope.where(Proposal.challenge_id), Proposal.shared_with_staff_clause())
                               .group_by(Proposal.status, bucket).order_by(bucket)).all()
     by_status: dict[str, int] = defaultdict(int)
     over_time: dict[str, int] = defaultdict(int)

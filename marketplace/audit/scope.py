@@ -42,6 +42,15 @@ def _own_org(model_path: str):
     return resolve
 
 
+def _proposal_org(entity_id, _data) -> int | None:
+    """A proposal's entries belong to its challenge's organization once it is shared with the staff
+    (`Proposal.shared_with_staff`); what happens to a draft stays its authors' (and the admins') alone."""
+    from marketplace.proposals.models import Proposal
+
+    row = db.session.get(Proposal, entity_id)
+    return _challenge_org(row.challenge_id) if row is not None and row.shared_with_staff else None
+
+
 def _ledger_org(entity_id, data) -> int | None:
     from marketplace.payments.models import LedgerTransaction
 
@@ -51,7 +60,7 @@ def _ledger_org(entity_id, data) -> int | None:
 
 _RESOLVERS = {
     "challenge": lambda entity_id, _data: _challenge_org(entity_id),
-    "proposal": _via_challenge("marketplace.proposals.models.Proposal"),
+    "proposal": _proposal_org,
     "review": _via_challenge("marketplace.reviews.models.Review"),
     "award": _via_challenge("marketplace.awards.models.Award"),
     "result": _own_org("marketplace.results.models.ResultRecord"),

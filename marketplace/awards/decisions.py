@@ -130,6 +130,9 @@ def decide(challenge: Challenge, actor, awards: list[dict], *, reason: str = "",
     existing = db.session.scalar(select(AwardDecision).where(AwardDecision.challenge_id == challenge.id))
     if existing is not None or challenge.status in ("awarded", "no_award"):
         raise Conflict(_l("The awards of this challenge were decided already."))
+    appeals = challenge.appeal_refusal()  # the one home of the rule (also asked before advancing a stage)
+    if appeals:
+        raise Conflict(appeals)
     reason = _text(reason, "reason")
     override_reason = _text(override_reason, "override_reason")
     shares, kind = _checked_shares(awards, reason)

@@ -12,16 +12,13 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, Numeric
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.db import TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 AWARD_STATES = ("awarded", "release_requested", "paying", "paid", "cancelled")
 # A recipient's payout, mirrored from its Payout by `payments.payout_states.move` (pending: none written yet).
-RECIPIENT_PAYOUT_STATES = ("pending", "paying", "paid", "failed", "reversed", "refused")
+RECIPIENT_PAYOUT_STATES = ("pending", "paying", "paid", "failed", "reversed", "refused", "cancelled")
 
-
-def _one_of(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
 
 
 class AwardDecision(TimestampMixin, db.Model):
@@ -56,10 +53,12 @@ class Award(TimestampMixin, db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    release_requested_by: Mapped[User | None] = relationship(foreign_keys=[release_requested_by_id], viewonly=True)
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id], viewonly=True)
     recipients: Mapped[list[AwardRecipient]] = relationship(
         back_populates="award", cascade="all, delete-orphan", order_by="AwardRecipient.id", lazy="selectin")
 
-    __table_args__ = (CheckConstraint(_one_of("status", AWARD_STATES), name="status"),
+    __table_args__ = (CheckConstraint(one_of("status", AWARD_STATES), name="status"),
                       CheckConstraint("amount_minor >= 0", name="amount_not_negative"))
 
     @property
@@ -80,11 +79,11 @@ class AwardRecipient(db.Model):
     ip_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip_text_version: Mapped[str | None] = mapped_column(String(40))
     ip_text: Mapped[str | None] = mapped_column(Text)  # the exact text accepted, kept with the acceptance
-    payout_status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | paying | paid | refused
+    payout_status: Mapped[str] = mapped_column(String(16), default="pending")  # RECIPIENT_PAYOUT_STATES
 
     award: Mapped[Award] = relationship(back_populates="recipients")
     user: Mapped[User] = relationship(lazy="joined")
 
     __table_args__ = (UniqueConstraint("award_id", "user_id"),
-                      CheckConstraint(_one_of("payout_status", RECIPIENT_PAYOUT_STATES), name="payout_status"),
+                      CheckConstraint(one_of("payout_status", RECIPIENT_PAYOUT_STATES), name="payout_status"),
                       CheckConstraint("amount_minor >= 0", name="amount_not_negative"))

@@ -79,6 +79,8 @@ def list_challenges(args):
 
 
 @blp.get("/challenges/<int:challenge_id>")
+@blp.alt_response(200, schema=schemas.ChallengePublicOut, success=True,
+                  description="The challenge's public facts (more for its staff and after the agreement)")
 def get_challenge(challenge_id: int):
     from flask import request
 

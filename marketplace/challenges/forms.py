@@ -25,6 +25,7 @@ from wtforms import (
     RadioField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -32,6 +33,7 @@ from wtforms import (
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from marketplace.countries import country_choices
 from marketplace.errors import DomainError
 from marketplace.i18n import LANGUAGES, current_locale_id, locale_display_name
 from marketplace.labels import CHALLENGE_TYPE_LABELS, IP_TERMS_LABELS
@@ -120,9 +122,9 @@ class ChallengeForm(FlaskForm):
     award_currency = SelectField(_l("Award currency"), validators=[DataRequired()])
     premium_pct = DecimalField(_l("Premium over the benchmark (percent)"), places=None, validators=[Optional(), finite])
     criteria = FieldList(FormField(CriterionRow), min_entries=CRITERIA_ROWS, max_entries=12)
-    excluded_countries = StringField(_l("Excluded countries"), validators=[Length(max=800)],
-                                     description=_l("ISO codes separated by commas, such as US, IN. "
-                                                    "The platform's sanctions list always applies."))
+    excluded_countries = SelectMultipleField(_l("Excluded countries"), validate_choice=False,
+                                             description=_l("Residents of the countries you select may not take "
+                                                            "part. The platform's sanctions list always applies."))
     ip_terms = RadioField(_l("Intellectual property"), default="assignment")
     target_trl = SelectField(_l("Target technology readiness level"),
                              coerce=optional_int,
@@ -139,6 +141,7 @@ class ChallengeForm(FlaskForm):
         self.default_locale.choices = locale_choices()
         self.challenge_type.choices = [(code, label) for code, label in CHALLENGE_TYPE_LABELS.items()]
         self.award_currency.choices = currency_choices()
+        self.excluded_countries.choices = country_choices(blank=None)
         self.ip_terms.choices = [(code, label) for code, label in IP_TERMS_LABELS.items()]
         self.target_trl.choices = [(None, _l("Not applicable"))] + [(n, str(n)) for n in range(1, 10)]
         self.field.render_kw = {"list": "known-fields", "autocomplete": "off"}

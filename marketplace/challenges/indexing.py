@@ -14,6 +14,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import http_cache
 from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -64,6 +65,7 @@ def index_challenges(ids: Iterable[int]) -> None:
         index.delete(gone)
     if public:
         index.upsert(to_doc(c) for c in public)
+    http_cache.public_data_changed()  # search answers kept before this update are out of date
 
 
 def flush_scheduled() -> None:

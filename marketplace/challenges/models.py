@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     select,
     text,
 )
@@ -78,6 +80,8 @@ class Challenge(TimestampMixin, db.Model):
     # The manager chose to show the program's requirement codes (R1, ...) in public text.
     requirement_codes_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Solvers may appeal their provisional scores for this many days after the center releases them (None: no appeals).
+    appeals_window_days: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -169,6 +173,15 @@ class Challenge(TimestampMixin, db.Model):
             return str(_l("Reviewers of this challenge cannot take part in it."))
         return None
 
+    def conflicted_user_ids(self):
+        """`conflict_of_interest` as a set: a SELECT of the ids of everyone it refuses (staff of the posting
+        organization in any role, reviewers in the pool), for queries over many people such as alerts."""
+        from marketplace.accounts.models import RoleGrant
+        from marketplace.reviews.models import ChallengeReviewer
+
+        return (select(RoleGrant.user_id).where(RoleGrant.organization_id == self.organization_id)
+                .union(select(ChallengeReviewer.user_id).where(ChallengeReviewer.challenge_id == self.id)))
+
     def participation_refusal(self, user) -> str | None:
         """Why `user` may not take part (accept the agreement, write, join or submit a proposal), or None.
 
@@ -177,6 +190,24 @@ class Challenge(TimestampMixin, db.Model):
         from marketplace.challenges.services import eligibility_problem
 
         return self.conflict_of_interest(user) or eligibility_problem(self, user)
+
+    def open_appeals(self) -> int:
+        """How many appeals of provisional scores still wait for an answer."""
+        from marketplace.reviews.models import Appeal
+
+        return db.session.scalar(select(func.count(Appeal.id)).where(
+            Appeal.challenge_id == self.id, Appeal.status == "open")) or 0
+
+    def appeal_refusal(self):
+        """Why the awards may not be decided (nor a stage advanced) now because of appeals, or None.
+
+        The one home of the rule: the decision service (and later the stage advance) ask it.
+        """
+        count = self.open_appeals()
+        if count:
+            return ngettext("%(num)d appeal of a provisional score is open. Answer it before deciding.",
+                       "%(num)d appeals of provisional scores are open. Answer them before deciding.", count)
+        return None
 
     invitations: Mapped[list[ChallengeInvitation]] = relationship(cascade="all, delete-orphan")
 

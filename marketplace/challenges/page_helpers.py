@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from babel import Locale
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
 from flask import request
@@ -12,6 +11,7 @@ from flask_babel import format_date, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from marketplace.countries import country_name
 from marketplace.i18n import current_locale_id
 from marketplace.money import Money
 from marketplace.pricing import services as pricing
@@ -54,6 +54,51 @@ def time_left(deadline: datetime | str, now: datetime | None = None) -> str:
     return ngettext("%(num)d minute left", "%(num)d minutes left", minutes)
 
 
+def deadline_note(status: str, deadline: datetime | str, closed_at: datetime | str | None = None,
+                  decided_at: datetime | str | None = None, now: datetime | None = None) -> str:
+    """What every page prints beside a deadline: the time left while the clock runs, else closed or awarded
+    with the date ("Closed on Jan 5, 2027", "Awarded on Feb 1, 2027"). The phase comes from
+    states.deadline_phase; cards, search results, the dashboard, the challenge page and the API all use this."""
+    from marketplace.challenges.states import deadline_phase
+    from marketplace.labels import challenge_status_label
+
+    phase = deadline_phase(status, deadline, now)
+    if phase == "counting":
+        return time_left(deadline, now)
+    if phase == "passed":
+        return _("Deadline passed")
+    if phase == "cancelled":
+        return challenge_status_label("cancelled")
+    closed_on = as_datetime(closed_at or deadline)
+    if phase == "awarded":
+        return _("Awarded on %(date)s", date=day(as_datetime(decided_at) if decided_at else closed_on))
+    if phase == "no_award":
+        return _("Closed without an award on %(date)s", date=day(as_datetime(decided_at) if decided_at else closed_on))
+    return _("Closed on %(date)s", date=day(min(closed_on, as_datetime(deadline))))
+
+
+def challenge_deadline_note(challenge, decided_at: datetime | None = None) -> str:
+    """deadline_note for a Challenge row; looks the decision date up when it is awarded and none is given."""
+    if decided_at is None and challenge.status in ("awarded", "no_award"):
+        decided_at = decision_dates([challenge.id]).get(challenge.id)
+    return deadline_note(challenge.status, challenge.deadline, challenge.closed_at, decided_at)
+
+
+def decision_dates(challenge_ids) -> dict[int, datetime]:
+    """When the awards of these challenges were decided (awarded or no award), by challenge id; one query."""
+    from sqlalchemy import select
+
+    from marketplace.awards.models import AwardDecision
+    from marketplace.extensions import db
+
+    ids = list(challenge_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(AwardDecision.challenge_id, AwardDecision.created_at)
+                              .where(AwardDecision.challenge_id.in_(ids)))
+    return {challenge_id: decided_at for challenge_id, decided_at in rows}
+
+
 def lang_attr(locale: str | None) -> Markup:
     """` lang="zh-Hans"` when user content is in another language than the page, else nothing."""
     if not locale or locale == current_locale_id():
@@ -61,11 +106,26 @@ def lang_attr(locale: str | None) -> Markup:
     return Markup(' lang="%s"') % escape(locale.replace("_", "-"))
 
 
-def country_name(code: str) -> str:
-    try:
-        return Locale.parse(current_locale_id()).territories.get(code, code)
-    except (ValueError, TypeError):
-        return code
+def eligibility_in_words(excluded_countries: list[str], sanctioned_countries: list[str], *,
+                         invite_only: bool = False) -> list[str]:
+    """Who may take part, as sentences in the viewer's language: the page and the API say the same."""
+    from babel.lists import format_list
+
+    def countries(codes) -> str:
+        return format_list([country_name(code) for code in codes], locale=current_locale_id())
+
+    excluded = [c for c in excluded_countries if c not in sanctioned_countries]
+    sentences = [_("Only solvers invited by the center may take part.") if invite_only else
+                 _("Anyone who registers may take part, alone or in a team.")]
+    if excluded:
+        sentences.append(_("The center excludes residents of %(countries)s.", countries=countries(excluded)))
+    if sanctioned_countries:
+        sentences.append(_("Under the platform's sanctions list, residents of %(countries)s cannot take part in "
+                           "any challenge.", countries=countries(sorted(sanctioned_countries))))
+    if not excluded and not sanctioned_countries:
+        sentences.append(_("Residents of every country may take part."))
+    sentences.append(_("Staff of the center that posted the challenge and its reviewers cannot take part."))
+    return sentences
 
 
 def viewer_country(user) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
+from marketplace.challenges.page_helpers import deadline_note, decision_dates, eligibility_in_words
 from marketplace.challenges.services import sanctioned_countries
+from marketplace.labels import ip_terms_explanation
 from marketplace.results.follow_ons import follow_on_origin
 
 
@@ -36,16 +38,28 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
     staff = challenge.is_staff(user)
     accepted = agreements.has_accepted(challenge, user) if accepted is None else accepted
     body = challenge_summary(challenge, locale)
+    decided_at = (decision_dates([challenge.id]).get(challenge.id)
+                  if challenge.status in ("awarded", "no_award") else None)
     body.update({
         "premium_pct": format(challenge.premium_pct.normalize(), "f"),
         "benchmark": challenge.quote,
         "eligibility": {"excluded_countries": challenge.excluded_countries,
-                        "sanctioned_countries": sorted(sanctioned_countries())},
+                        "sanctioned_countries": sorted(sanctioned_countries()),
+                        "in_words": eligibility_in_words(challenge.excluded_countries, sorted(sanctioned_countries()),
+                                                         invite_only=challenge.invite_only)},
+        "ip_terms_text": ip_terms_explanation(challenge.ip_terms),
+        "closed_at": challenge.closed_at.isoformat() if challenge.closed_at else None,
+        "decided_at": decided_at.isoformat() if decided_at else None,
+        "deadline_note": deadline_note(challenge.status, challenge.deadline, challenge.closed_at, decided_at),
+        # Public since v1.1: what proposals are judged on, before anyone accepts the agreement.
+        "criteria": [{"id": c.id, "name": _pick_name(c.name, body["locale"], challenge.default_locale),
+                      "weight": c.weight} for c in challenge.criteria],
         "agreement_version": challenge.agreement_version,
         "agreement_accepted": accepted,
         "invite_only": challenge.invite_only,
         "early_career_bonus_pct": format(challenge.early_career_bonus_pct.normalize(), "f"),
         "follow_on_of": follow_on_origin(challenge, user),
+        "appeals": None if challenge.appeals_window_days is None else {"window_days": challenge.appeals_window_days},
     })
     if staff and challenge.seeker_anonymous:
         body["seeker"] = {"slug": challenge.organization.slug, "name": challenge.organization.name,
@@ -53,8 +67,6 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
     if staff or accepted:
         _, description = challenge.localized("description", body["locale"])
         body["description"] = description
-        body["criteria"] = [{"id": c.id, "name": _pick_name(c.name, body["locale"], challenge.default_locale),
-                             "weight": c.weight} for c in challenge.criteria]
     if staff:
         body.update({
             "texts": {f: challenge.text_map(f) for f in ("title", "summary", "description")},

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from marketplace import http_cache
 from marketplace.challenges import agreements, listing, page_helpers, questions, services
 from marketplace.challenges.forms import AgreementForm, BrowseForm, QuestionForm, show_domain_error
 from marketplace.challenges.models import Amendment, Challenge
@@ -27,7 +28,8 @@ from marketplace.pricing import services as pricing
 bp = Blueprint("challenges", __name__, template_folder="templates")
 PER_PAGE = 20
 
-for helper in (page_helpers.time_left, page_helpers.when, page_helpers.day, page_helpers.lang_attr,
+for helper in (page_helpers.time_left, page_helpers.deadline_note, page_helpers.challenge_deadline_note,
+               page_helpers.when, page_helpers.day, page_helpers.lang_attr,
                page_helpers.country_name, locale_display_name, audit_action_label):
     bp.add_app_template_global(helper)
 
@@ -67,6 +69,14 @@ def load_visible(challenge_id: int) -> Challenge:
     if services.close_if_due(challenge):
         db.session.commit()
     return challenge
+
+
+@http_cache.on_store_hit("challenges.detail")
+@http_cache.on_store_hit("challenges_api.get_challenge")
+def _count_stored_view(challenge_id: int) -> None:
+    from marketplace.analytics.views import count_visitor_view
+
+    count_visitor_view(challenge_id)
 
 
 @bp.get("/challenges/<int:challenge_id>")

@@ -15,6 +15,10 @@ class CriterionIn(ma.Schema):
     weight = ma.fields.Integer(required=True, strict=True)
 
 
+class AppealsIn(ma.Schema):
+    window_days = ma.fields.Integer(strict=True, load_default=3, validate=validate.Range(min=1, max=30))
+
+
 class EligibilityIn(ma.Schema):
     excluded_countries = ma.fields.List(ma.fields.String(validate=validate.Length(equal=2)), load_default=list,
                                         validate=validate.Length(max=250))
@@ -40,6 +44,7 @@ class ChallengeBase(ma.Schema):
     invite_only = ma.fields.Boolean()
     ip_terms = ma.fields.String(validate=validate.OneOf(IP_TERMS))
     target_trl = ma.fields.Integer(allow_none=True, strict=True)
+    appeals = ma.fields.Nested(AppealsIn, allow_none=True)  # {"window_days": N}; null: no appeals
 
 
 class ChallengeCreateIn(ChallengeBase):
@@ -117,3 +122,67 @@ class ListArgs(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     # Keyset paging: the `next_cursor` of the previous page (any depth; `page` then only labels the page).
     cursor = ma.fields.String(validate=validate.Length(max=200))
+
+
+# --- what GET /challenges/{id} answers (documentation of the public facts; the presenter builds it) -------
+
+class OpenOut(ma.Schema):
+    """Documents an answer without closing it: more fields may come (staff, other features), additionalProperties."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+class MoneyOut(OpenOut):
+    amount = ma.fields.String(metadata={"description": "decimal string with the currency's minor digits"})
+    currency = ma.fields.String()
+
+
+class CriterionOut(OpenOut):
+    id = ma.fields.Integer()
+    name = ma.fields.String(metadata={"description": "in the shown locale"})
+    weight = ma.fields.Integer(metadata={"description": "percent; the weights add up to 100"})
+
+
+class EligibilityOut(OpenOut):
+    excluded_countries = ma.fields.List(ma.fields.String())
+    sanctioned_countries = ma.fields.List(ma.fields.String())
+    in_words = ma.fields.List(ma.fields.String(), metadata={
+        "description": "who may take part, as sentences in the negotiated language"})
+
+
+class SeekerOut(OpenOut):
+    slug = ma.fields.String()
+    name = ma.fields.String()
+
+
+class ChallengePublicOut(OpenOut):
+    """The public facts every caller gets; `description` only after the agreement (and for staff)."""
+
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    funded = ma.fields.Boolean()
+    award = ma.fields.Nested(MoneyOut)
+    deadline = ma.fields.DateTime()
+    deadline_note = ma.fields.String(metadata={
+        "description": "time left while open, else closed/awarded with the date, in the negotiated language"})
+    closed_at = ma.fields.DateTime(allow_none=True)
+    decided_at = ma.fields.DateTime(allow_none=True, metadata={"description": "when the awards were decided"})
+    default_locale = ma.fields.String()
+    available_locales = ma.fields.List(ma.fields.String())
+    locale = ma.fields.String(metadata={"description": "the locale of title, summary and criteria names"})
+    title = ma.fields.String()
+    summary = ma.fields.String()
+    description = ma.fields.String(metadata={"description": "only after accepting the agreement, and for staff"})
+    challenge_type = ma.fields.String()
+    field = ma.fields.String()
+    target_trl = ma.fields.Integer(allow_none=True)
+    ip_terms = ma.fields.String()
+    ip_terms_text = ma.fields.String(metadata={"description": "the IP terms in plain words"})
+    criteria = ma.fields.List(ma.fields.Nested(CriterionOut))
+    eligibility = ma.fields.Nested(EligibilityOut)
+    seeker = ma.fields.Nested(SeekerOut, allow_none=True, metadata={"description": "null when anonymous"})
+    agreement_version = ma.fields.String(allow_none=True)
+    agreement_accepted = ma.fields.Boolean()
+    premium_pct = ma.fields.String()
+    published_at = ma.fields.DateTime(allow_none=True)

@@ -18,6 +18,7 @@ from marketplace.challenges import clearance, indexing
 from marketplace.challenges.models import Amendment, Challenge, ChallengeText, Criterion
 from marketplace.challenges.states import move, require_state
 from marketplace.content_locales import is_content_locale
+from marketplace.countries import is_country
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -94,9 +95,7 @@ def localize_deadline(naive: datetime, timezone: str) -> datetime:
 
 
 def _check_countries(codes: list[str]) -> list[str]:
-    from marketplace.accounts.services import country_problems
-
-    bad = [c for c in codes if country_problems(c)]
+    bad = [c for c in codes if not is_country(c)]
     if bad:
         raise _fail("eligibility", _l("Unknown country codes: %(codes)s", codes=", ".join(bad)))
     return sorted({c.upper() for c in codes})
@@ -148,6 +147,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
     """Create a draft challenge for `organization` by a center manager of it."""
     from marketplace.challenges.agreements import current_template
     from marketplace.programs.models import Program
+    from marketplace.reviews.appeals import check_window_days
 
     if not author.has_role(Role.CENTER_MANAGER, organization):
         raise Forbidden(_l("Only center managers of this organization can create its challenges."))
@@ -173,6 +173,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
         ip_terms=data.get("ip_terms") or "assignment", target_trl=data.get("target_trl"),
         excluded_countries=_check_countries((data.get("eligibility") or {}).get("excluded_countries", [])),
         agreement_version=current_template(organization).version,
+        appeals_window_days=check_window_days(data.get("appeals")),
     )
     _check_trl(challenge)
     _price(challenge)
@@ -199,7 +200,7 @@ def _check_trl(challenge: Challenge) -> None:
 
 EDITABLE = ("default_locale", "title", "summary", "description", "challenge_type", "field", "deadline",
             "award_currency", "premium_pct", "criteria", "eligibility", "seeker_anonymous", "invite_only",
-            "ip_terms", "target_trl", "requirement_codes", "requirement_codes_public")
+            "ip_terms", "target_trl", "requirement_codes", "requirement_codes_public", "appeals")
 
 
 def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
@@ -223,6 +224,10 @@ def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
             setattr(challenge, simple, changes[simple])
     if "field" in changes:
         challenge.field = changes["field"].strip()
+    if "appeals" in changes:
+        from marketplace.reviews.appeals import check_window_days
+
+        challenge.appeals_window_days = check_window_days(changes["appeals"])
     if "deadline" in changes:
         challenge.deadline = _check_deadline(changes["deadline"])
     if "award_currency" in changes:

@@ -117,7 +117,7 @@ def _authoring_data(form: ChallengeForm, existing: Challenge | None = None) -> d
         "award_currency": form.award_currency.data,
         "premium_pct": form.premium_pct.data,
         "criteria": criteria,
-        "eligibility": {"excluded_countries": sorted(set(split_codes(form.excluded_countries.data, upper=True)))},
+        "eligibility": {"excluded_countries": sorted(set(form.excluded_countries.data or []))},
         "ip_terms": form.ip_terms.data,
         "target_trl": form.target_trl.data,
         "seeker_anonymous": form.seeker_anonymous.data,
@@ -138,7 +138,7 @@ def _fill_from(form: ChallengeForm, challenge: Challenge) -> None:
         form[name].data = getattr(challenge, name)
     form.deadline.data = _local(challenge.deadline)
     form.premium_pct.data = challenge.premium_pct.normalize()
-    form.excluded_countries.data = ", ".join(challenge.excluded_countries)
+    form.excluded_countries.data = list(challenge.excluded_countries)
     form.requirement_codes.data = ", ".join(r.code for r in challenge.requirements)
     for row, criterion in zip(form.criteria, challenge.criteria, strict=False):
         row.form.name.data, row.form.weight.data = criterion.name.get(locale, ""), criterion.weight

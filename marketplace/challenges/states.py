@@ -36,3 +36,26 @@ def require_state(challenge, *states: str) -> None:
         raise Conflict(_l("This challenge is %(state)s; this is possible only when it is %(allowed)s.",
                           state=challenge_status_label(challenge.status),
                           allowed=" / ".join(challenge_status_label(s) for s in states)))
+
+
+# --- what a deadline means to a reader ------------------------------------------------------------
+
+def deadline_phase(status: str, deadline, now=None) -> str:
+    """The one home of "is the clock still running?" for a challenge in `status` with `deadline`.
+
+    `counting` (open or not yet published, deadline ahead: show the time left), `closed` (closed, judging,
+    or open past its deadline before close-due ran), `awarded`, `no_award`, `cancelled`, or `passed` (a
+    draft whose deadline went by). Closed and awarded challenges never count down; page_helpers.deadline_note
+    words each phase.
+    """
+    from datetime import UTC, datetime
+
+    if status in ("awarded", "no_award", "cancelled"):
+        return status
+    if status in ("closed", "judging"):
+        return "closed"
+    if isinstance(deadline, str):
+        deadline = datetime.fromisoformat(deadline)
+    if deadline > (now or datetime.now(UTC)):
+        return "counting"
+    return "closed" if status == "open" else "passed"

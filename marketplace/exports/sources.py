@@ -35,22 +35,26 @@ class Table:
 
 
 def proposals(challenge) -> Table:
+    """The proposals the challenge's staff may see (`Proposal.shared_with_staff`: drafts are their authors' alone).
+
+    The lead's early-career flag is left empty when the lead made it private (`profiles.may_see_private`)."""
     # Per row, through the (proposal_id, status, user_id) index: never an aggregate over every team.
     team_size = (select(func.count()).where(ProposalMember.proposal_id == Proposal.id,
                                             ProposalMember.status == "accepted").scalar_subquery())
     statement = (
         select(Proposal.id, Proposal.status, Proposal.version, Proposal.title, Proposal.locale, User.display_name,
-               User.email, User.country, ExpertProfile.early_career, team_size, Proposal.created_at,
-               Proposal.submitted_at, Proposal.withdrawn_at)
+               User.email, User.country, ExpertProfile.early_career, ExpertProfile.visibility, team_size,
+               Proposal.created_at, Proposal.submitted_at, Proposal.withdrawn_at)
         .join(User, User.id == Proposal.lead_id)
         .outerjoin(ExpertProfile, ExpertProfile.user_id == Proposal.lead_id)
-        .where(Proposal.challenge_id == challenge.id).order_by(Proposal.id))
+        .where(*_shared_proposals(challenge)).order_by(Proposal.id))
 
     def rows() -> Iterator[Sequence]:
         for row in db.session.execute(statement.execution_options(yield_per=STREAM_BATCH)):
-            (pid, status, version, title, locale, name, email, country, early, members, created, submitted,
-             withdrawn) = row
-            yield (pid, status, version, title, locale, name, email, country, bool(early), members or 1, created,
+            (pid, status, version, title, locale, name, email, country, early, visibility, members, created,
+             submitted, withdrawn) = row
+            early = bool(early) if ExpertProfile.field_is_public(visibility, "early_career") else None
+            yield (pid, status, version, title, locale, name, email, country, early, members or 1, created,
                    submitted, withdrawn)
 
     return Table(
@@ -58,8 +62,12 @@ def proposals(challenge) -> Table:
         header=("proposal_id", "status", "version", "title", "locale", "lead_name", "lead_email", "lead_country",
                 "lead_early_career", "team_size", "created_at", "submitted_at", "withdrawn_at"),
         rows=rows,
-        count=lambda: db.session.scalar(select(func.count()).where(Proposal.challenge_id == challenge.id)) or 0,
+        count=lambda: db.session.scalar(select(func.count()).where(*_shared_proposals(challenge))) or 0,
     )
+
+
+def _shared_proposals(challenge) -> tuple:
+    return Proposal.challenge_id == challenge.id, Proposal.shared_with_staff_clause()
 
 
 def ranking(challenge) -> Table:

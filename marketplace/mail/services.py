@@ -16,10 +16,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, g, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 
+from marketplace.bulk import insert_rows
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.mail.models import OutboxMail
@@ -48,6 +49,41 @@ def queue_mail(recipient: str, template: str, *, locale: str = "en", **context) 
     db.session.flush()
     db.session.info.setdefault("outbox_new", set()).add(mail.id)
     return mail
+
+
+def queue_mails(template: str, mails: list[tuple[str, str, dict]]) -> int:
+    """Many mails of one template at once: `mails` is [(recipient, locale, context)], rendered per locale
+    and inserted in one statement. They are sent by `flask mail flush` (or the next request that sends mail)."""
+    by_locale: dict[str, list[tuple[str, dict]]] = {}
+    for recipient, locale, context in mails:
+        by_locale.setdefault(locale, []).append((recipient, context))
+    now = utcnow()
+    rows = []
+    for locale, items in by_locale.items():
+        with force_locale(locale):
+            subject = SUBJECTS[template]()
+            page = current_app.jinja_env.get_template(f"mail/{template}.txt")
+            # The globals merged once per locale, not once per mail (Template.render copies them every time).
+            base = {**page.globals, "config": current_app.config, **_gettext_callables(get_translations())}
+            for recipient, context in items:
+                state = page.new_context({**base, **context}, shared=True)
+                body = page.environment.concat(page.root_render_func(state))
+                rows.append({"recipient": recipient, "subject": subject, "template": template, "locale": locale,
+                             "body_text": body, "status": "pending", "attempts": 0,
+                             "next_attempt_at": now, "created_at": now})
+    return insert_rows(OutboxMail.__table__, rows)
+
+
+def _gettext_callables(translations) -> dict:
+    """Jinja's new-style gettext bound to one catalog: the same output, without a context lookup per string."""
+    def gettext(string, **variables):
+        return translations.ugettext(string) % variables
+
+    def ngettext(singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return translations.ungettext(singular, plural, num) % variables
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
 
 
 def _build_message(mail: OutboxMail) -> EmailMessage:

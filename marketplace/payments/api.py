@@ -16,7 +16,8 @@ from marketplace.awards.presenters import award_json
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
-from marketplace.payments import escrow, payees, payout_accounts, payouts, reports, services
+from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, reports, services
+from marketplace.payments.ledger import KINDS
 from marketplace.payments.models import Refund
 from marketplace.payments.payees import TAX_FORMS
 from marketplace.payments.refusals import audit_refusal
@@ -51,6 +52,21 @@ class ReasonIn(ma.Schema):
 
 class LedgerArgs(PageArgs):
     challenge_id = RowId(load_default=None, strict=False)
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(sorted(KINDS)))
+    account = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=80),
+                               metadata={"description": "An account code or its beginning: escrow, payable:user:7"})
+    since = ma.fields.Date(load_default=None, metadata={"description": "From this day (UTC), inclusive"})
+    until = ma.fields.Date(load_default=None, metadata={"description": "Up to this day (UTC), inclusive"})
+
+    @ma.validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise ma.ValidationError(str(_l("The first day comes after the last.")), "until")
+
+
+def _journal_filter(args: dict) -> journal.JournalFilter:
+    return journal.JournalFilter(challenge_id=args["challenge_id"], kind=args["kind"], account=args["account"],
+                                 since=args["since"], until=args["until"])
 
 
 # --- payee and payout account ------------------------------------------------------------
@@ -220,7 +236,16 @@ def _require_finance_anywhere() -> None:
 @blp.arguments(LedgerArgs, location="query")
 @login_required_api
 def ledger_view(args):
-    """Transactions with their entries (newest first), and balances per challenge and per solver."""
+    """Transactions with their entries (newest first), filtered, and balances per account, challenge and solver."""
     _require_finance_anywhere()
-    return reports.ledger_page(current_user, page=args["page"], per_page=args["per_page"],
-                               challenge_id=args["challenge_id"])
+    return journal.ledger_json(current_user, _journal_filter(args), page=args["page"], per_page=args["per_page"])
+
+
+@blp.get("/finance/ledger.csv")
+@blp.arguments(LedgerArgs, location="query")
+@blp.response(200, content_type="text/csv")
+@login_required_api
+def ledger_csv(args):
+    """The same journal as CSV, one row per line of a transaction (page arguments are ignored)."""
+    _require_finance_anywhere()
+    return journal.csv_response(current_user, _journal_filter(args))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from marketplace.challenges.forms import optional_int
+from marketplace.countries import country_choices
 
 TAX_FORM_CHOICES = [SelectChoice("none", _l("None: I declare my country of residence")),
                     SelectChoice("W-8BEN", _l("W-8BEN (not a US person)")),
@@ -16,8 +19,8 @@ TAX_FORM_CHOICES = [SelectChoice("none", _l("None: I declare my country of resid
 class PayeeForm(FlaskForm):
     legal_name = StringField(_l("Full legal name"), validators=[DataRequired(), Length(max=200)],
                              description=_l("As on your passport or identity card."))
-    residence_country = StringField(_l("Country of residence"), validators=[DataRequired(), Length(min=2, max=2)],
-                                    description=_l("Two-letter code, such as DE or CN."))
+    residence_country = SelectField(_l("Country of residence"), validators=[DataRequired()])
+    confirm_country = BooleanField(_l("Yes, I live in this country, not in the one on my account"))
     date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
     tax_form = SelectField(_l("Tax form"), choices=TAX_FORM_CHOICES, validators=[DataRequired()])
     tax_id = StringField(_l("Taxpayer identification number"), validators=[Optional(), Length(max=60)],
@@ -27,6 +30,10 @@ class PayeeForm(FlaskForm):
     swift_bic = StringField(_l("SWIFT/BIC code"), validators=[Optional(), Length(max=20)])
     bank_name = StringField(_l("Bank name"), validators=[Optional(), Length(max=120)])
     submit = SubmitField(_l("Save payee details"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.residence_country.choices = country_choices()
 
 
 class ActionForm(FlaskForm):
@@ -48,3 +55,28 @@ class AcceptForm(FlaskForm):
 class CancelAwardForm(FlaskForm):
     reason = TextAreaField(_l("Why is the award cancelled?"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Cancel the award"))
+
+
+class JournalForm(FlaskForm):
+    """The ledger page's filters (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    challenge_id = SelectField(_l("Challenge"), coerce=optional_int, validators=[Optional()])
+    kind = SelectField(_l("Movement"), validators=[Optional()])
+    account = StringField(_l("Account"), validators=[Optional(), Length(max=80)],
+                          description=_l("An account code or its beginning, such as escrow or payable:user:7."))
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Show"))
+
+    def __init__(self, *args, challenges=(), kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.challenge_id.choices = [(None, _l("All challenges"))] + [
+            (challenge_id, f"#{challenge_id} {title}") for challenge_id, title in challenges]
+        self.kind.choices = [("", _l("All movements"))] + list(kinds)
+
+    def validate_until(self, field):
+        if field.data and self.since.data and self.since.data > field.data:
+            raise ValidationError(_l("The first day comes after the last."))

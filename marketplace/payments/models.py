@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.db import TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 # The payout state machine: the one home of its states (the CHECK constraint is built from it) and of
@@ -35,10 +35,6 @@ PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 REFUND_STATES = ("scheduled", "sending", "sent", "succeeded", "failed")
 
-
-def one_of(column: str, values) -> str:
-    """A CHECK expression allowing exactly `values` (built from a state table, never restated)."""
-    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
 
 
 class LedgerAccount(TimestampMixin, db.Model):

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from marketplace.accounts.services import country_problems
 from marketplace.audit.services import record
+from marketplace.countries import country_problems
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
@@ -203,6 +203,11 @@ def _check(data: dict) -> dict:
         raise ValidationFailed(_l("Some payee details are not valid."), errors=errors)
     return {"legal_name": legal_name, "residence_country": country, "date_of_birth": born, "tax_form": tax_form,
             "tax_id": tax_id, "bank_account": cleaned_bank, "bank_given": "bank_account" in data}
+
+
+def country_differs(user, residence_country: str | None) -> bool:
+    """A payee country other than the account's country: the page asks the solver to confirm it."""
+    return bool(residence_country and user.country and residence_country.upper() != user.country.upper())
 
 
 def save_payee(user, data: dict) -> PayeeProfile:

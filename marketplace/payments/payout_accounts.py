@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.audit.services import record
+from marketplace.countries import country_name
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.payments import payees
@@ -38,12 +39,6 @@ def account_of(user_id: int, provider: str) -> PayoutAccount | None:
     return db.session.scalar(select(PayoutAccount).filter_by(user_id=user_id, provider=provider))
 
 
-def _country_name(code: str) -> str:
-    from marketplace.challenges.page_helpers import country_name
-
-    return country_name(code)
-
-
 def payout_plan(user) -> PayoutPlan:
     profile = payees.profile_of(user)
     country = profile.residence_country if profile else user.country
@@ -57,7 +52,7 @@ def payout_plan(user) -> PayoutPlan:
         else:
             message = _("Stripe cannot pay out to residents of %(country)s, so your award will be paid by bank "
                         "wire to the account in your payee details. A wire can take a few more days.",
-                        country=_country_name(country))
+                        country=country_name(country))
         if not has_bank:
             message += " " + _("Add your bank account to your payee details.")
     else:

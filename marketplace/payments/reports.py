@@ -1,4 +1,4 @@
-"""What finance sees: the ledger page, balances per challenge and per solver, awards by age, the chart.
+"""What finance sees: balances per challenge and per solver, awards by age, the chart (the journal: `journal`).
 
 A finance officer sees the movements of their organizations' challenges; an admin sees all.
 """
@@ -12,14 +12,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.api import page_of
 from marketplace.awards.models import Award
 from marketplace.db import utcnow
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments import ledger
-from marketplace.payments.models import LedgerTransaction
 from marketplace.permissions import Role
 
 CHART_WIDTH = 400  # pixels for the longest bar
@@ -34,23 +31,6 @@ def visible_challenge_ids(user) -> list[int]:
     if not user.is_admin:
         statement = statement.where(Challenge.organization_id.in_(user.organization_ids(Role.FINANCE_OFFICER) or [-1]))
     return list(db.session.scalars(statement.order_by(Challenge.id)))
-
-
-def _signed(amount_minor: int, currency: str) -> dict:
-    return Money(abs(amount_minor), currency).as_dict()
-
-
-def transaction_json(transaction: LedgerTransaction) -> dict:
-    return {
-        "id": transaction.id, "kind": transaction.kind, "memo": transaction.memo,
-        "challenge_id": transaction.challenge_id, "award_id": transaction.award_id,
-        "dedupe_key": transaction.dedupe_key, "created_at": transaction.created_at.isoformat(),
-        "entries": [{"account": e.account.code, "account_kind": e.account.kind,
-                     "debit": _signed(e.amount_minor, e.currency) if e.amount_minor > 0 else None,
-                     "credit": _signed(e.amount_minor, e.currency) if e.amount_minor < 0 else None}
-                    for e in transaction.entries],
-        "balanced": sum(e.amount_minor for e in transaction.entries) == 0,
-    }
 
 
 def challenge_rows(challenge_ids: list[int]) -> list[dict]:
@@ -75,33 +55,6 @@ def solver_rows(challenge_ids: list[int]) -> list[dict]:
     return [{"user": users[user_id], "currency": currency,
              **{name: Money(value, currency) for name, value in numbers.items()}}
             for (user_id, currency), numbers in ordered]
-
-
-def ledger_page(user, *, page: int, per_page: int, challenge_id: int | None = None) -> dict:
-    ids = visible_challenge_ids(user)
-    if challenge_id is not None:
-        if challenge_id not in ids:
-            raise NotFound()
-        ids = [challenge_id]
-        statement = select(LedgerTransaction).where(LedgerTransaction.challenge_id == challenge_id)
-    elif user.is_admin:
-        statement = select(LedgerTransaction)
-    else:
-        statement = select(LedgerTransaction).where(LedgerTransaction.challenge_id.in_(ids or [-1]))
-    body = page_of(db.session, statement.order_by(LedgerTransaction.id.desc()), page, per_page, transaction_json)
-    body["balances"] = {
-        "challenges": [{"challenge_id": row["challenge"].id, "currency": row["currency"],
-                        **{name: row[name].as_dict() for name in ("funded", "allocated", "paid", "refunded",
-                                                                   "escrow")}}
-                       for row in challenge_rows(ids)],
-        "solvers": [{"user_id": row["user"].id, "display_name": row["user"].display_name, "currency": row["currency"],
-                     **{name: row[name].as_dict() for name in ("awarded", "paid", "owed")}}
-                    for row in solver_rows(ids)],
-    }
-    # Admins check the whole ledger; officers the transactions of the challenges they see.
-    body["all_balanced"] = not ledger.unbalanced_transactions(None if user.is_admin and challenge_id is None
-                                                                else (ids or [-1]))
-    return body
 
 
 # --- awards by age -----------------------------------------------------------------------

@@ -12,20 +12,26 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from marketplace.api import page_of
 from marketplace.awards.ip_assignment import award_challenge
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.awards.presenters import pct
 from marketplace.challenges.models import Challenge
+from marketplace.countries import country_name
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
+from marketplace.i18n import current_locale_id, format_money
+from marketplace.labels import LEDGER_KIND_LABELS, ledger_kind_label
 from marketplace.money import Money
-from marketplace.payments import escrow, payees, payout_accounts, payouts, reports, services
+from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, reports, services
 from marketplace.payments.conflicts import finance_conflict
-from marketplace.payments.forms import ActionForm, PayeeForm, ReferenceForm
+from marketplace.payments.forms import ActionForm, JournalForm, PayeeForm, ReferenceForm
 from marketplace.payments.models import Refund
 from marketplace.payments.refusals import audit_refusal
 
 bp = Blueprint("payments", __name__, template_folder="templates")
+JOURNAL_PER_PAGE = 50
+bp.add_app_template_global(ledger_kind_label)
 
 PAYOUT_STATUS_LABELS = {
     "pending": _l("Waiting for the payment provider"),
@@ -103,6 +109,47 @@ def finance_overview():
                            target_days=current_app.config.get("PAYOUT_TARGET_DAYS", 30))
 
 
+@bp.get("/finance/ledger")
+@login_required
+def ledger_journal():
+    """The journal: transactions and their lines, filtered, balances per account, CSV export."""
+    form, filters = _journal_form()
+    if filters is None:
+        return render_template("payments/ledger.html", form=form, page=None, balances=[]), 422
+    page_number = request.args.get("page", 1, type=int) or 1
+    page = page_of(db.session, journal.transactions(current_user, filters), max(page_number, 1), JOURNAL_PER_PAGE)
+    return render_template("payments/ledger.html", form=form, page=page,
+                           balances=journal.balances(current_user, filters),
+                           csv_url=url_for("payments.ledger_csv", **_filter_args()), pager_args=_filter_args())
+
+
+@bp.get("/finance/ledger.csv")
+@login_required
+def ledger_csv():
+    _form, filters = _journal_form()
+    if filters is None:
+        return redirect(url_for("payments.ledger_journal", **_filter_args()), code=303)
+    return journal.csv_response(current_user, filters)
+
+
+def _filter_args() -> dict:
+    return {k: v for k, v in request.args.items() if k in ("challenge_id", "kind", "account", "since", "until") and v}
+
+
+def _journal_form():
+    """The filter form and its JournalFilter (None when the filters are not valid)."""
+    ids = _require_finance_page()
+    challenges = db.session.scalars(select(Challenge).where(Challenge.id.in_(ids or [-1])).order_by(Challenge.id))
+    locale = current_locale_id()
+    form = JournalForm(request.args, challenges=[(c.id, c.localized("title", locale)[1]) for c in challenges],
+                       kinds=[(code, label) for code, label in LEDGER_KIND_LABELS.items()])
+    if request.args and not form.validate():
+        return form, None
+    return form, journal.JournalFilter(challenge_id=form.challenge_id.data, kind=form.kind.data or None,
+                                       account=(form.account.data or "").strip() or None,
+                                       since=form.since.data, until=form.until.data)
+
+
 @bp.get("/finance/awards/<int:award_id>")
 @login_required
 def finance_award(award_id: int):
@@ -111,7 +158,14 @@ def finance_award(award_id: int):
                            problems=payouts.problems(award) if award.status in ("awarded", "release_requested")
                            else [], payouts=payouts.payouts_of(award), action_form=ActionForm(),
                            conflict=finance_conflict(award, current_user),
-                           reference_form=ReferenceForm())
+                           reference_form=ReferenceForm(), paid_to=_paid_to(award))
+
+
+def _paid_to(award: Award) -> str:
+    """"CN¥60,000.00 to Anna Schmidt; CN¥40,000.00 to Li Wei": what approving pays, said before it is done."""
+    return "; ".join(_("%(amount)s to %(name)s", amount=format_money(Money(r.amount_minor, award.currency).amount,
+                                                                     award.currency), name=r.user.display_name)
+                     for r in award.recipients if r.amount_minor > 0)
 
 
 def _finance_award(award_id: int) -> Award:
@@ -241,8 +295,19 @@ def my_payments():
 @login_required
 def payee_form():
     form = PayeeForm()
+    if request.method == "GET":
+        on_file = payees.profile_of(current_user)
+        form.residence_country.data = on_file.residence_country if on_file else current_user.country
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    asks_confirmation = form.is_submitted() and payees.country_differs(current_user, form.residence_country.data)
+    if valid and asks_confirmation and not form.confirm_country.data:
+        form.confirm_country.errors = [_("Your account says you live in %(account)s. Confirm that you live in "
+                                         "%(payee)s, or choose %(account)s.",
+                                         account=country_name(current_user.country),
+                                         payee=country_name(form.residence_country.data))]
+        status = 422
+    elif valid:
         data = {"legal_name": form.legal_name.data, "residence_country": (form.residence_country.data or "").upper(),
                 "date_of_birth": form.date_of_birth.data, "tax_form": form.tax_form.data,
                 "tax_id": form.tax_id.data or None}
@@ -265,7 +330,8 @@ def payee_form():
     elif request.method == "POST":
         status = 422
     profile = payees.profile_of(current_user)
-    return render_template("payments/payee.html", form=form, payee=payees.masked(profile) if profile else None), status
+    return render_template("payments/payee.html", form=form, payee=payees.masked(profile) if profile else None,
+                           asks_confirmation=asks_confirmation), status
 
 
 @bp.post("/me/payout-account")

@@ -6,8 +6,8 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.accounts.schemas import rule
-from marketplace.accounts.services import country_problems
 from marketplace.api import idempotent, login_required_api, problem
+from marketplace.countries import country_problems
 from marketplace.extensions import db
 from marketplace.money import CurrencyField, Money, MoneyField
 from marketplace.permissions import Role

@@ -90,6 +90,7 @@ def upload(proposal_id: int):
 
 
 @blp.delete("/proposals/<int:proposal_id>/attachments/<int:attachment_id>")
+@blp.response(204)
 @login_required_api
 def remove_attachment(proposal_id: int, attachment_id: int):
     proposal = services.get_visible(proposal_id, current_user)

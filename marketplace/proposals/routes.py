@@ -214,8 +214,12 @@ def dashboard():
                                 .options(selectinload(Challenge.texts))).all()
     notifications = _recent_notifications()
     locale = current_locale_id()
+    from marketplace.challenges.page_helpers import decision_dates
+
+    decided = decision_dates({c.id for c in [*agreed, *(p.challenge for p in proposals)]
+                              if c.status in ("awarded", "no_award")})
     return render_template("proposals/dashboard.html", proposals=proposals, agreed=agreed, locale=locale,
-                           notifications=notifications,
+                           notifications=notifications, decided=decided,
                            submitted_ids={p.challenge_id for p in proposals if p.status == "submitted"})
 
 

@@ -4,11 +4,25 @@
 def register(app, api) -> None:
     from marketplace.awards import decision_api
     from marketplace.reviews import api as reviews_api
-    from marketplace.reviews import cli, coi, panels, ranking_service, routes, scoring, staff_routes  # noqa: F401
+    from marketplace.reviews import (  # noqa: F401
+        appeal_routes,
+        appeals,
+        appeals_api,
+        cli,
+        coi,
+        panels,
+        ranking_service,
+        routes,
+        scoring,
+        staff_routes,
+    )
 
     app.register_blueprint(routes.bp)
+    app.register_blueprint(appeal_routes.bp)
     api.register_blueprint(reviews_api.blp)
     api.register_blueprint(decision_api.blp)
+    api.register_blueprint(appeals_api.blp)
+    appeals.register_notifications()
     app.cli.add_command(cli.reviews_cli)
     app.jinja_env.globals.update(
         proposal_review_panel=panels.proposal_review_panel,
@@ -17,6 +31,8 @@ def register(app, api) -> None:
         conflict_reason_label=coi.reason_label,
         rank_band_label=lambda code: ranking_service.label(ranking_service.RANK_BAND_LABELS, code),
         is_reviewer=lambda: _is_reviewer(app),
+        proposal_appeals_panel=appeal_routes.proposal_appeals_panel,
+        appeal_status_label=appeals.outcome_label,
     )
 
 

@@ -73,6 +73,7 @@ def list_reviewers(challenge_id: int):
 
 
 @blp.delete("/challenges/<int:challenge_id>/reviewers/<int:user_id>")
+@blp.response(204)
 @login_required_api
 def remove_reviewer(challenge_id: int, user_id: int):
     challenge = managed_challenge(challenge_id, current_user)
@@ -351,6 +352,7 @@ def add_exclusion(data, proposal_id: int):
 
 
 @blp.delete("/proposals/<int:proposal_id>/exclusions/<int:exclusion_id>")
+@blp.response(204)
 @login_required_api
 def remove_exclusion(proposal_id: int, exclusion_id: int):
     proposal = _authored(proposal_id)

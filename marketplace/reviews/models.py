@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -122,3 +122,52 @@ class Clarification(TimestampMixin, db.Model):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- appeals of provisional scores (see appeals.py) ------------------------------------------------
+
+APPEAL_STATES = ("open", "upheld", "rescored")
+APPEAL_OUTCOMES = ("upheld", "rescored")
+
+
+class ScoreRelease(db.Model):
+    """The center released each solver's own provisional scores of a challenge; appeals run until the window closes."""
+
+    __tablename__ = "score_releases"
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def window_open(self, now: datetime) -> bool:
+        return now < self.window_closes_at
+
+
+class Appeal(TimestampMixin, db.Model):
+    """A solver's appeal of one reviewer's score on one criterion, and its answer (upheld or rescored)."""
+
+    __tablename__ = "score_appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    appellant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    original_score: Mapped[int] = mapped_column(Integer)
+    new_score: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)
+    answer_due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # after it the center's manager may answer
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_as: Mapped[str | None] = mapped_column(String(10))  # reviewer | manager
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),
+                      CheckConstraint("status IN ('open', 'rescored', 'upheld')", name="status"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"

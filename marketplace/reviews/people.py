@@ -155,18 +155,29 @@ def institution_of(user: User, profile: ExpertProfile | None) -> str | None:
     return f"org:{org_ids[0]}" if org_ids else None
 
 
-def reviewer_documents(profile: ExpertProfile | None, *, this_year: int | None = None) -> list[str]:
-    """A reviewer's expertise as separate documents: the profile text, the expertise tags, each recent work."""
+def reviewer_documents(profile: ExpertProfile | None, *, this_year: int | None = None,
+                       public_only: bool = False) -> list[str]:
+    """A reviewer's expertise as separate documents: the profile text, the expertise tags, each recent work.
+
+    `public_only`: only the fields the person made public (for suggestions from the expert database, whose
+    ranking must not reveal private fields to the center's staff)."""
     from marketplace.solvers.vocabulary import tag_label
 
     if profile is None:
         return []
+
+    def shown(field: str) -> bool:
+        return not public_only or profile.is_public(field)
+
     this_year = this_year or dt.date.today().year
-    documents = [" ".join(part for part in (profile.headline, profile.bio, profile.latest_progress) if part)]
-    tags = " ".join(tag_label(tag) for tag in profile.expertise or ())
+    documents = [" ".join(part for field, part in (("headline", profile.headline), ("bio", profile.bio),
+                                                   ("latest_progress", profile.latest_progress))
+                          if part and shown(field))]
+    tags = " ".join(tag_label(tag) for tag in profile.expertise or ()) if shown("expertise") else ""
     if tags:
         documents.append(tags)
-    documents += [entry.title for entry in profile.research if entry.year >= this_year - RECENT_RESEARCH_YEARS]
+    if shown("research_history"):
+        documents += [entry.title for entry in profile.research if entry.year >= this_year - RECENT_RESEARCH_YEARS]
     return [d for d in documents if d.strip()]
 
 

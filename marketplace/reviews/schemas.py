@@ -83,3 +83,98 @@ class AwardsIn(ma.Schema):
     feedback_enabled = ma.fields.Boolean(load_default=True)
     # Required while assigned reviews are outstanding (else 409); stored with the decision and audited.
     override_reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+# --- appeals of provisional scores (appeals_api.py) -----------------------------------------------------
+
+class AppealIn(ma.Schema):
+    criterion_id = RowId(required=True)
+    reason = ma.fields.String(required=True, metadata={"maxLength": 2000})  # length checked by the service
+    review = ma.fields.Integer(strict=True, load_default=None, allow_none=True,
+                               metadata={"description": "the reviewer's number in the scores (needed when several "
+                                                        "reviewers scored the criterion)"})
+
+
+class AppealAnswerIn(ma.Schema):
+    outcome = ma.fields.String(required=True, validate=validate.OneOf(["upheld", "rescored"]))
+    score = ma.fields.Raw(load_default=None, allow_none=True,
+                          metadata={"type": "integer", "minimum": 1, "maximum": 10})  # checked like a review's
+    response = ma.fields.String(required=True, metadata={"maxLength": 5000})
+
+
+class AppealListArgs(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf(["open", "upheld", "rescored"]))
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class AppealOut(ma.Schema):
+    id = ma.fields.Integer()
+    challenge_id = ma.fields.Integer()
+    proposal_id = ma.fields.Integer()
+    criterion_id = ma.fields.Integer()
+    criterion = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["open", "upheld", "rescored"]})
+    status_label = ma.fields.String()
+    reason = ma.fields.String()
+    original_score = ma.fields.Integer()
+    new_score = ma.fields.Integer(allow_none=True)
+    response = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    answer_due_at = ma.fields.AwareDateTime()
+    answered_at = ma.fields.AwareDateTime(allow_none=True)
+    answered_as = ma.fields.String(allow_none=True)
+    review = ma.fields.Integer(metadata={"description": "the reviewer's number (authors only)"})
+    review_id = ma.fields.Integer(metadata={"description": "staff and the reviewer only"})
+    pseudonym = ma.fields.String(metadata={"description": "staff and the reviewer only"})
+    reviewer_id = ma.fields.Integer(metadata={"description": "staff only"})
+    appellant_id = ma.fields.Integer(metadata={"description": "staff only"})
+
+
+class AppealPageOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AppealOut))
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total = ma.fields.Integer()
+
+
+class ScoreReleaseOut(ma.Schema):
+    challenge_id = ma.fields.Integer()
+    released_at = ma.fields.AwareDateTime()
+    appeals_close_at = ma.fields.AwareDateTime()
+    window_days = ma.fields.Integer()
+
+
+class ProvisionalScoreOut(ma.Schema):
+    review = ma.fields.Integer()
+    score = ma.fields.Integer()
+    appeal_id = ma.fields.Integer(allow_none=True)
+
+
+class ProvisionalCriterionOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    weight = ma.fields.Integer()
+    scores = ma.fields.List(ma.fields.Nested(ProvisionalScoreOut))
+    mean = ma.fields.Float(allow_none=True)
+
+
+class ProvisionalReviewOut(ma.Schema):
+    number = ma.fields.Integer()
+    scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    comment = ma.fields.String()
+    recommendation = ma.fields.String(allow_none=True)
+    recommendation_label = ma.fields.String()
+
+
+class ProvisionalScoresOut(ma.Schema):
+    proposal_id = ma.fields.Integer()
+    challenge_id = ma.fields.Integer()
+    released_at = ma.fields.AwareDateTime()
+    appeals_close_at = ma.fields.AwareDateTime()
+    window_open = ma.fields.Boolean()
+    raw_score = ma.fields.Float(allow_none=True)
+    calibrated_score = ma.fields.Float(allow_none=True)
+    criteria = ma.fields.List(ma.fields.Nested(ProvisionalCriterionOut))
+    reviews = ma.fields.List(ma.fields.Nested(ProvisionalReviewOut))
+    appeals = ma.fields.List(ma.fields.Nested(AppealOut))

@@ -5,6 +5,10 @@ database's term index (ExpertTerm, the same analysis as search) narrows thousand
 that share words with it; TF-IDF affinity (the maximum over each expert's documents, as in the assignment) ranks
 those. Each suggestion carries its conflicts with the challenge's proposals, so a manager sees at once who could
 not review what, and why.
+
+Only what the experts made public is matched, ranked and shown (the public term weights, `reviewer_documents`
+with `public_only`, `profiles.public_view`): a suggestion must not reveal a private field to the center's staff.
+Conflicts of interest still read every field, as the conflict rules do everywhere.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from marketplace.permissions import ORGANIZATION_ROLES
 from marketplace.reviews.assign import eligible_proposals, proposal_text, text_analyzer
 from marketplace.reviews.coi import challenge_conflicts
 from marketplace.reviews.models import ChallengeReviewer
 from marketplace.reviews.people import load_directory, reviewer_documents
-from marketplace.reviews.pool import reviewer_role_holders, solver_ids
+from marketplace.reviews.pool import is_internal, reviewer_role_holders, solver_ids
 from marketplace.solvers.models import ExpertProfile, ExpertTerm
+from marketplace.solvers.profiles import public_view
 
 MAX_QUERY_TERMS = 300
 CANDIDATE_PROFILES = 400
@@ -45,8 +49,9 @@ def _candidate_user_ids(challenge: Challenge, texts: list[str]) -> list[int]:
         matched = list(db.session.scalars(
             select(ExpertProfile.user_id).join(ExpertTerm, ExpertTerm.profile_id == ExpertProfile.id)
             .join(User, User.id == ExpertProfile.user_id)
-            .where(ExpertTerm.term.in_(terms), User.active.is_(True))
-            .group_by(ExpertProfile.user_id).order_by(func.sum(ExpertTerm.weight).desc(), ExpertProfile.user_id)
+            .where(ExpertTerm.term.in_(terms), ExpertTerm.public_weight > 0, User.active.is_(True))
+            .group_by(ExpertProfile.user_id).order_by(func.sum(ExpertTerm.public_weight).desc(),
+                                                      ExpertProfile.user_id)
             .limit(CANDIDATE_PROFILES)))
     internal = [u.id for u in reviewer_role_holders(challenge)]
     return list(dict.fromkeys(internal + matched))
@@ -65,13 +70,16 @@ def suggest_reviewers(challenge: Challenge, *, limit: int = 20) -> list[dict]:
     in_pool = set(db.session.scalars(select(ChallengeReviewer.user_id).where(
         ChallengeReviewer.challenge_id == challenge.id)))
     directory = load_directory(user_ids)
-    candidates = affinity.tfidf_affinity(texts, [reviewer_documents(directory.profile(uid)) for uid in user_ids],
+    documents = [reviewer_documents(directory.profile(uid), public_only=True) for uid in user_ids]
+    candidates = affinity.tfidf_affinity(texts, documents,
                                          top_n=max(len(texts), len(user_ids)), analyzer=text_analyzer())
     best = np.zeros(len(user_ids))
     np.maximum.at(best, candidates.reviewer_index, candidates.affinity)
     covered = np.bincount(candidates.reviewer_index[candidates.affinity >= RELEVANT], minlength=len(user_ids))
     total = np.bincount(candidates.reviewer_index, weights=candidates.affinity, minlength=len(user_ids))
-    conflicts = challenge_conflicts(challenge, user_ids) if eligible_proposals(challenge) else {}
+    # Conflicts with the proposals for review only, as the pool pages count them (never a draft's authors).
+    eligible = [e.proposal.id for e in eligible_proposals(challenge)]
+    conflicts = challenge_conflicts(challenge, user_ids, proposal_ids=eligible) if eligible else {}
     reasons: dict[int, Counter] = defaultdict(Counter)
     for (_pid, rid), codes in conflicts.items():
         reasons[rid].update(codes)
@@ -80,11 +88,12 @@ def suggest_reviewers(challenge: Challenge, *, limit: int = 20) -> list[dict]:
     for j in order[:limit]:
         uid = user_ids[j]
         user, profile = directory.users[uid], directory.profile(uid)
+        shown = public_view(profile, user, with_awards=False) if profile else {}
         rows.append({
             "user_id": uid, "display_name": user.display_name, "country": user.country,
-            "headline": profile.headline if profile else "", "affiliation": profile.affiliation if profile else "",
-            "expertise": list(profile.expertise or []) if profile else [],
-            "internal": challenge.organization_id in user.organization_ids(*ORGANIZATION_ROLES),
+            "headline": shown.get("headline", ""), "affiliation": shown.get("affiliation", ""),
+            "expertise": list(shown.get("expertise") or []),
+            "internal": is_internal(challenge, user),
             "affinity": round(float(best[j]), 4), "relevance": round(float(total[j]), 4),
             "covers": int(covered[j]), "of": len(texts), "in_pool": uid in in_pool,
             "conflicts": dict(sorted(reasons[uid].items())),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import click
 from flask.cli import AppGroup
 
+from marketplace import http_cache
 from marketplace.search.engine import SearchDoc, SearchIndex
 
 # A source returns (total, batches of documents); it is called inside the app context.
@@ -48,5 +49,6 @@ def make_search_cli(sources: Mapping[str, Source], *,
             with click.progressbar(length=total, label=f"Indexing {kind}", show_pos=True) as bar:
                 count = index.rebuild(batches, progress=bar.update)
             click.echo(f"Indexed {count} {kind} in {time.perf_counter() - started:.1f} s.")
+        http_cache.public_data_changed()
 
     return search_cli

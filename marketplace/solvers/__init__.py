@@ -5,6 +5,7 @@ def register(app, api) -> None:
     from flask_login import current_user
     from sqlalchemy.exc import SQLAlchemyError
 
+    from marketplace.countries import country_name
     from marketplace.i18n import locale_display_name
     from marketplace.solvers import alerts, cli, notifications, orcid, profiles, routes, vocabulary  # noqa: F401
     from marketplace.solvers import api as solvers_api
@@ -32,16 +33,7 @@ def register(app, api) -> None:
         profile_field_label=profiles.field_label,
         orcid_url=orcid.orcid_url,
         language_name=locale_display_name,
-        solver_country=_country_name,
+        solver_country=country_name,
     )
 
 
-def _country_name(code: str) -> str:
-    from babel import Locale
-
-    from marketplace.i18n import current_locale_id
-
-    try:
-        return Locale.parse(current_locale_id()).territories.get(code, code)
-    except (ValueError, TypeError):
-        return code

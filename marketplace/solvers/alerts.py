@@ -170,7 +170,10 @@ class ChallengeText:
 
 
 def matching_followers(challenge) -> dict[int, list[tuple[str, str]]]:
-    """user id -> the (kind, value) interests of theirs this challenge matches."""
+    """user id -> the (kind, value) interests of theirs this challenge matches.
+
+    People who may never take part in it (`Challenge.conflicted_user_ids`: staff of the posting center,
+    reviewers in its pool) are left out: they are not invited to a challenge they could not enter."""
     text = ChallengeText(challenge)
     candidates = db.session.execute(
         select(Interest.kind, Interest.value).where(Interest.kind.in_(("tag", "keyword"))).distinct()).all()
@@ -182,7 +185,8 @@ def matching_followers(challenge) -> dict[int, list[tuple[str, str]]]:
                   for kind, values in wanted.items() if values]
     followers: dict[int, list[tuple[str, str]]] = {}
     for user_id, kind, value in db.session.execute(
-            select(Interest.user_id, Interest.kind, Interest.value).where(or_(*conditions))
+            select(Interest.user_id, Interest.kind, Interest.value)
+            .where(or_(*conditions), Interest.user_id.not_in(challenge.conflicted_user_ids()))
             .order_by(Interest.user_id, Interest.kind, Interest.value)):
         followers.setdefault(user_id, []).append((kind, value))
     return followers
@@ -209,9 +213,10 @@ def _locale_of(user: User) -> str:
 def notify_followers(challenge) -> int:
     """Notify every follower a just-published challenge matches; returns how many were notified.
 
-    Followers who may not see it (invite-only) or may not take part (excluded or sanctioned
-    country) are left out. E-mail goes only to confirmed addresses, at once unless the follower
-    chose the digest; the mail's language is the follower's, not the publisher's.
+    Followers who may not see it (invite-only) or may not take part (staff of the posting center,
+    reviewers in its pool, excluded or sanctioned country: `Challenge.participation_refusal`) are left out.
+    E-mail goes only to confirmed addresses, at once unless the follower chose the digest; the mail's
+    language is the follower's, not the publisher's.
     """
     from marketplace.challenges.services import eligibility_problem
 

@@ -79,7 +79,7 @@ def list_experts(args):
     if not current_user.is_staff:
         return problem(403, "Forbidden", str(_l("Only staff of an innovation center can search the expert database.")))
     query = experts.ExpertQuery.from_args(args)
-    rows, total = experts.search_experts(query)
+    rows, total = experts.search_experts(query, viewer=current_user)
     return {"items": [_json(profiles.view_for(profile, profile.user, current_user)) for profile in rows],
             "page": query.page, "per_page": query.per_page, "total": total}
 
@@ -104,6 +104,7 @@ def follow(data):
 
 
 @blp.delete("/me/interests/<int:interest_id>")
+@blp.response(204)
 @login_required_api
 def unfollow_by_id(interest_id: int):
     alerts.unfollow(current_user, alerts.find_interest(current_user, interest_id=interest_id), actor=current_user)
@@ -113,6 +114,7 @@ def unfollow_by_id(interest_id: int):
 
 @blp.delete("/me/interests")
 @blp.arguments(schemas.InterestQuery, location="query")
+@blp.response(204)
 @login_required_api
 def unfollow(args):
     """Stop following: DELETE /me/interests?kind=tag&value=mems."""

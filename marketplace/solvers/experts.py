@@ -43,37 +43,44 @@ def _analysis():
     return analysis
 
 
-def profile_terms(profile: ExpertProfile, user: User) -> dict[str, int]:
-    """term -> weight for one profile (private fields included: only staff search)."""
+def profile_terms(profile: ExpertProfile, user: User) -> dict[str, tuple[int, int]]:
+    """term -> (weight, public weight) for one profile: the weight over every field, and over the fields the
+    solver made public only (0 when the term comes from private fields alone; see ExpertTerm)."""
     analyzer = _analysis().ANALYZER
-    weights: dict[str, int] = {}
+    weights: dict[str, list[int]] = {}
 
-    def add(text: str | None, weight: int) -> None:
+    def put(term: str, weight: int, public: bool) -> None:
+        found = weights.setdefault(term[:MAX_TERM_CHARS], [0, 0])
+        found[0] = max(found[0], weight)
+        if public:
+            found[1] = max(found[1], weight)
+
+    def add(text: str | None, weight: int, field: str | None) -> None:
+        """`field`: the visibility field the text belongs to (None: always public, as the name)."""
         if not text:
             return
+        public = field is None or profile.is_public(field)
         for token in analyzer(text, mode="index"):
-            term = token.text[:MAX_TERM_CHARS]
-            if weights.get(term, 0) < weight:
-                weights[term] = weight
+            put(token.text, weight, public)
 
-    add(user.display_name, WEIGHT_NAME)
-    add(profile.headline, WEIGHT_HEADLINE)
-    add(" ".join(tag_label(tag) for tag in profile.expertise or ()), WEIGHT_EXPERTISE)
-    add(profile.affiliation, WEIGHT_AFFILIATION)
-    add(" ".join(row.get("name", "") for row in profile.affiliation_history or ()), WEIGHT_TEXT)
-    add(profile.bio, WEIGHT_TEXT)
-    add(profile.latest_progress, WEIGHT_TEXT)
-    add(" ".join(entry.title for entry in profile.research), WEIGHT_TEXT)
+    add(user.display_name, WEIGHT_NAME, None)
+    add(profile.headline, WEIGHT_HEADLINE, "headline")
+    add(" ".join(tag_label(tag) for tag in profile.expertise or ()), WEIGHT_EXPERTISE, "expertise")
+    add(profile.affiliation, WEIGHT_AFFILIATION, "affiliation")
+    add(" ".join(row.get("name", "") for row in profile.affiliation_history or ()), WEIGHT_TEXT, "affiliation")
+    add(profile.bio, WEIGHT_TEXT, "bio")
+    add(profile.latest_progress, WEIGHT_TEXT, "latest_progress")
+    add(" ".join(entry.title for entry in profile.research), WEIGHT_TEXT, "research_history")
     for tag in profile.expertise or ():
-        weights[(TAG_PREFIX + tag)[:MAX_TERM_CHARS]] = WEIGHT_EXPERTISE
-    return weights
+        put(TAG_PREFIX + tag, WEIGHT_EXPERTISE, profile.is_public("expertise"))
+    return {term: (weight, public) for term, (weight, public) in weights.items()}
 
 
 def reindex_profile(profile: ExpertProfile, user: User) -> None:
     """Replace the profile's terms (in the caller's transaction)."""
     db.session.execute(delete(ExpertTerm).where(ExpertTerm.profile_id == profile.id))
-    rows = [{"profile_id": profile.id, "term": term, "weight": weight}
-            for term, weight in profile_terms(profile, user).items()]
+    rows = [{"profile_id": profile.id, "term": term, "weight": weight, "public_weight": public}
+            for term, (weight, public) in profile_terms(profile, user).items()]
     if rows:
         db.session.execute(insert(ExpertTerm), rows)
 
@@ -126,22 +133,28 @@ def query_terms(text: str) -> list[str]:
     return _analysis().query_words(text)[:MAX_QUERY_TERMS] if text.strip() else []
 
 
-def _matching(query: ExpertQuery):
+def _matching(query: ExpertQuery, *, all_fields: bool = False):
     """SELECT profile_id[, score] of every match, and the ORDER BY that ranks them.
 
+    Words, tags and the early-career filter match the fields the solvers made public, unless `all_fields`
+    (for those who may see every private field: `profiles.sees_every_private_field`).
+
     Each query word and each expertise tag is a posting list in expert_terms, read by an
-    index-only range scan of (term, profile_id, weight). Several lists are intersected by one
+    index-only range scan of (term, profile_id, weight, public_weight). Several lists are intersected by one
     GROUP BY ... HAVING count = number of lists (measured faster than self-joins on SQLite, and
     close on PostgreSQL). Users and profiles are never joined to the postings: the filters are
     semi-joins on the profiles they allow, so a common word costs one pass over its postings.
     """
     terms = [*query_terms(query.q), *((TAG_PREFIX + tag)[:MAX_TERM_CHARS] for tag in query.expertise)]
+    weight = ExpertTerm.weight if all_fields else ExpertTerm.public_weight
+    visible = () if all_fields else (ExpertTerm.public_weight > 0,)
     if len(terms) == 1:
-        profile_id, score = ExpertTerm.profile_id, ExpertTerm.weight
-        statement = select(profile_id.label("profile_id"), score.label("score")).where(ExpertTerm.term == terms[0])
+        profile_id, score = ExpertTerm.profile_id, weight
+        statement = (select(profile_id.label("profile_id"), score.label("score"))
+                     .where(ExpertTerm.term == terms[0], *visible))
     elif terms:  # tags weigh the same in every match, so the sum still ranks by where the words were found
-        postings = (select(ExpertTerm.profile_id.label("profile_id"), func.sum(ExpertTerm.weight).label("score"))
-                    .where(ExpertTerm.term.in_(terms)).group_by(ExpertTerm.profile_id)
+        postings = (select(ExpertTerm.profile_id.label("profile_id"), func.sum(weight).label("score"))
+                    .where(ExpertTerm.term.in_(terms), *visible).group_by(ExpertTerm.profile_id)
                     .having(func.count() == len(terms)).subquery())
         profile_id, score = postings.c.profile_id, postings.c.score
         statement = select(profile_id, score)
@@ -156,6 +169,8 @@ def _matching(query: ExpertQuery):
             eligible = eligible.where(User.country.in_(query.countries))
         if query.early_career is not None:
             eligible = eligible.where(other.early_career.is_(query.early_career))
+            if not all_fields:  # a private flag is never matched
+                eligible = eligible.where(ExpertProfile.field_is_public_clause(other.visibility, "early_career"))
         statement = statement.where(profile_id.in_(eligible))
     else:
         inactive = select(other.id).join(User, User.id == other.user_id).where(User.active.is_(False))
@@ -165,15 +180,20 @@ def _matching(query: ExpertQuery):
     return statement, (score.desc(), profile_id)
 
 
-def search_experts(query: ExpertQuery) -> tuple[list[ExpertProfile], int]:
+def search_experts(query: ExpertQuery, *, viewer=None) -> tuple[list[ExpertProfile], int]:
     """One page of matching profiles (users and research loaded) and the total; every word and
     every tag must match, ranked by where the words were found.
+
+    Only public fields are matched, unless `viewer` may see every private field (platform admins):
+    a search must not reveal what a solver keeps private by which profiles it finds.
 
     Two SQL queries: the ranking query selects ids and the total (a window count), so the
     database sorts narrow rows, never whole profiles; the page's profiles are then loaded by id,
     with their users and research entries. (A page past the end needs a third, to count.)
     """
-    matching, order = _matching(query)
+    from marketplace.solvers.profiles import sees_every_private_field
+
+    matching, order = _matching(query, all_fields=sees_every_private_field(viewer))
     offset = (query.page - 1) * query.per_page
     rows = db.session.execute(matching.add_columns(func.count().over().label("total"))
                               .order_by(*order).limit(query.per_page).offset(offset)).all()

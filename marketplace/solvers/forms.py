@@ -10,7 +10,7 @@ from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from marketplace.accounts.forms import country_choices
+from marketplace.countries import country_choices
 from marketplace.solvers import profiles
 from marketplace.solvers.models import VISIBILITY_FIELDS, ExpertProfile
 from marketplace.solvers.vocabulary import FIELDS, VOCABULARY, field_label, normalise_tag
@@ -189,7 +189,7 @@ class ExpertSearchForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = [SelectChoice("", _l("Any country"))] + [
-            SelectChoice(code, name) for code, name in country_choices()[1:]]
+            SelectChoice(code, name) for code, name in country_choices(blank=None)]
         self.expertise.render_kw = {"list": "sv-expertise-tags", "autocomplete": "off"}
         self.early_career.choices = [SelectChoice("", _l("Any")), SelectChoice("yes", _l("Early-career only")),
                                      SelectChoice("no", _l("Established only"))]

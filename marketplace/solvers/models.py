@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -38,7 +38,17 @@ class ExpertProfile(TimestampMixin, db.Model):
         back_populates="profile", cascade="all, delete-orphan", order_by="ResearchEntry.year.desc()")
 
     def is_public(self, field: str) -> bool:
-        return self.visibility.get(field, "public") == "public"
+        return self.field_is_public(self.visibility, field)
+
+    @staticmethod
+    def field_is_public(visibility: dict | None, field: str) -> bool:
+        """`is_public` on a bare visibility mapping (a row read without its profile); fields are public by default."""
+        return (visibility or {}).get(field, "public") == "public"
+
+    @staticmethod
+    def field_is_public_clause(visibility, field: str):
+        """`field_is_public` as a SQL condition on a `visibility` column (of ExpertProfile or an alias of it)."""
+        return func.coalesce(visibility[field].as_string(), "public") == "public"
 
 
 class ResearchEntry(db.Model):
@@ -96,7 +106,9 @@ class ExpertTerm(db.Model):
 
     Terms come from the search analyzer (stemmed, accent-folded, Chinese segmented); expertise
     tags are stored again whole as "tag:<tag>" for the exact expertise filter. `weight` ranks
-    where the term was found (headline and tags above bio and research titles).
+    where the term was found (headline and tags above bio and research titles); `public_weight` is the
+    same from the fields the solver made public only, 0 when the term comes from private fields alone:
+    only those who may see private fields (`profiles.may_see_private`) may match a term with it 0.
     """
 
     __tablename__ = "expert_terms"
@@ -104,5 +116,6 @@ class ExpertTerm(db.Model):
     profile_id: Mapped[int] = mapped_column(ForeignKey("expert_profiles.id", ondelete="CASCADE"), primary_key=True)
     term: Mapped[str] = mapped_column(String(100), primary_key=True)
     weight: Mapped[int] = mapped_column(Integer, default=1)
+    public_weight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_expert_terms_term", "term", "profile_id", "weight"),)
+    __table_args__ = (Index("ix_expert_terms_term", "term", "profile_id", "weight", "public_weight"),)

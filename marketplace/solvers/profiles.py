@@ -347,9 +347,14 @@ def full_view(profile: ExpertProfile, user) -> dict:
     return view
 
 
+def sees_every_private_field(viewer) -> bool:
+    """Platform admins see every solver's private fields (and a search may match them for them alone)."""
+    return bool(viewer and viewer.is_authenticated and viewer.is_admin)
+
+
 def may_see_private(owner, viewer) -> bool:
     """Private profile fields are the owner's and the platform admins' alone (never other centers' staff)."""
-    return bool(viewer and viewer.is_authenticated and (viewer.id == owner.id or viewer.is_admin))
+    return bool(viewer and viewer.is_authenticated and viewer.id == owner.id) or sees_every_private_field(viewer)
 
 
 def view_for(profile: ExpertProfile, owner, viewer) -> dict:

@@ -165,7 +165,7 @@ def experts_page():
                                                "country": form.country.data, "early_career": early,
                                                "page": max(request.args.get("page", 1, type=int), 1),
                                                "per_page": EXPERTS_PER_PAGE})
-        rows, total = experts.search_experts(query)
+        rows, total = experts.search_experts(query, viewer=current_user)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     shown = [profiles.view_for(p, p.user, current_user) for p in rows]
     return render_template("solvers/experts.html", form=form, experts=shown,

@@ -36,7 +36,7 @@ CHECKS = {
     ],
     'award_recipients': [
         ('ck_award_recipients_payout_status',
-         _one_of('payout_status', ('pending', 'paying', 'paid', 'failed', 'reversed', 'refused'))),
+         _one_of('payout_status', ('pending', 'paying', 'paid', 'failed', 'reversed', 'refused', 'cancelled'))),
         ('ck_award_recipients_amount_not_negative', 'amount_minor >= 0'),
     ],
 }

@@ -63,6 +63,8 @@ def test_clearance_funding_publication_search_and_submission(page, live_server, 
     # The manager publishes.
     sign_in(page, live_server, manager)
     page.goto(manage)
+    page.click("details.confirm-action:has(form[action$='/publish']) > summary")  # publishing asks first
+    assert "Solvers everywhere can find" in page.inner_text("details.confirm-action[open]")
     click_and_wait(page, "form[action$='/publish'] button")
     assert "Open" in page.inner_text(".ch-road")
 

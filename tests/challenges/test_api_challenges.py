@@ -310,7 +310,9 @@ def test_list_filters(center, client):
 def test_description_and_criteria_only_after_the_agreement(center, solver, client):
     challenge_id = center.open_challenge()
     public = client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()
-    assert "description" not in public and "criteria" not in public
+    assert "description" not in public  # criteria are public since v1.1
+    assert [(c["name"], c["weight"]) for c in public["criteria"]] == [("Noise performance", 60),
+                                                                      ("Manufacturability", 40)]
     assert "program_id" not in public
     agreement = client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()
     assert set(agreement["text"]) >= {"en", "zh_Hans"} and agreement["version"]
@@ -398,7 +400,8 @@ def test_criteria_amendment_requires_acceptance_again_and_mails_solvers(app, cen
     )
     assert amended.status_code == 201 and amended.get_json()["requires_reacceptance"] is True
     after = client.get(f"/api/v1/challenges/{challenge_id}", headers=solver).get_json()
-    assert after["agreement_accepted"] is False and "criteria" not in after
+    assert after["agreement_accepted"] is False and "description" not in after
+    assert [c["name"] for c in after["criteria"]] == ["Noise", "Power"]  # public, already amended
     assert any("Power consumption now counts." in m.body_text for m in outbox(app))
     notes = client.get("/api/v1/me/notifications", headers=solver).get_json()["items"]
     assert notes[0]["kind"] == "challenge_amended" and "accept its agreement again" in notes[0]["text"]

@@ -90,7 +90,7 @@ def test_deep_page_numbers_are_capped_with_a_hint(client, seven):
     assert response.status_code == 422 and "page" in response.get_json()["errors"]
     assert client.get("/api/v1/challenges?page=50").get_json()["items"] == []
     page = client.get("/challenges?page=51", headers={"Accept-Language": "de"})
-    assert page.status_code == 422 and "Only the first 50 pages" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "Nur die ersten 50 Seiten" in page.get_data(as_text=True)
 
 
 def test_the_browse_page_links_to_the_next_page_by_cursor(client, seven):

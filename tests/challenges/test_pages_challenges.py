@@ -202,7 +202,8 @@ def test_accepting_the_agreement_through_the_form_reveals_the_description(
     solver = browser(make_user(country="DE"))
     before = solver.get(f"/challenges/{challenge.id}?lang=en")
     assert "Scope of knowledge use" in text_of(before) and "Governing law" in text_of(before)
-    assert "Noise performance" not in text_of(before)
+    # Criteria are public (contract v1.1); only the detailed description waits for the agreement.
+    assert "Noise performance" in text_of(before) and "The full technical description" not in text_of(before)
 
     response = post_form(solver, f"/challenges/{challenge.id}/agreement",
                          {"version": "platform-1", "accept": "y"}, prefix="agreement",
@@ -252,7 +253,7 @@ def test_a_challenge_past_its_deadline_closes_when_viewed(app, center, challenge
     set_columns(app, challenge.id, deadline=datetime.now(UTC) - timedelta(minutes=1))
     page = text_of(client.get(f"/challenges/{challenge.id}?lang=en"))
     assert stored(app, challenge.id).status == "closed"
-    assert "Closed" in page and "Deadline passed" in page
+    assert "Closed on" in page and "days left" not in page and "Deadline passed" not in page
     assert "challenge.closed" in audit_actions(app, challenge.id)
 
 
@@ -289,7 +290,7 @@ def new_challenge_form(org_id: int, **changes) -> dict:
         "title": "Wafer-level defect classifier", "summary": "Classify defects from optical images.",
         "description": "## Data\n\nTen thousand labelled images.", "challenge_type": "rtp", "field": "semiconductors",
         "deadline": (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M"), "award_currency": "CNY",
-        "premium_pct": "15", "excluded_countries": "kp, US", "ip_terms": "assignment", "target_trl": "4",
+        "premium_pct": "15", "excluded_countries": ["KP", "US"], "ip_terms": "assignment", "target_trl": "4",
         "criteria-0-name": "Accuracy", "criteria-0-weight": "70",
         "criteria-1-name": "Speed", "criteria-1-weight": "30",
     }
@@ -376,7 +377,7 @@ def test_editing_a_cleared_challenge_sends_it_back_to_clearance(app, center, cha
     assert page.status_code == 200 and "sends it back to the security officer" in text_of(page)
     form = new_challenge_form(
         center.org.id, title="Low-noise readout chain", summary="Design a readout chain below 2 nV/√Hz.",
-        description="## Background\n\nThe full technical description.", excluded_countries="KP", target_trl="",
+        description="## Background\n\nThe full technical description.", excluded_countries=["KP"], target_trl="",
         deadline=challenge.deadline.strftime("%Y-%m-%dT%H:%M"),
         **{"criteria-0-name": "Noise performance", "criteria-0-weight": "60",
            "criteria-1-name": "Manufacturability", "criteria-1-weight": "40"})
@@ -533,6 +534,11 @@ def test_close_and_cancel_from_the_manage_page(app, center, challenge_factory, b
     open_one = challenge_factory(center.org, center.manager)
     draft = challenge_factory(center.org, center.manager, status="draft")
     manager = browser(center.manager)
+    html = manager.get(f"/staff/challenges/{open_one.id}?lang=en").get_data(as_text=True)
+    panel = html[html.index('<details class="confirm-action">'):]
+    panel = panel[:panel.index("</details>")]
+    assert "Close now" in panel and "Yes, close it now" in panel and "Nobody can submit or change a proposal" in panel
+    assert f'action="/staff/challenges/{open_one.id}/close"' in panel
     closed = post_form(manager, f"/staff/challenges/{open_one.id}/close", {}, page=f"/staff/challenges/{open_one.id}")
     assert closed.status_code == 302 and stored(app, open_one.id).status == "closed"
     again = post_form(manager, f"/staff/challenges/{open_one.id}/close", {}, page=f"/staff/challenges/{open_one.id}")

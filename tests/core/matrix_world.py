@@ -47,6 +47,7 @@ def build(app) -> World:
         for step in seed.STEPS:
             step(PASSWORD)
             db.session.flush()
+        _open_appeal()
         outsiders_org = accounts.create_organization(slug="outsiders", name="Outsider Center", country="FR")
         users = {}
         for role, (email, grant) in OUTSIDERS.items():
@@ -68,6 +69,29 @@ def build(app) -> World:
     return world
 
 
+def _open_appeal() -> None:
+    """An open appeal of a released provisional score in the judging challenge (the seed has none)."""
+    from datetime import timedelta
+
+    from marketplace.challenges.models import Challenge
+    from marketplace.db import utcnow
+    from marketplace.proposals.models import Proposal
+    from marketplace.reviews.models import Appeal, Review, ScoreRelease
+
+    judging = _first(Challenge, Challenge.status == "judging")
+    review = _first(Review, Review.status == "submitted", Review.challenge_id == judging.id)
+    score = review.scores[0]
+    now = utcnow()
+    db.session.add(ScoreRelease(challenge_id=review.challenge_id, released_by_id=review.reviewer_id, released_at=now,
+                                window_closes_at=now + timedelta(days=3)))
+    db.session.add(Appeal(challenge_id=review.challenge_id, proposal_id=review.proposal_id, review_id=review.id,
+                          criterion_id=score.criterion_id, status="open",
+                          appellant_id=db.session.get(Proposal, review.proposal_id).lead_id,
+                          reason="The private reason of this appeal must stay with its parties.",
+                          original_score=score.score, answer_due_at=now))
+    db.session.flush()
+
+
 def _user(email: str):
     from marketplace.accounts.models import User
 
@@ -86,7 +110,7 @@ def _ids() -> dict[str, list[tuple[int, bool]]]:
     from marketplace.programs.models import Program
     from marketplace.proposals.models import Attachment, Proposal
     from marketplace.results.models import ResultRecord
-    from marketplace.reviews.models import Clarification, Review, SolverExclusion
+    from marketplace.reviews.models import Appeal, Clarification, Review, SolverExclusion
     from marketplace.solvers.models import Interest
 
     challenges = [
@@ -110,6 +134,7 @@ def _ids() -> dict[str, list[tuple[int, bool]]]:
         "question_id": [(_first(Question).id, False)],
         "clarification_id": [(_first(Clarification).id, False)],
         "exclusion_id": [(getattr(_first(SolverExclusion), "id", 1), False)],
+        "appeal_id": [(getattr(_first(Appeal), "id", 1), False)],
         "refund_id": [(_first(Refund).id, False)],
         "interest_id": [(_first(Interest).id, False)],
         "filename": [("site.css", True)],
@@ -129,6 +154,7 @@ def _markers(outsiders: set) -> dict[str, str]:
     from marketplace.payments.models import PayeeProfile
     from marketplace.programs.models import Program
     from marketplace.proposals.models import Proposal
+    from marketplace.reviews.models import Appeal
 
     found: dict[str, str] = {}
     for text in db.session.scalars(db.select(ChallengeText)):
@@ -138,6 +164,8 @@ def _markers(outsiders: set) -> dict[str, str]:
         found[_snippet(program.objective)] = f"objective of program {program.id}"
     for proposal in db.session.scalars(db.select(Proposal)):
         found[_snippet(proposal.body)] = f"body of proposal {proposal.id} ({proposal.status})"
+    for appeal in db.session.scalars(db.select(Appeal)):
+        found[_snippet(appeal.reason)] = f"reason of appeal {appeal.id}"
     for user in db.session.scalars(db.select(User)):
         if user not in outsiders:
             found[user.email] = f"e-mail address of user {user.id}"

@@ -33,6 +33,7 @@ SKIP = "------"
 SKIPPED = {
     "POST /auth/logout": "would end the caller's session for the rest of the run",
     "GET /static/<path:filename>": "static files",
+    "GET /reminders/static/<path:filename>": "static files",
     "POST /api/v1/webhooks/stripe": "signature-checked; covered by tests/payments/test_webhooks.py",
 }
 
@@ -124,6 +125,11 @@ API = {
     "POST /api/v1/reviews/<int:review_id>/clarifications": DENY,
     "POST /api/v1/reviews/<int:review_id>/conflict": DENY,
     "POST /api/v1/reviews/<int:review_id>/submit": DENY,
+    # appeals of provisional scores
+    "POST /api/v1/challenges/<int:challenge_id>/provisional-scores": DENY,
+    "GET /api/v1/challenges/<int:challenge_id>/appeals": DENY,
+    "GET /api/v1/proposals/<int:proposal_id>/scores": DENY, "POST /api/v1/proposals/<int:proposal_id>/appeals": DENY,
+    "GET /api/v1/appeals/<int:appeal_id>": DENY, "POST /api/v1/appeals/<int:appeal_id>/answer": DENY,
     # awards and payments
     "GET /api/v1/challenges/<int:challenge_id>/awards": DENY,
     "POST /api/v1/challenges/<int:challenge_id>/awards": DENY,
@@ -135,7 +141,8 @@ API = {
     "POST /api/v1/awards/<int:award_id>/release": DENY,
     "GET /api/v1/me/awards": MINE, "GET /api/v1/me/payee": MINE, "PUT /api/v1/me/payee": MINE,
     "GET /api/v1/me/payout-account": MINE, "POST /api/v1/me/payout-account": MINE,
-    "GET /api/v1/finance/ledger": STAFF, "GET /api/v1/finance/refunds": STAFF,
+    "GET /api/v1/finance/ledger": STAFF, "GET /api/v1/finance/ledger.csv": STAFF,
+    "GET /api/v1/finance/refunds": STAFF,
     "POST /api/v1/refunds/<int:refund_id>/confirmation": DENY, "POST /api/v1/refunds/<int:refund_id>/send": DENY,
     # results (the open results database)
     "GET /api/v1/results": OPEN, "GET /api/v1/results/<int:result_id>": PUBLIC,
@@ -154,6 +161,8 @@ API = {
     "DELETE /api/v1/me/interests/<int:interest_id>": DENY,
     "GET /api/v1/me/alert-settings": MINE, "PUT /api/v1/me/alert-settings": MINE,
     "GET /api/v1/me/notifications": MINE, "POST /api/v1/me/notifications/read": MINE,
+    "GET /api/v1/me/calendar-url": MINE, "POST /api/v1/me/calendar-url": MINE,
+    "DELETE /api/v1/me/calendar-url": MINE,
 }
 
 PAGES = {
@@ -223,10 +232,16 @@ PAGES = {
     "POST /staff/challenges/<int:challenge_id>/review/pool/<int:user_id>/remove": DENY,
     "GET /staff/challenges/<int:challenge_id>/review/progress": DENY,
     "GET /staff/challenges/<int:challenge_id>/review/ranking": DENY,
+    "GET /staff/challenges/<int:challenge_id>/review/appeals": DENY,
+    "POST /staff/challenges/<int:challenge_id>/review/provisional-scores": DENY,
+    "POST /staff/challenges/<int:challenge_id>/review/appeal-window": DENY,
+    "GET /reviews/appeals": MINE, "POST /appeals/<int:appeal_id>/answer": DENY,
+    "GET /proposals/<int:proposal_id>/scores": DENY, "POST /proposals/<int:proposal_id>/appeals": DENY,
     "POST /staff/challenges/<int:challenge_id>/review/settings": DENY,
     # awards and payments
     "GET /awards/<int:award_id>/ip-assignment": DENY, "POST /awards/<int:award_id>/ip-assignment": DENY,
-    "GET /finance": STAFF, "GET /finance/awards/<int:award_id>": DENY,
+    "GET /finance": STAFF, "GET /finance/ledger": STAFF, "GET /finance/ledger.csv": STAFF,
+    "GET /finance/awards/<int:award_id>": DENY,
     "POST /finance/awards/<int:award_id>/approve": DENY, "POST /finance/awards/<int:award_id>/confirm": DENY,
     "POST /finance/awards/<int:award_id>/release": DENY,
     "POST /finance/refunds/<int:refund_id>/confirm": DENY, "POST /finance/refunds/<int:refund_id>/send": DENY,
@@ -244,6 +259,9 @@ PAGES = {
     "GET /me/profile": MINE, "POST /me/profile": MINE, "GET /me/alerts": MINE, "POST /me/alerts/follow": MINE,
     "POST /me/alerts/settings": MINE, "POST /me/alerts/<int:interest_id>/remove": DENY,
     "GET /me/notifications": MINE, "POST /me/notifications/read": MINE,
+    "GET /me/calendar.ics": OPEN, "GET /calendar/<token>.ics": OPEN,
+    "GET /challenges/<int:challenge_id>/calendar.ics": PUBLIC,
+    "POST /me/calendar-url": MINE, "POST /me/calendar-url/revoke": MINE,
     "GET /solvers/<int:user_id>": OPEN, "GET /staff/experts": STAFF, "GET /staff/experts/<int:user_id>": STAFF,
 }
 

@@ -220,3 +220,25 @@ def test_downloads_document_the_media_types_they_send(client):
         content = paths[path]["get"]["responses"]["2XX"]["content"]
         assert {"application/pdf", "image/png", "text/plain", "text/csv"} <= set(content), path
         assert "application/json" not in content
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/me/interests/{interest_id}", "/api/v1/me/interests",
+    "/api/v1/challenges/{challenge_id}/reviewers/{user_id}",
+    "/api/v1/proposals/{proposal_id}/exclusions/{exclusion_id}",
+    "/api/v1/proposals/{proposal_id}/attachments/{attachment_id}",
+])
+def test_deletions_document_their_empty_204(client, path):
+    """The fuzzer found these answering 204 while the document promised a JSON object."""
+    responses = client.get("/api/v1/openapi.json").get_json()["paths"][path]["delete"]["responses"]
+    assert "204" in responses and "content" not in responses["204"]
+    assert "2XX" not in responses
+
+
+def test_unfollowing_answers_an_empty_204(client, make_user, api_token):
+    headers = api_token(make_user())
+    created = client.post("/api/v1/me/interests", json={"kind": "tag", "value": "mems"}, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    response = client.delete(f"/api/v1/me/interests/{created.get_json()['id']}", headers=headers)
+    assert response.status_code == 204 and response.data == b""
+    assert client.get("/api/v1/me/interests", headers=headers).get_json()["items"] == []

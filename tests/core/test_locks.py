@@ -7,7 +7,7 @@ import pytest
 from marketplace import locks
 
 GUARDED = [["challenges", "close-due"], ["analytics", "refresh"], ["reviews", "remind"], ["payments", "reconcile"],
-           ["notifications", "digest"]]
+           ["notifications", "digest"], ["reminders", "send"]]
 
 
 def test_the_lock_is_exclusive_on_postgresql_and_free_on_sqlite(app):

@@ -87,7 +87,7 @@ def test_figures_of_a_challenge_match_the_hand_computed_ones(known, app):
     assert figures["acceptances"] == {"total": 5, "series": [("2027-03-02", 2), ("2027-03-04", 2),
                                                              ("2027-03-05", 1)]}
     proposals = figures["proposals"]
-    assert proposals["by_status"] == {"submitted": 2, "withdrawn": 1, "draft": 1}
+    assert proposals["by_status"] == {"submitted": 2, "withdrawn": 1}  # the draft is its author's alone
     assert proposals["series"] == [("2027-03-05", 1), ("2027-03-06", 1)]
     assert proposals["cumulative"] == [("2027-03-05", 1), ("2027-03-06", 2)]
     # Solvers on submitted proposals: Anna (DE, early), Jonas (DE) and his co-author Kenji (JP, early).

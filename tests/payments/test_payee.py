@@ -166,7 +166,7 @@ def test_the_payee_form_saves_and_shows_masked_details(app, world, login):
     browser = login(anna)
     page = browser.get("/me/payee")
     assert page.status_code == 200 and b'for="legal_name"' in page.data
-    form = {"legal_name": "Anna Schmidt", "residence_country": "de", "date_of_birth": "1990-03-15",
+    form = {"legal_name": "Anna Schmidt", "residence_country": "DE", "date_of_birth": "1990-03-15",
             "tax_form": "W-8BEN", "tax_id": "", "account_number": "DE89370400440532013000",
             "swift_bic": "COBADEFFXXX", "bank_name": "", "csrf_token": csrf_token_from(page)}
     bad = browser.post("/me/payee", data=form | {"swift_bic": "nope"})
@@ -176,6 +176,48 @@ def test_the_payee_form_saves_and_shows_masked_details(app, world, login):
     status = browser.get("/me/payments")
     assert b"A***** S*****" in status.data and b"Awards are paid by bank wire" in status.data
     assert b"Schmidt" not in status.data
+
+
+def _payee_form(page, **changes) -> dict:
+    return {"legal_name": "Anna Schmidt", "residence_country": "DE", "date_of_birth": "1990-03-15",
+            "tax_form": "W-8BEN", "tax_id": "", "account_number": "DE89370400440532013000",
+            "swift_bic": "COBADEFFXXX", "bank_name": "", "csrf_token": csrf_token_from(page)} | changes
+
+
+def test_the_payee_country_is_a_select_of_names_in_the_solvers_language(app, world, login):
+    page = login(world.make_user(country="DE", locale="zh_Hans")).get("/me/payee").get_data(as_text=True)
+    assert '<select' in page and '<option selected value="DE">德国</option>' in page
+    assert '<option value="FR">法国</option>' in page
+    arabic = login(world.make_user(country="DE", locale="ar")).get("/me/payee").get_data(as_text=True)
+    assert '<option selected value="DE">ألمانيا</option>' in arabic
+
+
+def test_a_made_up_payee_country_is_refused_and_nothing_is_saved(app, world, login):
+    anna = world.make_user(country="DE")
+    browser = login(anna)
+    answer = browser.post("/me/payee?lang=en", data=_payee_form(browser.get("/me/payee"), residence_country="XX"))
+    assert answer.status_code == 422 and b"Not a valid choice" in answer.data
+    assert world.get("/me/payee", anna).status_code == 404
+
+
+def test_a_payee_country_other_than_the_accounts_asks_for_confirmation(app, world, login):
+    anna = world.make_user(country="DE")
+    browser = login(anna)
+    form = _payee_form(browser.get("/me/payee"), residence_country="FR", account_number="FR1420041010050500013M02606",
+                       swift_bic="BNPAFRPPXXX")
+    asked = browser.post("/me/payee?lang=en", data=form)
+    assert asked.status_code == 422
+    text = asked.get_data(as_text=True)
+    assert "Your account says you live in Germany. Confirm that you live in France" in text
+    assert 'name="confirm_country"' in text
+    assert world.get("/me/payee", anna).status_code == 404, "nothing is saved before the confirmation"
+    confirmed = browser.post("/me/payee", data=form | {"confirm_country": "y"})
+    assert confirmed.status_code == 303
+    assert world.get("/me/payee", anna).get_json()["residence_country"] == "FR"
+    same = login(world.make_user(country="FR"))
+    assert same.post("/me/payee", data=_payee_form(same.get("/me/payee"), residence_country="FR",
+                                                   account_number="FR1420041010050500013M02606",
+                                                   swift_bic="BNPAFRPPXXX")).status_code == 303
 
 
 def test_my_payments_says_in_advance_when_stripe_cannot_pay(app, world, login, stripe_wire, monkeypatch):

@@ -56,11 +56,17 @@ def test_every_staff_role_may_search(client, make_org, make_user, api_token, exp
 
 # --- searching -----------------------------------------------------------------------------------------
 
-def test_text_search_is_stemmed_and_ranks_headline_matches_first(client, api_token, staff, experts):
-    body = search(client, api_token(staff), q="MEMS sensors")
-    # Kenji has MEMS in his headline and tags; Anna only in her (private) bio.
+def test_text_search_is_stemmed_and_ranks_headline_matches_first(client, api_token, make_user, experts):
+    # Kenji has MEMS in his headline and tags; Anna only in her (private) bio, which an admin's search matches.
+    body = search(client, api_token(make_user(roles=[("admin", None)])), q="MEMS sensors")
     assert names(body) == ["Kenji Tanaka", "Anna Schmidt"]
     assert body["total"] == 2
+
+
+def test_staff_searches_never_match_private_fields(client, api_token, staff, experts):
+    body = search(client, api_token(staff), q="MEMS sensors")  # Anna's bio is private: she is not found by it
+    assert names(body) == ["Kenji Tanaka"] and body["total"] == 1
+    assert search(client, api_token(staff), q="readout")["total"] == 0
 
 
 def test_every_word_must_match(client, api_token, staff, experts):
@@ -94,7 +100,8 @@ def test_country_filter_takes_one_or_several_codes(client, api_token, staff, exp
 
 def test_filters_combine_with_text(client, api_token, staff, experts):
     headers = api_token(staff)
-    assert names(search(client, headers, q="sensors", country="DE")) == ["Anna Schmidt"]
+    assert names(search(client, headers, q="analog", country="DE")) == ["Anna Schmidt"]
+    assert search(client, headers, q="analog", country="JP")["total"] == 0
     assert names(search(client, headers, early_career="true")) == ["Anna Schmidt"]
     assert search(client, headers, early_career="false")["total"] == 3
 

@@ -1,0 +1,12 @@
+"""Deadline reminders (mail and in-app, each sent once) and calendars (a secret feed per user, public .ics)."""
+
+
+def register(app, api) -> None:
+    from marketplace.reminders import api as reminders_api
+    from marketplace.reminders import cli, routes, services  # noqa: F401 - services registers kinds and subjects
+
+    app.config.setdefault("REMINDER_DAYS", services.DEFAULT_REMINDER_DAYS)
+    app.register_blueprint(routes.bp)
+    api.register_blueprint(reminders_api.blp)
+    app.cli.add_command(cli.reminders_cli)
+    app.jinja_env.globals.update(calendar_feed_url=routes.current_feed_url)
