@@ -270,14 +270,6 @@ def idempotent_rules(app) -> list[tuple[str, str, str]]:
                   for method in (rule.methods or ()) if idempotency_applies(method, rule.rule, rule.endpoint))
 
 
-def idempotent(view):
-    """No longer needed: every API write is idempotent through `install_idempotency`.
-
-    Kept (as the identity) so the views that still carry it need no change; remove it at leisure.
-    """
-    return view
-
-
 def install_idempotency(app) -> None:
     """Register the hooks; after `authenticate_api_request`, so the caller is known."""
     app.before_request(_reserve_idempotency_key)
@@ -347,5 +339,5 @@ def _replay(found, fingerprint: str) -> Response:
                                       headers={"Idempotent-Replayed": "true"})
 
 
-__all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotent", "idempotency_applies",
+__all__ = ["Api", "Blueprint", "problem", "page_of", "PageArgs", "idempotency_applies",
            "install_idempotency", "login_required_api"]

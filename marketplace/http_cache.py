@@ -127,7 +127,8 @@ class PageStore:
 
     def put(self, key: str, response: Response, modified: datetime | None, seconds: int) -> None:
         try:
-            headers = [(name, value) for name, value in response.headers.items() if name.lower() not in UNSTORED_HEADERS]
+            headers = [(name, value) for name, value in response.headers.items()
+                       if name.lower() not in UNSTORED_HEADERS]
             meta = {"headers": headers, "modified": modified.isoformat() if modified else None}
             self.set_raw(key, json.dumps(meta).encode() + b"\n" + response.get_data(), seconds)
         except Exception:

@@ -15,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from marketplace import create_app
+from marketplace import create_app, http_cache
 from marketplace.config import normalise_database_url
-from marketplace import http_cache
 from marketplace.extensions import db as _db
 from marketplace.extensions import limiter
 

@@ -47,7 +47,7 @@ TEAM_TRANSLATOR = "InnoBridge translators"
 # words a language shares with English (Spanish "Error", French "Question"). Keep this list short.
 SAME_EVERYWHERE = frozenset({"InnoBridge", "API", "BibTeX", "CSL-JSON", "ORCID", "OK", "Stripe"})
 SAME_IN_LOCALE: dict[str, frozenset[str]] = {
-    "de": frozenset({"Bonus", "Patent", "Status", "Team", "Version", "Version %(n)d", "Version %(version)s"}),
+    "de": frozenset({"Bonus", "Patent", "Status", "Team", "Token", "Version", "Version %(n)d", "Version %(version)s"}),
     "es": frozenset({"Error %(code)s", "No", "Roles"}),
     "fr": frozenset({"%(num)d expert", "%(num)d notification", "%(num)d version", "Actions", "Bonus", "Classification",
                      "Code", "Date", "Description", "Expert", "Notifications", "Publication", "Question", "Type",

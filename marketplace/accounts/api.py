@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts import credentials, schemas, services, throttle
 from marketplace.accounts.models import Organization
-from marketplace.api import PageArgs, idempotent, login_required_api, page_of, problem
+from marketplace.api import PageArgs, login_required_api, page_of, problem
 from marketplace.extensions import db, limiter
 from marketplace.permissions import Role
 
@@ -92,7 +92,6 @@ def update_me(data):
 
 
 @blp.post("/organizations")
-@idempotent
 @blp.arguments(schemas.OrganizationIn)
 @blp.response(201, schemas.OrganizationOut)
 @login_required_api

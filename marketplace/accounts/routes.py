@@ -15,6 +15,7 @@ from marketplace.accounts.forms import (
     ResetRequestForm,
     SettingsForm,
 )
+from marketplace.accounts.landing import landing_url
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
 from marketplace.i18n import current_locale_id, remember_locale_choice
@@ -68,8 +69,11 @@ def confirm(token: str):
         db.session.rollback()
         return render_template("accounts/confirmed.html", ok=False, message=str(error.detail)), 400
     db.session.commit()
-    return render_template("accounts/confirmed.html", ok=True, user=user,
-                           next_path=valid_next(request.args.get("next")))
+    # "Continue" goes to the `next` the link carries, else (when signed in) to the user's own work.
+    next_path = valid_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        next_path = landing_url(current_user, next_path)
+    return render_template("accounts/confirmed.html", ok=True, user=user, next_path=next_path)
 
 
 @bp.post("/auth/confirm/resend")
@@ -99,7 +103,7 @@ def login():
             db.session.commit()
             login_user(user)
             remember_locale_choice(user.locale)
-            return redirect(next_path or url_for("pages.home"))
+            return redirect(landing_url(user, next_path))
         flash(_("The e-mail address or password is wrong."), "error")
         return render_template("accounts/login.html", form=form, next_path=next_path), 401
     return render_template("accounts/login.html", form=form, next_path=next_path)

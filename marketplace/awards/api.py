@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from marketplace.api import idempotent, login_required_api
+from marketplace.api import login_required_api
 from marketplace.awards import ip_assignment
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.awards.presenters import award_json
@@ -49,7 +49,6 @@ def get_ip_assignment(award_id: int):
 
 
 @blp.post("/awards/<int:award_id>/ip-assignment")
-@idempotent
 @blp.arguments(IpAssignmentIn)
 @login_required_api
 def accept_ip_assignment(data, award_id: int):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import idempotent, login_required_api
+from marketplace.api import login_required_api
 from marketplace.awards import decisions
 from marketplace.errors import NotFound
 from marketplace.extensions import db
@@ -17,7 +17,6 @@ blp = Blueprint("award_decisions_api", __name__, url_prefix="/api/v1", descripti
 
 
 @blp.post("/challenges/<int:challenge_id>/awards")
-@idempotent
 @blp.arguments(AwardsIn)
 @login_required_api
 def decide(data, challenge_id: int):

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.accounts.services import organization_by_slug
-from marketplace.api import idempotent, login_required_api, problem
+from marketplace.api import login_required_api, problem
 from marketplace.challenges import agreements, funding, listing, questions, schemas, services
 from marketplace.challenges.models import Amendment, Challenge, Question
 from marketplace.challenges.presenters import challenge_detail
@@ -46,7 +46,6 @@ def _detail(challenge: Challenge, status: int = 200):
 
 
 @blp.post("/challenges")
-@idempotent
 @blp.arguments(schemas.ChallengeCreateIn)
 @login_required_api
 def create_challenge(data):
@@ -118,7 +117,6 @@ def decide_clearance(data, challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/funding")
-@idempotent
 @login_required_api
 def start_funding(challenge_id: int):
     challenge = _load(challenge_id)
@@ -132,7 +130,6 @@ def start_funding(challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/funding/receipts")
-@idempotent
 @blp.arguments(schemas.ReceiptIn)
 @login_required_api
 def record_receipt(data, challenge_id: int):
@@ -145,7 +142,6 @@ def record_receipt(data, challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/publish")
-@idempotent
 @login_required_api
 def publish(challenge_id: int):
     challenge = _load(challenge_id)
@@ -158,7 +154,6 @@ def publish(challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/close")
-@idempotent
 @login_required_api
 def close(challenge_id: int):
     challenge = _load(challenge_id)
@@ -168,7 +163,6 @@ def close(challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/cancel")
-@idempotent
 @blp.arguments(schemas.CancelIn)
 @login_required_api
 def cancel(data, challenge_id: int):
@@ -179,7 +173,6 @@ def cancel(data, challenge_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/amendments")
-@idempotent
 @blp.arguments(schemas.AmendmentIn)
 @login_required_api
 def amend(data, challenge_id: int):

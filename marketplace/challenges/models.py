@@ -19,8 +19,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    exists,
     false,
     func,
+    or_,
     select,
     text,
 )
@@ -181,6 +183,18 @@ class Challenge(TimestampMixin, db.Model):
 
         return (select(RoleGrant.user_id).where(RoleGrant.organization_id == self.organization_id)
                 .union(select(ChallengeReviewer.user_id).where(ChallengeReviewer.challenge_id == self.id)))
+
+    @classmethod
+    def conflict_clause(cls, user_id, challenge_id):
+        """`conflict_of_interest` as SQL over (user, challenge) columns, for queries over many challenges
+        (reminders): staff of the challenge's organization in any role, or a reviewer in its pool."""
+        from marketplace.accounts.models import RoleGrant
+        from marketplace.reviews.models import ChallengeReviewer
+
+        staff = exists().where(RoleGrant.user_id == user_id, RoleGrant.organization_id == cls.organization_id,
+                               cls.id == challenge_id)
+        reviewer = exists().where(ChallengeReviewer.user_id == user_id, ChallengeReviewer.challenge_id == challenge_id)
+        return or_(staff, reviewer)
 
     def participation_refusal(self, user) -> str | None:
         """Why `user` may not take part (accept the agreement, write, join or submit a proposal), or None.

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from marketplace.api import PageArgs, RowId, idempotent, login_required_api
+from marketplace.api import PageArgs, RowId, login_required_api
 from marketplace.awards.ip_assignment import get_visible
 from marketplace.awards.presenters import award_json
 from marketplace.errors import DomainError, Forbidden, NotFound
@@ -88,7 +88,6 @@ def get_payee():
 
 
 @blp.put("/me/payee")
-@idempotent
 @blp.arguments(PayeeIn)
 @login_required_api
 def put_payee(data):
@@ -104,7 +103,6 @@ def get_payout_account():
 
 
 @blp.post("/me/payout-account")
-@idempotent
 @login_required_api
 def connect_payout_account():
     plan, link, created = payout_accounts.connect(
@@ -123,7 +121,6 @@ def _refusal_audited(action: str, award_id: int, error: DomainError):
 
 
 @blp.post("/awards/<int:award_id>/release")
-@idempotent
 @login_required_api
 def request_release(award_id: int):
     award = get_visible(award_id, current_user)
@@ -136,7 +133,6 @@ def request_release(award_id: int):
 
 
 @blp.post("/awards/<int:award_id>/approve")
-@idempotent
 @login_required_api
 def approve_release(award_id: int):
     """Locks, writes the pending payouts and COMMITS them, then calls the provider and records its answers."""
@@ -152,7 +148,6 @@ def approve_release(award_id: int):
 
 
 @blp.post("/awards/<int:award_id>/payout-confirmation")
-@idempotent
 @blp.arguments(ConfirmationIn)
 @login_required_api
 def confirm_payout(data, award_id: int):
@@ -163,7 +158,6 @@ def confirm_payout(data, award_id: int):
 
 
 @blp.post("/awards/<int:award_id>/cancel")
-@idempotent
 @blp.arguments(ReasonIn)
 @login_required_api
 def cancel_award(data, award_id: int):
@@ -202,7 +196,6 @@ def list_refunds():
 
 
 @blp.post("/refunds/<int:refund_id>/send")
-@idempotent
 @login_required_api
 def send_refund(refund_id: int):
     refund = _load_refund(refund_id)
@@ -214,7 +207,6 @@ def send_refund(refund_id: int):
 
 
 @blp.post("/refunds/<int:refund_id>/confirmation")
-@idempotent
 @blp.arguments(ConfirmationIn)
 @login_required_api
 def confirm_refund(data, refund_id: int):

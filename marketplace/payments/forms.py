@@ -67,8 +67,8 @@ class JournalForm(FlaskForm):
     kind = SelectField(_l("Movement"), validators=[Optional()])
     account = StringField(_l("Account"), validators=[Optional(), Length(max=80)],
                           description=_l("An account code or its beginning, such as escrow or payable:user:7."))
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("First day"), validators=[Optional()])
+    until = DateField(_l("Last day"), validators=[Optional()])
     submit = SubmitField(_l("Show"))
 
     def __init__(self, *args, challenges=(), kinds=(), **kwargs):

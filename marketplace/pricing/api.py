@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.accounts.schemas import rule
-from marketplace.api import idempotent, login_required_api, problem
+from marketplace.api import login_required_api, problem
 from marketplace.countries import country_problems
 from marketplace.extensions import db
 from marketplace.money import CurrencyField, Money, MoneyField
@@ -56,7 +56,6 @@ def _admin_only():
 
 
 @blp.put("/benchmark-rates")
-@idempotent
 @blp.arguments(BenchmarkRatesIn)
 @login_required_api
 def put_benchmark_rates(data):
@@ -68,7 +67,6 @@ def put_benchmark_rates(data):
 
 
 @blp.put("/fx-rates")
-@idempotent
 @blp.arguments(FxRatesIn)
 @login_required_api
 def put_fx_rates(data):

@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.accounts.services import organization_by_slug
-from marketplace.api import PageArgs, idempotent, login_required_api, page_of
+from marketplace.api import PageArgs, login_required_api, page_of
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.programs import services
@@ -45,7 +45,6 @@ class ProgramOut(ma.Schema):
 
 
 @blp.post("/programs")
-@idempotent
 @blp.arguments(ProgramIn)
 @blp.response(201, ProgramOut)
 @login_required_api

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import PageArgs, idempotent, login_required_api, page_of
+from marketplace.api import PageArgs, login_required_api, page_of
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -22,7 +22,6 @@ def _out(proposal, status: int = 200):
 
 
 @blp.post("/challenges/<int:challenge_id>/proposals")
-@idempotent
 @blp.arguments(schemas.ProposalIn)
 @login_required_api
 def create(data, challenge_id: int):
@@ -49,7 +48,6 @@ def update(data, proposal_id: int):
 
 
 @blp.post("/proposals/<int:proposal_id>/submit")
-@idempotent
 @login_required_api
 def submit(proposal_id: int):
     proposal = services.get_visible(proposal_id, current_user)
@@ -59,7 +57,6 @@ def submit(proposal_id: int):
 
 
 @blp.post("/proposals/<int:proposal_id>/withdraw")
-@idempotent
 @login_required_api
 def withdraw(proposal_id: int):
     proposal = services.get_visible(proposal_id, current_user)
@@ -74,6 +71,21 @@ def versions(proposal_id: int):
     proposal = services.get_visible(proposal_id, current_user)
     items = [schemas.version_json(v) for v in proposal.versions]
     return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+
+
+@blp.get("/proposals/<int:proposal_id>/receipt")
+@blp.response(200, schemas.ReceiptOut)
+@login_required_api
+def receipt(proposal_id: int):
+    """The submission receipt of the latest submitted version: the proposal's authors only (404 for anyone else).
+
+    The page offers the same receipt as a plain-text download (`/proposals/{id}/receipt.txt`).
+    """
+    from marketplace.i18n import select_timezone
+    from marketplace.proposals.models import Proposal
+
+    found = services.receipt_of(db.session.get(Proposal, proposal_id), current_user)
+    return schemas.receipt_json(found, select_timezone())
 
 
 @blp.post("/proposals/<int:proposal_id>/attachments")

@@ -5,13 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
-from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.db import TimestampMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
+from marketplace.labels import challenge_status_label
+
+# Once judging starts, a proposal can no longer be withdrawn.
+WITHDRAWABLE_CHALLENGE_STATES = ("open", "closed")
+
+
+def proposal_window_refusal(challenge: Challenge, now: datetime | None = None):
+    """Why `challenge` takes no new or changed proposals now (not open, or past its deadline), or None.
+
+    The one home of the proposal window: the services refuse with it, `Proposal.edit_refusal`
+    (and so the proposal page) asks it.
+    """
+    if challenge.status != "open":
+        return _l("The challenge is not open for proposals (it is %(state)s).",
+                  state=challenge_status_label(challenge.status))
+    if challenge.deadline <= (now or utcnow()):
+        return _l("The deadline has passed.")
+    return None
 
 
 class Proposal(TimestampMixin, db.Model):
@@ -77,6 +96,24 @@ class Proposal(TimestampMixin, db.Model):
                 problem = self.challenge.conflict_of_interest(member.user)
                 if problem:
                     return problem
+        return None
+
+    def edit_refusal(self, now: datetime | None = None):
+        """Why nobody may change this proposal any more (content, files, team, submission), or None."""
+        if self.status == "withdrawn":
+            return _l("This proposal was withdrawn.")
+        return proposal_window_refusal(self.challenge, now)
+
+    def is_editable(self, now: datetime | None = None) -> bool:
+        """The one rule the proposal services refuse edits with and the page hides its buttons by."""
+        return self.edit_refusal(now) is None
+
+    def withdraw_refusal(self):
+        """Why the proposal cannot be withdrawn (already withdrawn, or judging has started), or None."""
+        if self.status == "withdrawn":
+            return _l("This proposal was withdrawn already.")
+        if self.challenge.status not in WITHDRAWABLE_CHALLENGE_STATES:
+            return _l("Judging has started; the proposal can no longer be withdrawn.")
         return None
 
     def is_invited(self, user) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,9 +12,9 @@ from marketplace.challenges import agreements
 from marketplace.challenges.models import AgreementAcceptance, Challenge
 from marketplace.challenges.routes import render_detail
 from marketplace.challenges.services import get_visible as get_visible_challenge
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.i18n import current_locale_id
+from marketplace.i18n import current_locale_id, select_timezone
 from marketplace.proposals import forms, services
 from marketplace.proposals.downloads import send_attachment
 from marketplace.proposals.models import Proposal
@@ -76,7 +76,16 @@ def _page(proposal: Proposal, status: int = 200, **forms_in_use):
         invited=proposal.is_invited(current_user), versions=proposal.versions,
         refusal=proposal.challenge.participation_refusal(current_user) or proposal.author_conflict(),
         member=next((m for m in proposal.members if m.user_id == current_user.id), None),
+        receipt=_receipt_or_none(proposal), timezone=select_timezone(),
     ), status
+
+
+def _receipt_or_none(proposal: Proposal):
+    """The receipt panel is shown to whoever may fetch the receipt (services.receipt_of decides)."""
+    try:
+        return services.receipt_of(proposal, current_user)
+    except NotFound:
+        return None
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -96,6 +105,21 @@ def _act(proposal_id: int, action, success: str, **extra_forms):
     db.session.commit()
     flash(success, "success")
     return redirect(url_for("proposals.view", proposal_id=proposal_id))
+
+
+@bp.get("/proposals/<int:proposal_id>/receipt.txt")
+@login_required
+def receipt(proposal_id: int):
+    """The submission receipt as a plain-text download: the proposal's authors only, 404 for everyone else."""
+    found = services.receipt_of(db.session.get(Proposal, proposal_id), current_user)
+    _locale, challenge_title = found.proposal.challenge.localized("title", current_locale_id())
+    response = make_response(render_template("proposals/receipt.txt", receipt=found, challenge_title=challenge_title,
+                                             timezone=select_timezone()))
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="innobridge-receipt-proposal-{proposal_id}-v{found.version.number}.txt"')
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/proposals/<int:proposal_id>/edit")

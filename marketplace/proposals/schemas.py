@@ -34,6 +34,45 @@ class SharesIn(ma.Schema):
     shares = ma.fields.Dict(keys=RowId(strict=False), values=ma.fields.Decimal(allow_nan=False), required=True)
 
 
+class ReceiptFileOut(ma.Schema):
+    filename = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+
+
+class ReceiptOut(ma.Schema):
+    """The submission receipt of the latest submitted version (the proposal's authors only)."""
+
+    proposal_id = ma.fields.Integer(required=True)
+    challenge_id = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    submitted_at = ma.fields.String(required=True, metadata={"description": "ISO 8601, UTC"})
+    submitted_at_local = ma.fields.String(required=True, metadata={
+        "description": "ISO 8601 in the caller's time zone (see `timezone`)"})
+    timezone = ma.fields.String(required=True, metadata={"description": "the caller's IANA time zone"})
+    content_sha256 = ma.fields.String(required=True, metadata={
+        "description": "SHA-256 of the version's title, abstract and body (as in the receipt mail and the audit log)"})
+    attachments = ma.fields.List(ma.fields.Nested(ReceiptFileOut), required=True)
+
+
+def receipt_json(receipt, timezone: str) -> dict:
+    """`timezone` names the caller's zone; the local time is converted with Flask-Babel's zone for the request."""
+    from datetime import UTC
+
+    from flask_babel import get_timezone
+
+    submitted = receipt.version.submitted_at.astimezone(UTC)
+    return {
+        "proposal_id": receipt.proposal.id, "challenge_id": receipt.proposal.challenge_id,
+        "version": receipt.version.number, "title": receipt.version.title,
+        "submitted_at": submitted.isoformat(), "submitted_at_local": submitted.astimezone(get_timezone()).isoformat(),
+        "timezone": timezone, "content_sha256": receipt.digest,
+        "attachments": [{"filename": f["filename"], "size": f["size"], "sha256": f["sha256"]}
+                        for f in receipt.version.attachments],
+    }
+
+
 def attachment_json(attachment) -> dict:
     return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size,
             "sha256": attachment.sha256, "content_type": attachment.content_type}

@@ -8,6 +8,8 @@ submitted. Services flush, never commit.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import UTC
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -24,9 +26,14 @@ from marketplace.content_locales import is_content_locale
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from marketplace.extensions import db
-from marketplace.labels import challenge_status_label
 from marketplace.mail.services import queue_mail, register_subject
-from marketplace.proposals.models import Attachment, Proposal, ProposalMember, ProposalVersion
+from marketplace.proposals.models import (
+    Attachment,
+    Proposal,
+    ProposalMember,
+    ProposalVersion,
+    proposal_window_refusal,
+)
 
 register_subject("proposal_receipt", lambda: str(_l("Your proposal was received")))
 register_subject("team_invitation", lambda: str(_l("You are invited to join a proposal team")))
@@ -45,15 +52,17 @@ def _fail(field: str, message) -> ValidationFailed:
 
 def _require_open_before_deadline(challenge: Challenge) -> None:
     close_if_due(challenge)
-    if challenge.status != "open":
-        raise Conflict(
-            _l(
-                "The challenge is not open for proposals (it is %(state)s).",
-                state=challenge_status_label(challenge.status),
-            )
-        )
-    if challenge.deadline <= utcnow():
-        raise Conflict(_l("The deadline has passed."))
+    refusal = proposal_window_refusal(challenge)
+    if refusal:
+        raise Conflict(refusal)
+
+
+def _require_editable(proposal: Proposal) -> None:
+    """Content, files and team change only while `Proposal.is_editable` (the page asks the same rule)."""
+    close_if_due(proposal.challenge)
+    refusal = proposal.edit_refusal()
+    if refusal:
+        raise Conflict(refusal)
 
 
 def _require_may_take_part(challenge: Challenge, user) -> None:
@@ -144,9 +153,7 @@ def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
 
 def update_proposal(proposal: Proposal, user, data: dict) -> Proposal:
     _require_author(proposal, user)
-    if proposal.status == "withdrawn":
-        raise Conflict(_l("This proposal was withdrawn."))
-    _require_open_before_deadline(proposal.challenge)
+    _require_editable(proposal)
     _check_content(data)
     for field in ("title", "abstract", "body", "locale"):
         if field in data and data[field] is not None:
@@ -246,10 +253,9 @@ def _send_receipts(proposal: Proposal, version: ProposalVersion, digest: str) ->
 
 def withdraw(proposal: Proposal, user) -> Proposal:
     _require_lead(proposal, user)
-    if proposal.status == "withdrawn":
-        raise Conflict(_l("This proposal was withdrawn already."))
-    if proposal.challenge.status not in ("open", "closed"):
-        raise Conflict(_l("Judging has started; the proposal can no longer be withdrawn."))
+    refusal = proposal.withdraw_refusal()
+    if refusal:
+        raise Conflict(refusal)
     proposal.status, proposal.withdrawn_at = "withdrawn", utcnow()
     record("proposal.withdrawn", "proposal", proposal.id, actor=user)
     return proposal
@@ -313,9 +319,7 @@ def _invite(proposal: Proposal, lead, invitee: User) -> ProposalMember:
 
 def invite(proposal: Proposal, lead, email: str) -> ProposalMember:
     _require_lead(proposal, lead)
-    if proposal.status == "withdrawn":
-        raise Conflict(_l("This proposal was withdrawn."))
-    _require_open_before_deadline(proposal.challenge)
+    _require_editable(proposal)
     invitees = _resolve_invitees(proposal.challenge, lead, [email])
     if not invitees:
         raise _fail("email", _l("You lead this proposal already."))
@@ -431,9 +435,7 @@ def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachmen
     from marketplace.files.storage import FileTooLarge, storage_for, store_upload, upload_root
 
     _require_author(proposal, user)
-    if proposal.status == "withdrawn":
-        raise Conflict(_l("This proposal was withdrawn."))
-    _require_open_before_deadline(proposal.challenge)
+    _require_editable(proposal)
     room = attachment_room(proposal)
     try:
         stored = store_upload(
@@ -475,7 +477,7 @@ def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachmen
 
 def remove_attachment(proposal: Proposal, user, attachment_id: int) -> None:
     _require_author(proposal, user)
-    _require_open_before_deadline(proposal.challenge)
+    _require_editable(proposal)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.proposal_id != proposal.id or attachment.removed_at:
         raise NotFound(_l("No such attachment."))
@@ -500,6 +502,34 @@ def attachment_for_download(attachment_id: int, user) -> Attachment:
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What proves a submission: the version, its time, the SHA-256 of its text and of each file."""
+
+    proposal: Proposal
+    version: ProposalVersion
+    digest: str
+
+    @property
+    def submitted_at_utc(self) -> str:
+        return self.version.submitted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def receipt_of(proposal: Proposal | None, user) -> Receipt:
+    """The receipt of the latest submitted version, for the proposal's authors alone.
+
+    Anyone else (the center's staff too: they have the proposal, not the authors' receipt) and a
+    proposal never submitted get 404. The same digest as the receipt mail and the audit entry.
+    """
+    if proposal is None or not proposal.is_author(user):
+        raise NotFound(_l("No such proposal."))
+    version = max(proposal.versions, key=lambda v: v.number, default=None)
+    if version is None:
+        raise NotFound(_l("This proposal has not been submitted yet, so it has no receipt."))
+    return Receipt(proposal, version, content_digest(version))
+
 
 
 def get_visible(proposal_id: int, user) -> Proposal:

@@ -88,10 +88,12 @@ def deadline_participants(*, user_id: int | None = None, challenge_ids: Iterable
 
 
 def remindable_participants(challenge_ids: Iterable[int]):
-    """Participants still to be reminded: not submitted, not withdrawn (unless holding a new draft)."""
+    """Participants still to be reminded: not submitted, not withdrawn (unless holding a new draft), and not
+    people who may no longer take part (they joined the center's staff or the challenge's reviewer pool)."""
     people = deadline_participants(challenge_ids=challenge_ids)
     return (select(people.c.user_id, people.c.challenge_id)
-            .where(~_is_member("submitted", people.c.user_id, people.c.challenge_id),
+            .where(~Challenge.conflict_clause(people.c.user_id, people.c.challenge_id),
+                   ~_is_member("submitted", people.c.user_id, people.c.challenge_id),
                    or_(_is_member("draft", people.c.user_id, people.c.challenge_id),
                        ~_is_member("withdrawn", people.c.user_id, people.c.challenge_id))))
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import idempotent, login_required_api
+from marketplace.api import login_required_api
 from marketplace.challenges.presenters import challenge_detail
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound
@@ -36,7 +36,6 @@ def list_results(args):
 
 
 @blp.post("/challenges/<int:challenge_id>/results")
-@idempotent
 @blp.arguments(schemas.ResultIn)
 @login_required_api
 def create_result(data, challenge_id: int):
@@ -62,7 +61,6 @@ def update_result(data, result_id: int):
 
 
 @blp.post("/results/<int:result_id>/publish")
-@idempotent
 @login_required_api
 def publish_result(result_id: int):
     result = services.get_visible(result_id, current_user)
@@ -72,7 +70,6 @@ def publish_result(result_id: int):
 
 
 @blp.post("/results/<int:result_id>/withdraw")
-@idempotent
 @blp.arguments(schemas.WithdrawIn)
 @login_required_api
 def withdraw_result(data, result_id: int):
@@ -140,7 +137,6 @@ def list_follow_ons(result_id: int):
 
 
 @blp.post("/results/<int:result_id>/follow-ons")
-@idempotent
 @blp.arguments(schemas.FollowOnIn)
 @login_required_api
 def start_follow_on(data, result_id: int):

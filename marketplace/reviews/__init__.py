@@ -8,7 +8,6 @@ def register(app, api) -> None:
         appeal_routes,
         appeals,
         appeals_api,
-        cli,
         coi,
         panels,
         ranking_service,
@@ -23,7 +22,6 @@ def register(app, api) -> None:
     api.register_blueprint(decision_api.blp)
     api.register_blueprint(appeals_api.blp)
     appeals.register_notifications()
-    app.cli.add_command(cli.reviews_cli)
     app.jinja_env.globals.update(
         proposal_review_panel=panels.proposal_review_panel,
         review_status_label=scoring.review_status_label,

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from marketplace.api import PageArgs, idempotent, login_required_api
+from marketplace.api import PageArgs, login_required_api
 from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
@@ -54,7 +54,6 @@ def _pool_conflicts(challenge: Challenge, members) -> dict:
 # --- the pool ---------------------------------------------------------------------------------
 
 @blp.post("/challenges/<int:challenge_id>/reviewers")
-@idempotent
 @blp.arguments(schemas.ReviewersIn)
 @login_required_api
 def add_reviewers(data, challenge_id: int):
@@ -127,7 +126,6 @@ def put_settings(data, challenge_id: int):
 # --- assignment and progress --------------------------------------------------------------------
 
 @blp.post("/challenges/<int:challenge_id>/assignments")
-@idempotent
 @blp.arguments(schemas.AssignmentIn)
 @login_required_api
 def create_assignments(data, challenge_id: int):
@@ -154,6 +152,16 @@ def list_assignments(challenge_id: int):
 def review_progress(challenge_id: int):
     rows = scoring.progress(staff_challenge(challenge_id, current_user))
     return {"items": [{**row, "due_at": row["due_at"].isoformat() if row["due_at"] else None} for row in rows]}
+
+
+@blp.post("/challenges/<int:challenge_id>/review-reminders")
+@login_required_api
+def remind_reviewers(challenge_id: int):
+    """Mail every reviewer with open reviews of this challenge now (each at most once a day)."""
+    challenge = managed_challenge(challenge_id, current_user)
+    count = scoring.remind_reviewers(challenge, current_user)
+    db.session.commit()
+    return {"reminded": count}
 
 
 @blp.get("/challenges/<int:challenge_id>/identity-flags")
@@ -249,7 +257,6 @@ def save_review(data, review_id: int):
 
 
 @blp.post("/reviews/<int:review_id>/submit")
-@idempotent
 @login_required_api
 def submit_review(review_id: int):
     review = scoring.review_for_reviewer(review_id, current_user)
@@ -259,7 +266,6 @@ def submit_review(review_id: int):
 
 
 @blp.post("/reviews/<int:review_id>/conflict")
-@idempotent
 @blp.arguments(schemas.ConflictIn)
 @login_required_api
 def declare_conflict(data, review_id: int):

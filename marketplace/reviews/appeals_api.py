@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import idempotent, login_required_api
+from marketplace.api import login_required_api
 from marketplace.challenges.models import Challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
@@ -34,7 +34,6 @@ def _authored(proposal_id: int):
 
 
 @blp.post("/challenges/<int:challenge_id>/provisional-scores")
-@idempotent
 @blp.response(201, schemas.ScoreReleaseOut)
 @login_required_api
 def release_scores(challenge_id: int):
@@ -52,7 +51,6 @@ def proposal_scores(proposal_id: int):
 
 
 @blp.post("/proposals/<int:proposal_id>/appeals")
-@idempotent
 @blp.arguments(schemas.AppealIn)
 @blp.response(201, schemas.AppealOut)
 @login_required_api
@@ -91,7 +89,6 @@ def get_appeal(appeal_id: int):
 
 
 @blp.post("/appeals/<int:appeal_id>/answer")
-@idempotent
 @blp.arguments(schemas.AppealAnswerIn)
 @blp.response(200, schemas.AppealOut)
 @login_required_api

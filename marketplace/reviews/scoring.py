@@ -29,7 +29,6 @@ from marketplace.reviews.pool import has_accepted, require_agreement
 
 MIN_SCORE, MAX_SCORE = 1, 10
 MAX_COMMENT = 20_000
-REMIND_WITHIN = timedelta(days=3)
 REMIND_EVERY = timedelta(days=1)
 ACTIVE_STATES = ("assigned", "draft")
 
@@ -224,25 +223,30 @@ def progress(challenge: Challenge) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["overdue"], -r["open"], r["display_name"]))
 
 
-def send_reminders(now: datetime | None = None, *, within: timedelta = REMIND_WITHIN) -> int:
-    """Mail every reviewer with open reviews due within `within` (or overdue), at most once a day; returns mails."""
+def remind_reviewers(challenge: Challenge, actor, now: datetime | None = None) -> int:
+    """A manager's "remind now": mail each reviewer with open reviews of `challenge`, at most once a day.
+
+    Scheduled reminders (7 days and 1 day before a review is due) come from `flask reminders send`.
+    Returns the number of reviewers mailed; the reminder is audited on the challenge.
+    """
     now = now or utcnow()
-    due = db.session.scalars(
-        select(Review).join(Challenge, Challenge.id == Review.challenge_id)
-        .where(Challenge.status == "judging", Review.status.in_(ACTIVE_STATES), Review.due_at.is_not(None),
-               Review.due_at <= now + within)
+    if challenge.status != "judging":
+        raise Conflict(_l("Judging is not running for this challenge (it is %(state)s).", state=challenge.status))
+    open_reviews = db.session.scalars(
+        select(Review).where(Review.challenge_id == challenge.id, Review.status.in_(ACTIVE_STATES))
         .order_by(Review.reviewer_id, Review.due_at)).all()
     by_reviewer: dict[int, list[Review]] = defaultdict(list)
-    for review in due:
+    for review in open_reviews:
         if review.reminded_at is None or review.reminded_at <= now - REMIND_EVERY:
             by_reviewer[review.reviewer_id].append(review)
     link = current_app.config["PUBLIC_URL"].rstrip("/") + "/reviews"
     for reviewer_id, reviews in by_reviewer.items():
         user = db.session.get(User, reviewer_id)
+        due = [r.due_at for r in reviews if r.due_at]
         queue_mail(user.email, "review_reminder", locale=user.locale, user=user, count=len(reviews),
-                   due_at=min(r.due_at for r in reviews), overdue=sum(1 for r in reviews if r.due_at < now),
-                   link=link)
+                   due_at=min(due) if due else None, overdue=sum(1 for d in due if d < now), link=link)
         for review in reviews:
             review.reminded_at = now
-        record("review.reminded", "user", reviewer_id, reviews=[r.id for r in reviews])
+    record("reviews.reminded", "challenge", challenge.id, actor=actor, reviewers=sorted(by_reviewer),
+           reviews=sorted(r.id for rs in by_reviewer.values() for r in rs))
     return len(by_reviewer)

@@ -11,6 +11,8 @@ import zoneinfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -238,6 +240,26 @@ def staff_progress(challenge_id: int):
     return render_template("reviews/staff/progress.html", **_common(challenge, "progress"),
                            rows=scoring.progress(challenge), total=len(reviews), submitted=submitted,
                            now=utcnow())
+
+
+@bp.post("/staff/challenges/<int:challenge_id>/review/reminders")
+@login_required
+def staff_remind(challenge_id: int):
+    """The manager's "remind now" button on the progress page."""
+    challenge = staff_challenge(challenge_id, current_user)
+    if forms.ActionForm().validate_on_submit():
+        try:
+            if not is_manager(challenge, current_user):
+                raise Forbidden(_l("Only center managers of this organization can do this."))
+            count = scoring.remind_reviewers(challenge, current_user)
+        except DomainError as error:
+            refused(error)
+        else:
+            db.session.commit()
+            flash(ngettext("A reminder was sent to %(num)d reviewer.", "A reminder was sent to %(num)d reviewers.",
+                           count) if count else
+                  _("Every reviewer with open reviews was reminded in the last day; nobody was mailed."), "success")
+    return redirect(url_for("reviews.staff_progress", challenge_id=challenge.id), code=303)
 
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/ranking")

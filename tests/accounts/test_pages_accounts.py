@@ -105,7 +105,7 @@ def test_confirmation_link_page_confirms_and_a_bad_one_says_why(client, app):
 def test_login_then_logout_with_csrf(client, make_user):
     user = make_user("grace@example.org")
     response = submit(client, "/auth/login", {"email": "Grace@Example.org", "password": TEST_PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/me/dashboard"  # a solver's work
     account = client.get("/account")
     assert account.status_code == 200 and user.email.encode() in account.data
 
@@ -158,7 +158,7 @@ def test_login_refuses_open_redirects(client, make_user, target):
     response = client.post("/auth/login", query_string={"next": target},
                            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/me/dashboard"  # the solver's own work, never the target
 
 
 # --- password reset ----------------------------------------------------------------------------

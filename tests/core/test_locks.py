@@ -6,7 +6,7 @@ import pytest
 
 from marketplace import locks
 
-GUARDED = [["challenges", "close-due"], ["analytics", "refresh"], ["reviews", "remind"], ["payments", "reconcile"],
+GUARDED = [["challenges", "close-due"], ["analytics", "refresh"], ["payments", "reconcile"],
            ["notifications", "digest"], ["reminders", "send"]]
 
 

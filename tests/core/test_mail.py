@@ -234,7 +234,7 @@ def redis_queue():
 
 
 def test_with_redis_the_mail_goes_through_an_rq_worker(client, app, smtp_server, mail_to, redis_queue,
-                                                       monkeypatch):
+                                                       monkeypatch, request):
     from rq import SimpleWorker
 
     port, inbox = smtp_server()
@@ -253,6 +253,12 @@ def test_with_redis_the_mail_goes_through_an_rq_worker(client, app, smtp_server,
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
     monkeypatch.setenv("MAIL_PORT", str(port))
     monkeypatch.delenv("REDIS_URL", raising=False)
+    # A worker process builds its app once; this test process may hold one built for an earlier test's
+    # database and SMTP port, so build it again from the environment set above (and forget it after).
+    from marketplace import jobs
+
+    jobs.worker_app.cache_clear()
+    request.addfinalizer(jobs.worker_app.cache_clear)
     worker = SimpleWorker([redis_queue], connection=redis_queue.connection, name=f"test-{uuid.uuid4().hex}")
     assert worker.work(burst=True)
     assert job.get_status(refresh=True) == "finished"

@@ -28,7 +28,7 @@ def queries(app):
 
 
 @pytest.fixture
-def published(app, make_org, make_user, challenge_factory):
+def published(app, make_org, make_user, challenge_factory):  # noqa: F811 - the imported fixture
     org = make_org()
     manager = make_user(roles=[("center_manager", org)])
     return challenge_factory(org, manager, status="open"), manager

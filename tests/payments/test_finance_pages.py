@@ -45,7 +45,8 @@ def test_the_api_filters_the_journal_by_movement_account_and_day(world, paid):
 
 def test_balances_per_account_add_up_from_the_lines_shown(world, paid):
     challenge, _award_id, solver = paid
-    accounts = {a["account"]: a for a in world.get("/finance/ledger", world.finance_a).get_json()["balances"]["accounts"]}
+    balances = world.get("/finance/ledger", world.finance_a).get_json()["balances"]
+    accounts = {a["account"]: a for a in balances["accounts"]}
     escrow = accounts[f"escrow:challenge:{challenge.id}"]
     assert escrow["credits"]["amount"] == f"{challenge.funding_target_minor / 100:.2f}"
     held = float(escrow["credits"]["amount"]) - float(escrow["debits"]["amount"])

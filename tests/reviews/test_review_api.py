@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from tests.files.samples import pdf
@@ -471,18 +472,22 @@ def test_progress_and_reminders(app, client, api_token, world):
                           headers=_manager(app, api_token, world)).get_json()["items"]
     assert sum(row["assigned"] for row in progress) == 8 and all(row["submitted"] == 0 for row in progress)
 
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["reviews", "remind"])
-    assert result.exit_code == 0, result.output
+    manager = _manager(app, api_token, world)
+    url = f"/api/v1/challenges/{world.challenge_id}/review-reminders"
+    answer = client.post(url, headers=manager)
+    assert answer.status_code == 200, answer.get_json()
     reminded = {m.recipient for m in outbox(app) if m.template == "review_reminder"}
     with app.app_context():
         from marketplace.accounts.models import User
+        from marketplace.audit.models import AuditEntry
 
         assigned = {db.session.get(User, uid).email for uid in {row["reviewer_id"] for row in progress
                                                                 if row["assigned"]}}
-    assert reminded == assigned
-    again = runner.invoke(args=["reviews", "remind"])
-    assert "Reminders queued: 0" in again.output
+        assert db.session.scalar(select(func.count(AuditEntry.id)).filter_by(action="reviews.reminded")) == 1
+    assert answer.get_json() == {"reminded": len(assigned)} and reminded == assigned
+    assert client.post(url, headers=manager).get_json() == {"reminded": 0}  # once a day
+    reviewer = token(app, api_token, world.reviewers["Karl Berg"])
+    assert client.post(url, headers=reviewer).status_code in (403, 404)
 
 
 def test_one_reviewer_per_institution_per_proposal(app, client, api_token, build_world):

@@ -88,6 +88,12 @@ def test_manager_runs_the_review_from_the_staff_pages(app, browser, build_world)
 
     progress = manager.get(f"/staff/challenges/{world.challenge_id}/review/progress")
     assert progress.status_code == 200 and b"0 of 8 reviews submitted" in progress.data
+    assert b"flask " not in progress.data  # no developer command in the interface: a button instead
+    reminded = manager.post(f"/staff/challenges/{world.challenge_id}/review/reminders",
+                            data={"csrf_token": csrf_token_from(progress)})
+    assert reminded.status_code == 303
+    notice = manager.get(f"/staff/challenges/{world.challenge_id}/review/progress?lang=en").get_data(as_text=True)
+    assert "A reminder was sent to" in notice
 
     accept_all(world)
     review_all(world, {name: (lambda review: 2 + review.proposal_id % 8) for name in world.reviewers})

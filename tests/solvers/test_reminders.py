@@ -146,6 +146,23 @@ def test_submitted_withdrawn_and_strangers_are_not_reminded(app, center, challen
     assert submitted.email and withdrawn.email
 
 
+def test_people_who_may_no_longer_take_part_are_not_reminded(app, center, challenge_factory, solver):
+    """Accepted, then joined the center's staff or the reviewer pool: the participation rule drops them."""
+    from marketplace.accounts import services as accounts
+    from marketplace.accounts.models import User
+    from marketplace.reviews.models import ChallengeReviewer
+
+    challenge = challenge_factory(*center, deadline=datetime.now(UTC) + 20 * DAY)
+    became_staff, became_reviewer, still_solver = solver(challenge), solver(challenge), solver(challenge)
+    with app.test_request_context():
+        accounts.grant_role(db.session.get(User, became_staff.id), "finance_officer", center[0])
+        db.session.add(ChallengeReviewer(challenge_id=challenge.id, user_id=became_reviewer.id,
+                                         added_by_id=center[1].id))
+        db.session.commit()
+    _run(app, _deadline(challenge) - 3 * DAY)
+    assert [m.recipient for m in _reminder_mails(app)] == [still_solver.email]
+
+
 def test_closed_and_cancelled_challenges_are_not_reminded(app, center, challenge_factory, solver):
     from marketplace.accounts.models import User
     from marketplace.challenges import services
@@ -206,3 +223,20 @@ def test_notification_text_in_the_readers_language(app, center, challenge_factor
     page = client.get("/me/notifications")
     assert page.status_code == 200
     assert "Reminder: “Low-noise readout circuit for wafer defect sensors” closes on" in page.get_data(as_text=True)
+
+
+def test_the_database_not_memory_keeps_it_once(app, center, challenge_factory, solver):
+    """Another instance sends between this run's look-up and its send: the unique key makes this one skip."""
+    challenge = challenge_factory(*center, deadline=datetime.now(UTC) + 20 * DAY)
+    first, second = solver(challenge), solver(challenge)
+    now = _deadline(challenge) - 3 * DAY
+    with app.test_request_context():
+        work = reminders.pending(now)
+        assert sum(len(rows) for _kind, _offset, rows in work) == 2
+        db.session.add(SentReminder(user_id=first.id, kind="challenge_deadline", object_id=challenge.id,
+                                    offset_days=7, due_at=_deadline(challenge), sent_at=now))
+        db.session.commit()
+        report = reminders.send_due_reminders(now, work=work)
+        db.session.commit()
+    assert report.sent == 1
+    assert [m.recipient for m in _reminder_mails(app)] == [second.email]
