@@ -23,10 +23,11 @@ HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 COMMON_ERRORS = ("BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT",
                  "TOO_MANY_REQUESTS")
 BODY_ERRORS = ("REQUEST_ENTITY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNPROCESSABLE_ENTITY")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # exports with ?format=xlsx
 TEXT_SUCCESS = {  # operations whose success body is not a JSON object: path suffix -> media types
     "citation.bib": ("application/x-bibtex", "text/plain"),
-    "/{kind}": ("text/csv", "application/json"),
-    "/analytics": ("text/csv", "application/json"),
+    "/{kind}": ("text/csv", XLSX, "application/json"),
+    "/analytics": ("text/csv", XLSX, "application/json"),
 }
 CSL_JSON = "application/vnd.citationstyles.csl+json"  # GET /results/{result_id}/citation.json
 FILE_DOWNLOADS = ("/attachments/{attachment_id}", "/attachments/{index}")  # the stored file, as its kind
