@@ -232,14 +232,40 @@ def _move_money(challenge: Challenge, awards: list[Award], actor, reason: str) -
     payments.schedule_refunds(challenge, actor, reason=f"award decision: {reason}"[:500])
 
 
+AWARD_WON, AWARD_NOT_WON = "award_won", "award_not_won"  # in-app notification kinds
+
+
+def register_notifications() -> None:
+    from marketplace.solvers.notifications import localized_title, register_kind
+
+    def won(payload: dict, locale: str) -> str:
+        return _("Your proposal won an award in “%(title)s”. Next: accept the IP assignment and give your payee "
+                 "details.", title=localized_title(payload, locale))
+
+    def not_won(payload: dict, locale: str) -> str:
+        return _("The awards of “%(title)s” were decided; your proposal did not win this time.",
+                 title=localized_title(payload, locale))
+
+    link = lambda payload: f"/proposals/{payload['proposal_id']}"  # noqa: E731
+    register_kind(AWARD_WON, text=won, link=link)
+    register_kind(AWARD_NOT_WON, text=not_won, link=link)
+
+
 def _notify_authors(challenge: Challenge, awarded: set[int]) -> None:
+    """Every author of a submitted proposal is told, in the app and by mail in their language."""
+    from marketplace.solvers import notifications
+
     proposals = db.session.scalars(select(Proposal).where(Proposal.challenge_id == challenge.id,
                                                           Proposal.status == "submitted")).all()
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     for proposal in proposals:
+        payload = {"challenge_id": challenge.id, "proposal_id": proposal.id, "title": challenge.text_map("title"),
+                   "default_locale": challenge.default_locale}
         for member in proposal.members:
             if member.status != "accepted" or member.user is None:
                 continue
+            notifications.add(member.user.id, AWARD_WON if proposal.id in awarded else AWARD_NOT_WON, payload,
+                              mailed=True)
             _locale, title = challenge.localized("title", member.user.locale)
             queue_mail(member.email, "award_decided", locale=member.user.locale, user=member.user,
                        challenge_title=title, proposal_title=proposal.title, awarded=proposal.id in awarded,

@@ -179,6 +179,10 @@ def rank_proposals(
     samples = model.bootstrap(bootstrap, seed) if bootstrap else quality[None, :]
     tail = (1 - interval_level) / 2 * 100
     lo, hi = np.percentile(samples, [tail, 100 - tail], axis=0)
+    # What is shown stays on the scoring scale (a bias-corrected mean can pass 10 or fall below 1); the order
+    # below still uses the unclipped estimate.
+    lo, hi = np.clip(lo, MIN_SCORE, MAX_SCORE), np.clip(hi, MIN_SCORE, MAX_SCORE)
+    shown = np.clip(quality, MIN_SCORE, MAX_SCORE)
     expected_rank = rankdata(-samples, axis=1, method="average").mean(axis=0)
 
     # Ties by raw score, then by proposal id (see _ScoreTable), so the order never depends on the input order.
@@ -206,7 +210,7 @@ def rank_proposals(
                                        (FLAG_BIASED_REVIEWER, with_biased[i]),
                                        (FLAG_GREY_ZONE, grey)) if on]
         items.append(RankedItem(
-            proposal_id=table.proposals[i], rank=rank, raw_score=float(raw[i]), calibrated_score=float(quality[i]),
+            proposal_id=table.proposals[i], rank=rank, raw_score=float(raw[i]), calibrated_score=float(shown[i]),
             interval=(float(lo[i]), float(hi[i])), expected_rank=float(expected_rank[i]),
             reviewers=int(n_reviews[i]), spread=float(spread[i]), disagreement=bool(spread[i] >= WIDE_RANGE),
             grey_zone=bool(grey), flags=tuple(flags)))

@@ -103,6 +103,19 @@ def test_split_award_adds_up_exactly_down_to_each_team_member(app, client, api_t
     told = {m.recipient for m in outbox(app) if m.template == "award_decided"}
     assert {"team0@team.example", "team1@team.example", "team2@team.example", "bruno.costa@usp.example",
             "chen.yu@fudan.example"} <= told
+    with app.app_context():  # and in the app: winners are told their next step, the others that they did not win
+        from marketplace.accounts.models import User
+        from marketplace.solvers import notifications
+        from marketplace.solvers.models import Notification
+
+        def told_in_app(email: str) -> list[str]:
+            user = db.session.scalar(db.select(User).filter_by(email=email))
+            return [notifications.text_of(n, "en")
+                    for n in db.session.scalars(db.select(Notification).filter_by(user_id=user.id))]
+
+        with app.test_request_context("/?lang=en"):
+            assert any("won an award" in t and "IP assignment" in t for t in told_in_app("team1@team.example"))
+            assert any("did not win this time" in t for t in told_in_app("chen.yu@fudan.example"))
     again = _decide(client, app, api_token, world, {"awards": [], "reason": "changed our minds"})
     assert again.status_code == 409
 

@@ -174,3 +174,17 @@ def test_same_seed_same_ranking_and_contract_shape():
 def test_bad_input_is_refused(rows, message):
     with pytest.raises(ValueError, match=message):
         rank_proposals(rows, {"c": 1})
+
+
+def test_scores_and_intervals_shown_never_leave_the_scoring_scale():
+    """A harsh reviewer's 10 reads as more than 10 once calibrated; what the pages show stays within 1..10."""
+    rows = []
+    for proposal in range(6):
+        rows.append((proposal, "harsh", "c", 10 if proposal == 0 else 2))
+        rows.append((proposal, "lenient", "c", 10))
+        rows.append((proposal, "middle", "c", 1 if proposal == 5 else 6))
+    ranking = rank_proposals(rows, {"c": 1}, bootstrap=200, seed=3, bias_shrinkage=0.01)
+    for item in ranking.items:
+        assert 1 <= item.interval[0] <= item.interval[1] <= 10, item
+        assert 1 <= item.calibrated_score <= 10, item
+    assert ranking.items[0].proposal_id == 0 and ranking.items[-1].proposal_id == 5
