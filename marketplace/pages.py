@@ -19,9 +19,22 @@ from marketplace.text import render_markdown
 bp = Blueprint("pages", __name__)
 
 
+HOME_SHELVES = (("closing", "deadline"), ("highest", "award"), ("newest", "newest"))  # (shelf, list sort)
+HOME_SHELF_SIZE = 3
+
+
 @bp.get("/")
 def home():
-    return render_template("home.html")
+    """Open challenges three ways (closing soon, highest award, newest) and the figures that build trust."""
+    from marketplace.analytics import cache, stats
+    from marketplace.challenges.listing import public_page
+
+    locale = i18n.current_locale_id()
+    shelves = {name: public_page({"sort": sort, "per_page": HOME_SHELF_SIZE}, locale)
+               for name, sort in HOME_SHELVES}
+    figures, as_of = cache.cached("stats", stats.public_stats)
+    http_cache.last_modified(as_of)
+    return render_template("home.html", shelves=shelves, figures=figures, as_of=as_of)
 
 
 @bp.post("/language")
