@@ -67,6 +67,22 @@ MEMBER_STATUS_LABELS = {
 }
 
 
+PROPOSAL_JOURNEY_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "under_review": _l("Under review"),
+    "awarded": _l("Awarded"),
+    "paid": _l("Paid"),
+    "not_awarded": _l("Not awarded"),
+    "withdrawn": _l("Withdrawn"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+def proposal_journey_label(code: str) -> str:
+    return label(PROPOSAL_JOURNEY_LABELS, code)
+
+
 LEDGER_KIND_LABELS = {
     "funding": _l("Funding into escrow"),
     "allocation": _l("Award allocated"),

@@ -109,6 +109,7 @@ def install(app: Flask) -> None:
         challenge_status_label=labels.challenge_status_label,
         ip_terms_label=labels.ip_terms_label,
         proposal_status_label=labels.proposal_status_label,
+        proposal_journey_label=labels.proposal_journey_label,
         member_status_label=labels.member_status_label,
     )
     app.jinja_env.add_extension("jinja2.ext.do")

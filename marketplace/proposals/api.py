@@ -11,7 +11,7 @@ from marketplace.api import PageArgs, login_required_api, page_of
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.proposals import schemas, services
+from marketplace.proposals import journey, schemas, services
 from marketplace.proposals.downloads import send_attachment
 
 blp = Blueprint("proposals_api", __name__, url_prefix="/api/v1", description="Proposals")
@@ -164,8 +164,12 @@ def agree_shares(proposal_id: int):
 @blp.arguments(PageArgs, location="query")
 @login_required_api
 def my_proposals(args):
-    return page_of(db.session, services.proposals_of(current_user), args["page"], args["per_page"],
-                   lambda p: schemas.proposal_json(p, current_user))
+    """My proposals, each with `journey`: where it stands (see proposals.journey), with the award if any."""
+    page = page_of(db.session, services.proposals_of(current_user), args["page"], args["per_page"])
+    states = journey.journeys(page["items"])
+    page["items"] = [{**schemas.proposal_json(p, current_user), "journey": states[p.id].as_dict()}
+                     for p in page["items"]]
+    return page
 
 
 @blp.get("/challenges/<int:challenge_id>/proposals")

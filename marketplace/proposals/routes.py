@@ -15,7 +15,7 @@ from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, select_timezone
-from marketplace.proposals import forms, services
+from marketplace.proposals import forms, journey, services
 from marketplace.proposals.downloads import send_attachment
 from marketplace.proposals.models import Proposal
 
@@ -243,7 +243,7 @@ def dashboard():
     decided = decision_dates({c.id for c in [*agreed, *(p.challenge for p in proposals)]
                               if c.status in ("awarded", "no_award")})
     return render_template("proposals/dashboard.html", proposals=proposals, agreed=agreed, locale=locale,
-                           notifications=notifications, decided=decided,
+                           notifications=notifications, decided=decided, journeys=journey.journeys(proposals),
                            submitted_ids={p.challenge_id for p in proposals if p.status == "submitted"})
 
 
