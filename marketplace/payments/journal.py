@@ -21,7 +21,7 @@ from marketplace.api import page_of
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
-from marketplace.payments.ledger import KINDS, unbalanced_transactions
+from marketplace.payments.ledger import unbalanced_transactions
 from marketplace.payments.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from marketplace.payments.reports import challenge_rows, solver_rows, visible_challenge_ids
 
@@ -59,7 +59,7 @@ def _filtered(statement: Select, user, filters: JournalFilter) -> Select:
         statement = statement.where(LedgerTransaction.kind == filters.kind)
     if filters.since:
         statement = statement.where(LedgerTransaction.created_at >= _start_of(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # date.max: no end (and no day after it to compute)
         statement = statement.where(LedgerTransaction.created_at < _start_of(filters.until + timedelta(days=1)))
     if filters.account:
         touching = (select(LedgerEntry.transaction_id).join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
@@ -169,7 +169,3 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def is_kind(value: str | None) -> bool:
-    return value in KINDS
