@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 
 def csrf_token_from(response) -> str:
@@ -24,3 +25,24 @@ def link_in_mail(body: str) -> str:
     match = re.search(r"https?://\S+", body)
     assert match, body
     return match.group(0)
+
+
+@contextmanager
+def counting_queries(app):
+    """Collect the SQL statements the app runs inside the block (for query-count and cache tests)."""
+    from sqlalchemy import event
+
+    from marketplace.extensions import db
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

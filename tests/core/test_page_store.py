@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from marketplace.extensions import db
 from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
-
-
-@contextlib.contextmanager
-def queries(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.helpers import counting_queries
 
 
 @pytest.fixture
@@ -51,7 +34,7 @@ def test_a_second_visitor_gets_the_stored_answer_without_touching_the_database(a
     url = path.format(id=challenge.id)
     first = client.get(url)
     assert first.status_code == 200
-    with queries(app) as statements:
+    with counting_queries(app) as statements:
         second = client.get(url)
     assert second.status_code == 200 and second.get_data() == first.get_data()
     assert second.mimetype == first.mimetype and second.headers.get("ETag") == first.headers.get("ETag")
@@ -98,7 +81,7 @@ def test_views_served_from_the_store_are_counted(app, client, published):
 def test_the_store_can_be_turned_off(app, client, published, monkeypatch):
     monkeypatch.setitem(app.config, "PUBLIC_PAGE_CACHE", False)
     client.get("/challenges?lang=en")
-    with queries(app) as statements:
+    with counting_queries(app) as statements:
         client.get("/challenges?lang=en")
     assert statements
 

@@ -2,27 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from marketplace.extensions import db
-
-
-@contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.helpers import counting_queries
 
 
 def _pages(program_id: int, challenge_id: int) -> list[str]:
@@ -33,7 +14,7 @@ def _pages(program_id: int, challenge_id: int) -> list[str]:
 def _measure(app, browser, paths) -> dict[str, int]:
     counts = {}
     for path in paths:
-        with counting(app) as statements:
+        with counting_queries(app) as statements:
             response = browser.get(path)
         assert response.status_code == 200, path
         counts[path] = len(statements)
