@@ -124,6 +124,7 @@ def build(app, seed: int) -> dict:
                                                    "created_by_id": staff.id, "created_at": now}])
             challenges = _challenges(rng, now, staff.id, CHALLENGES)
             conn.execute(t["challenges"].insert(), challenges)
+            _give_stages(conn, challenges)
             conn.execute(t["challenge_texts"].insert(), [
                 {"challenge_id": c["id"], "locale": "en", "title": f"Bench challenge {c['id']}", "summary": "s",
                  "description": "d"} for c in challenges])
@@ -194,7 +195,8 @@ def _proposals(conn, t, rng, challenges, per_challenge, first_solver, *, start_i
             submitted = challenge["published_at"] + timedelta(minutes=rng.randint(0, 59 * 24 * 60))
             status = rng.choices(["submitted", "draft", "withdrawn"], [90, 7, 3])[0]
             proposal_rows.append({
-                "id": pid, "challenge_id": challenge["id"], "lead_id": lead, "status": status,
+                "id": pid, "challenge_id": challenge["id"], "stage_id": challenge["stage_id"], "lead_id": lead,
+                "status": status,
                 "title": f"Proposal {pid}", "abstract": "a", "body": "b", "locale": "en",
                 "version": 1 if status != "draft" else 0, "created_at": submitted,
                 "submitted_at": submitted if status != "draft" else None})
@@ -277,6 +279,16 @@ def _awards(conn, t, rng, challenges, decided_by: int) -> int:
     return len(award_rows)
 
 
+def _give_stages(conn, challenges: list[dict]) -> None:
+    """Stage 1 of each challenge (as the stages migration writes it); its id goes on the proposals."""
+    from marketplace.stages.backfill import give_first_stages
+
+    give_first_stages(conn)
+    stage_of = dict(conn.execute(sa.text("SELECT challenge_id, id FROM challenge_stages WHERE position = 1")).all())
+    for challenge in challenges:
+        challenge["stage_id"] = stage_of[challenge["id"]]
+
+
 def add_export_challenge(app, seed: int, info: dict) -> int:
     """One more challenge with EXPORT_ROWS proposals of its own."""
     from marketplace.extensions import db
@@ -291,6 +303,7 @@ def add_export_challenge(app, seed: int, info: dict) -> int:
         started = time.perf_counter()
         with db.engine.begin() as conn:
             conn.execute(t["challenges"].insert(), [challenge])
+            _give_stages(conn, [challenge])
             conn.execute(t["challenge_texts"].insert(), [{"challenge_id": challenge["id"], "locale": "en",
                                                           "title": "The export challenge", "summary": "s"}])
             _proposals(conn, t, rng, [challenge], [EXPORT_ROWS], info["first_solver"],

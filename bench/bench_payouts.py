@@ -78,6 +78,7 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
     from marketplace.payments.models import PayoutAccount
     from marketplace.payments.routing import current_provider
     from marketplace.proposals.models import Proposal
+    from marketplace.stages.backfill import give_first_stages
 
     with app.test_request_context():
         org = accounts.create_organization(slug="bench-center", name="Bench Innovation Center", country="CN")
@@ -119,6 +120,8 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
             challenge.texts = [ChallengeText(locale="en", title=f"Benchmark challenge {c}", summary="", description="")]
             db.session.add(challenge)
             db.session.flush()
+            give_first_stages(db.session.connection())
+            db.session.expire(challenge, ["current_stage_id"])
             receipt = FundingReceipt(challenge_id=challenge.id, reference=f"pi_bench_{c}",
                                      amount_minor=CHALLENGE_AWARD_MINOR, currency="EUR",
                                      received_on=now.date(), recorded_by_id=staff["finance_a"].id)

@@ -67,6 +67,7 @@ def build(app) -> datetime:
 
     from marketplace.accounts import services as accounts
     from marketplace.extensions import db
+    from marketplace.stages.backfill import give_first_stages
 
     now = datetime.now(UTC).replace(microsecond=0)
     with app.app_context():
@@ -99,6 +100,7 @@ def build(app) -> datetime:
                     "excluded_countries": [], "agreement_version": "platform-1", "published_at": now,
                     "created_at": now, "updated_at": now})
             conn.execute(t["challenges"].insert(), challenges)
+            give_first_stages(conn)
             conn.execute(t["challenge_texts"].insert(), [
                 {"challenge_id": c["id"], "locale": "en", "title": f"Bench challenge {c['id']}, with; commas",
                  "summary": "s", "description": "d"} for c in challenges]

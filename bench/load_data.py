@@ -104,6 +104,10 @@ def build(url: str, challenges: int = 100_000, proposals: int = 200_000, users: 
         with cur.copy(f"COPY challenges ({CHALLENGE_COLUMNS}) FROM STDIN") as copy:
             for row in _challenge_rows(rng, challenges, now):
                 copy.write_row(row)
+        # One stage per challenge (as the stages migration writes them), numbered like its challenge.
+        cur.execute("INSERT INTO challenge_stages (id, challenge_id, position, name, description, deadline) "
+                    "SELECT id, id, 1, '{}', '{}', deadline FROM challenges")
+        cur.execute("UPDATE challenges SET current_stage_id = id")
         with cur.copy("COPY challenge_texts (challenge_id, locale, title, summary, description) FROM STDIN") as copy:
             for cid in range(1, challenges + 1):
                 copy.write_row((cid, "en", f"Challenge {cid}: " + _sentence(rng, WORDS_EN, 6),
@@ -112,7 +116,8 @@ def build(url: str, challenges: int = 100_000, proposals: int = 200_000, users: 
                     copy.write_row((cid, "zh_Hans", f"挑战 {cid}：" + _sentence(rng, WORDS_ZH, 6, ""),
                                     _sentence(rng, WORDS_ZH, 60, ""), _sentence(rng, WORDS_ZH, 300, "")))
         _proposals(cur, rng, proposals, challenges, users, now)
-        for table in ("organizations", "users", "challenges", "challenge_texts", "proposals", "proposal_members"):
+        for table in ("organizations", "users", "challenges", "challenge_stages", "challenge_texts", "proposals",
+                      "proposal_members"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
                         f"(SELECT max(id) FROM {table}))")
         conn.commit()
@@ -124,12 +129,13 @@ def build(url: str, challenges: int = 100_000, proposals: int = 200_000, users: 
 def _proposals(cur, rng: random.Random, count: int, challenges: int, users: int, now: datetime) -> None:
     """Two proposals per challenge with distinct leads; the bench solver co-authors five more."""
     members = []
-    with cur.copy("COPY proposals (id, challenge_id, lead_id, status, title, abstract, body, locale, version, "
-                  "submitted_at, created_at) FROM STDIN") as copy:
+    with cur.copy("COPY proposals (id, challenge_id, stage_id, lead_id, status, title, abstract, body, locale, "
+                  "version, submitted_at, created_at) FROM STDIN") as copy:
         for pid in range(1, count + 1):
             lead = 1 + (pid * 7919 + pid // challenges) % users
             status = "submitted" if pid % 3 else "withdrawn"
-            copy.write_row((pid, 1 + (pid - 1) % challenges, lead, status, f"Proposal {pid}",
+            challenge_id = 1 + (pid - 1) % challenges
+            copy.write_row((pid, challenge_id, challenge_id, lead, status, f"Proposal {pid}",
                             _sentence(rng, WORDS_EN, 30), _sentence(rng, WORDS_EN, 60), "en", 1,
                             now if status == "submitted" else None, now))
             members.append((pid, lead, f"user{lead}@bench.example", "lead", "accepted", False))

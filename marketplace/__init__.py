@@ -13,7 +13,7 @@ from marketplace.extensions import babel, csrf, db, limiter, login_manager, migr
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
 FEATURES = ("accounts", "audit", "mail", "admin", "pricing", "programs", "challenges", "solvers", "proposals",
-            "reviews", "awards", "payments", "results", "analytics", "exports", "search", "reminders", "demo")
+            "reviews", "awards", "payments", "results", "analytics", "exports", "search", "reminders", "stages", "demo")
 
 
 def create_app(config: dict | None = None) -> Flask:

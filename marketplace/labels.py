@@ -74,6 +74,8 @@ PROPOSAL_JOURNEY_LABELS = {
     "awarded": _l("Awarded"),
     "paid": _l("Paid"),
     "not_awarded": _l("Not awarded"),
+    "advanced": _l("Advanced to the next stage"),
+    "not_advanced": _l("Did not advance"),
     "withdrawn": _l("Withdrawn"),
     "cancelled": _l("Cancelled"),
 }
@@ -97,6 +99,19 @@ def ledger_kind_label(code: str) -> str:
     return label(LEDGER_KIND_LABELS, code)
 
 
+def ledger_account_label(code: str) -> str:
+    """A ledger account in words ("escrow:challenge:5" -> "Escrow of challenge #5"); unknown codes as they are."""
+    kind, _sep, rest = code.partition(":")
+    owner, _sep, number = rest.partition(":")
+    if kind == "escrow" and owner == "challenge" and number.isdigit():
+        return str(_l("Escrow of challenge #%(id)s", id=number))
+    if kind == "payable" and owner == "user" and number.isdigit():
+        return str(_l("Owed to recipient #%(id)s", id=number))
+    if kind == "clearing" and owner in ("manual", "stripe") and not number:
+        return str(_l("Bank wires in transit") if owner == "manual" else _l("Stripe in transit"))
+    return code
+
+
 def proposal_status_label(code: str) -> str:
     return label(PROPOSAL_STATUS_LABELS, code)
 
@@ -115,6 +130,19 @@ def challenge_type_label(code: str) -> str:
 
 def challenge_status_label(code: str) -> str:
     return label(CHALLENGE_STATUS_LABELS, code)
+
+
+# A stage's state as the public timeline words it (Challenge.stage_status decides it).
+STAGE_STATUS_LABELS = {
+    "upcoming": _l("Upcoming"),
+    "open": _l("Open for proposals"),
+    "judging": _l("Being judged"),
+    "decided": _l("Decided"),
+}
+
+
+def stage_status_label(code: str) -> str:
+    return label(STAGE_STATUS_LABELS, code)
 
 
 def ip_terms_label(code: str) -> str:

@@ -16,3 +16,4 @@ from marketplace.results import models as results_models  # noqa: F401
 from marketplace.reviews import models as reviews_models  # noqa: F401
 from marketplace.search import models as search_models  # noqa: F401
 from marketplace.solvers import models as solvers_models  # noqa: F401
+from marketplace.stages import models as stages_models  # noqa: F401

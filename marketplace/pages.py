@@ -107,6 +107,7 @@ def install(app: Flask) -> None:
         mail_status_label=labels.mail_status_label,
         challenge_type_label=labels.challenge_type_label,
         challenge_status_label=labels.challenge_status_label,
+        stage_status_label=labels.stage_status_label,
         ip_terms_label=labels.ip_terms_label,
         proposal_status_label=labels.proposal_status_label,
         proposal_journey_label=labels.proposal_journey_label,

@@ -162,6 +162,7 @@ def change_password(data):
 @blp.arguments(schemas.EmailChangeIn)
 @blp.response(202, schemas.EmailChangeOut)
 @login_required_api
+@limiter.limit(credentials.EMAIL_CHANGE_LIMIT)
 def change_email(data):
     """Mail a confirmation link to the new address; the address changes when the link is opened."""
     try:

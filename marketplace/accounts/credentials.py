@@ -33,6 +33,7 @@ from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
 
 EMAIL_CHANGE_MAX_AGE = timedelta(days=2)
+EMAIL_CHANGE_LIMIT = "10 per hour"  # confirmation mails one client may have sent (page and API)
 
 register_subject("confirm_email_change", lambda: str(_l("Confirm your new InnoBridge e-mail address")))
 register_subject("email_changed", lambda: str(_l("Your InnoBridge e-mail address was changed")))
@@ -102,7 +103,10 @@ def request_email_change(user: User, new_email: str, password: str, *, address: 
     if user_by_email(new_email):
         raise Conflict(_l("An account with this e-mail address already exists."),
                        errors={"new_email": [_l("An account with this e-mail address already exists.")]})
-    token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email})
+    # `v` ties the link to the sign-in state: a password change or reset (which raises auth_version) voids
+    # links asked for before it, so whoever knew the old password cannot still move the account away.
+    token = _serializer("change-email").dumps({"uid": user.id, "old": user.email, "new": new_email,
+                                               "v": user.auth_version or 0})
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("accounts.confirm_email_change", token=token)
     queue_mail(new_email, "confirm_email_change", locale=user.locale, user=user, link=link, new_email=new_email)
     record("user.email_change_requested", "user", user.id, actor=user, new_email=new_email)
@@ -118,6 +122,8 @@ def confirm_email_change(token: str) -> User:
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) and isinstance(data.get("uid"), int) \
         else None
     if user is None or user.email != data.get("old"):  # used already, or the address changed since
+        raise ValidationFailed(invalid)
+    if data.get("v", 0) != (user.auth_version or 0):  # the password was changed or reset since the request
         raise ValidationFailed(invalid)
     new_email = data.get("new")
     if user_by_email(new_email):

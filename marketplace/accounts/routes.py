@@ -163,5 +163,13 @@ def settings():
             remember_locale_choice(current_user.locale)
             flash(_("Your settings were saved."), "success")
             return redirect(url_for("accounts.settings"))
-    return render_template("accounts/settings.html", form=form, resend=ResendConfirmationForm()), \
-        422 if form.errors else 200
+    return render_template("accounts/settings.html", form=form, resend=ResendConfirmationForm(),
+                           notices=_notification_summary(current_user)), 422 if form.errors else 200
+
+
+def _notification_summary(user) -> dict:
+    """What the account page says about notifications; the settings themselves are on the alerts page."""
+    from marketplace.solvers import alerts, notifications  # solvers build on accounts: a late import
+
+    return {"digest": alerts.settings_of(user).digest, "following": len(alerts.interests_of(user)),
+            "unread": notifications.unread_count(user)}

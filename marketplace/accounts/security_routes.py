@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from marketplace.accounts import credentials, throttle
+from marketplace.accounts.credentials import EMAIL_CHANGE_LIMIT
 from marketplace.accounts.forms import EmailChangeForm, PasswordChangeForm, RevokeTokenForm
 from marketplace.accounts.routes import _show_domain_error, bp
 from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 
 
 def _page(password_form=None, email_form=None, status: int = 200):
@@ -54,6 +55,7 @@ def change_password():
 
 @bp.post("/account/email")
 @login_required
+@limiter.limit(EMAIL_CHANGE_LIMIT)  # each request mails an address the user names: no mail cannon
 def change_email():
     form = EmailChangeForm()
     if not form.validate_on_submit():

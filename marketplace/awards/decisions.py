@@ -93,7 +93,7 @@ def _kind(shares: list[Decimal]) -> str:
 
 def _check_proposal(challenge: Challenge, proposal: Proposal | None, index: int) -> Proposal:
     field = f"awards.{index}.proposal_id"
-    if proposal is None or proposal.challenge_id != challenge.id:
+    if proposal is None or proposal.challenge_id != challenge.id or proposal.stage_id != challenge.current_stage_id:
         raise ValidationFailed(_l("Not a proposal of this challenge."), errors={field: [
             _l("Not a proposal of this challenge.")]})
     if proposal.status == "withdrawn":
@@ -193,14 +193,17 @@ def _checked_shares(awards: list[dict], reason: str) -> tuple[list[Decimal], str
     return shares, kind
 
 
-def outstanding_reviews(challenge: Challenge, winners: list[Proposal]) -> int:
-    """What a decision would skip: assigned reviews of active proposals not submitted yet, plus one for each
-    winning proposal that has no submitted review at all. Zero means the decision may go ahead unexplained."""
+def outstanding_reviews(challenge: Challenge, winners: list[Proposal], *, stage_id: int | None = None) -> int:
+    """What a decision (or a stage's advance) would skip: assigned reviews of the stage's active proposals not
+    submitted yet, plus one for each winning proposal that has no submitted review at all. Zero means the decision
+    may go ahead unexplained."""
     from marketplace.reviews.models import Review
+    from marketplace.stages.rules import stage_proposals_clause
 
     rows = db.session.execute(
         select(Review.proposal_id, Review.status).join(Proposal, Proposal.id == Review.proposal_id)
-        .where(Review.challenge_id == challenge.id, Review.status != "released", Proposal.status != "withdrawn")
+        .where(Review.challenge_id == challenge.id, stage_proposals_clause(challenge, stage_id),
+               Review.status != "released", Proposal.status != "withdrawn")
     ).all()
     pending = sum(1 for _pid, status in rows if status != "submitted")
     reviewed = {pid for pid, status in rows if status == "submitted"}
@@ -209,7 +212,7 @@ def outstanding_reviews(challenge: Challenge, winners: list[Proposal]) -> int:
 
 def _create_awards(challenge: Challenge, decision: AwardDecision, proposals: list[Proposal],
                    shares: list[Decimal]) -> list[Award]:
-    amounts = split_award(challenge.award_minor, shares)
+    amounts = split_award(challenge.final_award_minor, shares)
     created = []
     for proposal, share, amount in zip(proposals, shares, amounts, strict=True):
         recipients = _recipients(challenge, proposal, amount)
@@ -222,12 +225,18 @@ def _create_awards(challenge: Challenge, decision: AwardDecision, proposals: lis
     return created
 
 
+def _move_money_for(awards: list[Award], actor) -> None:
+    """Each award (final or milestone) moves from escrow to its winners' payables."""
+    payments = _payments()
+    for award in awards if payments is not None else ():
+        payments.allocate_award(award, actor=actor)  # refuses (409) when escrow does not hold the money
+
+
 def _move_money(challenge: Challenge, awards: list[Award], actor, reason: str) -> None:
     payments = _payments()
     if payments is None:
         return
-    for award in awards:
-        payments.allocate_award(award, actor=actor)  # refuses (409) when escrow does not hold the money
+    _move_money_for(awards, actor)
     # What escrow still holds (no award, a partial award, an unused early-career reserve) goes back to the funder.
     payments.schedule_refunds(challenge, actor, reason=f"award decision: {reason}"[:500])
 
@@ -254,8 +263,9 @@ def register_notifications() -> None:
 def _notify_authors(challenge: Challenge, awarded: set[int]) -> None:
     """Every author of a submitted proposal is told, in the app and by mail in their language."""
     from marketplace.solvers import notifications
+    from marketplace.stages.rules import stage_proposals_clause
 
-    proposals = db.session.scalars(select(Proposal).where(Proposal.challenge_id == challenge.id,
+    proposals = db.session.scalars(select(Proposal).where(stage_proposals_clause(challenge),
                                                           Proposal.status == "submitted")).all()
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     for proposal in proposals:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.audit.services import record
+from marketplace.awards import winner_notices
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound
@@ -99,6 +100,7 @@ def accept(award: Award, user, *, version: str | None = None) -> tuple[AwardReci
     recipient.ip_accepted_at = utcnow()
     db.session.flush()
     record("award.ip_assigned", "award", award.id, actor=user, recipient_id=recipient.id, version=current)
+    winner_notices.announce(recipient)  # e.g. "give your payee details next"
     return recipient, True
 
 

@@ -42,7 +42,9 @@ class Award(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("award_decisions.id"))
+    # A final award belongs to the award decision; a milestone award to the stage it was won in.
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("award_decisions.id"))
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("challenge_stages.id"), index=True)
     share_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -59,7 +61,12 @@ class Award(TimestampMixin, db.Model):
         back_populates="award", cascade="all, delete-orphan", order_by="AwardRecipient.id", lazy="selectin")
 
     __table_args__ = (CheckConstraint(one_of("status", AWARD_STATES), name="status"),
-                      CheckConstraint("amount_minor >= 0", name="amount_not_negative"))
+                      CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+                      CheckConstraint("decision_id IS NOT NULL OR stage_id IS NOT NULL", name="decision_or_stage"))
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.decision_id is None
 
     @property
     def ip_assigned(self) -> bool:

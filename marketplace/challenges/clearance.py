@@ -50,10 +50,17 @@ def internal_codes(challenge) -> list[str]:
 
 
 def challenge_fields(challenge) -> dict[str, dict[str, str]]:
-    """Every public text of a challenge, by field then locale; criteria are named criteria#1, criteria#2..."""
+    """Every public text of a challenge, by field then locale: criteria#1, criteria#2... (stage 1), then each later
+    stage's criteria (criteria#2.1, ...), and every stage's name and description (stages#1.name, ...)."""
     fields = {f: challenge.text_map(f) for f in TEXT_FIELDS}
-    for criterion in challenge.criteria:
-        fields[f"criteria#{criterion.position + 1}"] = dict(criterion.name or {})
+    positions = {stage.id: stage.position for stage in challenge.stages}
+    for criterion in challenge.all_criteria:
+        stage = positions.get(criterion.stage_id, 1)
+        prefix = "" if stage == 1 else f"{stage}."
+        fields[f"criteria#{prefix}{criterion.position + 1}"] = dict(criterion.name or {})
+    for stage in challenge.stages:
+        fields[f"stages#{stage.position}.name"] = dict(stage.name or {})
+        fields[f"stages#{stage.position}.description"] = dict(stage.description or {})
     return fields
 
 

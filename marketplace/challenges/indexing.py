@@ -38,7 +38,7 @@ def to_doc(challenge: Challenge) -> SearchDoc:
     texts: dict[str, str] = {}
     for text in challenge.texts:
         texts[text.locale] = "\n".join(part for part in (text.title, text.summary, text.description) if part)
-    for criterion in challenge.criteria:
+    for criterion in challenge.all_criteria:
         for locale, name in criterion.name.items():
             texts[locale] = texts.get(locale, "") + "\n" + name
     return SearchDoc(
@@ -57,7 +57,7 @@ def index_challenges(ids: Iterable[int]) -> None:
     if not ids:
         return
     rows = db.session.scalars(select(Challenge).where(Challenge.id.in_(ids))
-                              .options(selectinload(Challenge.criteria))).all()
+                              .options(selectinload(Challenge.all_criteria))).all()
     public = [c for c in rows if _searchable(c)]
     index = search_index()
     gone = set(ids) - {c.id for c in public}
@@ -100,7 +100,7 @@ def reindex_source() -> tuple[int, Iterator[list[SearchDoc]]]:
         last_id = 0
         while True:
             rows = db.session.scalars(select(Challenge).where(condition, Challenge.id > last_id)
-                                      .options(selectinload(Challenge.criteria))
+                                      .options(selectinload(Challenge.all_criteria))
                                       .order_by(Challenge.id).limit(BATCH)).all()
             if not rows:
                 return

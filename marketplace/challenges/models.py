@@ -34,6 +34,7 @@ from marketplace.db import TimestampMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.permissions import Role
+from marketplace.stages.models import ChallengeStage
 
 PUBLIC_STATES = ("open", "closed", "judging", "awarded", "no_award")
 
@@ -84,6 +85,9 @@ class Challenge(TimestampMixin, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Solvers may appeal their provisional scores for this many days after the center releases them (None: no appeals).
     appeals_window_days: Mapped[int | None] = mapped_column(Integer)
+    # The stage that takes (or last took) proposals; `deadline` is always that stage's deadline.
+    current_stage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenge_stages.id", use_alter=True, name="fk_challenges_current_stage_id_challenge_stages"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -91,8 +95,11 @@ class Challenge(TimestampMixin, db.Model):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     texts: Mapped[list[ChallengeText]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", lazy="selectin")
-    criteria: Mapped[list[Criterion]] = relationship(
+    # Every stage's criteria; `criteria` is the current stage's, `criteria_for(stage_id)` another stage's.
+    all_criteria: Mapped[list[Criterion]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", order_by="Criterion.position")
+    stages: Mapped[list[ChallengeStage]] = relationship(
+        cascade="all, delete-orphan", order_by="ChallengeStage.position", foreign_keys="ChallengeStage.challenge_id")
     requirements = relationship("Requirement", secondary=challenge_requirements, lazy="selectin")
 
     # --- derived views ------------------------------------------------------------------
@@ -101,11 +108,63 @@ class Challenge(TimestampMixin, db.Model):
         return Money(self.award_minor, self.award_currency)
 
     @property
+    def milestone_pools_minor(self) -> int:
+        return sum(stage.award_minor or 0 for stage in self.stages)
+
+    @property
+    def final_award_minor(self) -> int:
+        """The award of the last stage: what the award decision splits (`award_minor` is the whole funded sum)."""
+        return self.award_minor - self.milestone_pools_minor
+
+    @property
     def funding_target_minor(self) -> int:
         """What escrow must hold: the award plus the largest early-career bonus it could owe."""
         from marketplace.analytics.early_career import max_bonus_minor
 
         return self.award_minor + max_bonus_minor(self)
+
+    # --- stages --------------------------------------------------------------------------------
+    @property
+    def current_stage(self) -> ChallengeStage | None:
+        return next((s for s in self.stages if s.id == self.current_stage_id), None)
+
+    @property
+    def is_multi_stage(self) -> bool:
+        return len(self.stages) > 1
+
+    def criteria_for(self, stage_id: int | None) -> list[Criterion]:
+        wanted = stage_id or self.current_stage_id
+        return [c for c in self.all_criteria if c.stage_id == wanted]
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        """The current stage's judging criteria (a one-stage challenge: all of them)."""
+        return self.criteria_for(self.current_stage_id)
+
+    def stage_status(self, stage: ChallengeStage) -> str:
+        """upcoming | open | judging | decided: the one home of a stage's state, derived from the challenge's."""
+        current = self.current_stage
+        if current is None or stage.position > current.position:
+            return "upcoming"
+        if stage.position < current.position or stage.decided_at is not None:
+            return "decided"
+        if self.status == "open":
+            return "open"
+        if self.status in ("closed", "judging"):
+            return "judging"
+        return "decided" if self.status in ("awarded", "no_award", "cancelled") else "upcoming"
+
+    def stage_refusal(self, user) -> str | None:
+        """Why `user` may not take part in the current stage, or None: after stage 1 only the authors of the
+        proposals that advanced from the stage before (the same person or the same team) may."""
+        from marketplace.stages.rules import finalist_user_ids
+
+        current = self.current_stage
+        if current is None or current.position == 1:
+            return None
+        if user and getattr(user, "id", None) in finalist_user_ids(self, current):
+            return None
+        return str(_l("Only the finalists of the previous stage can take part in this stage."))
 
     @property
     def available_locales(self) -> list[str]:
@@ -203,7 +262,7 @@ class Challenge(TimestampMixin, db.Model):
         """
         from marketplace.challenges.services import eligibility_problem
 
-        return self.conflict_of_interest(user) or eligibility_problem(self, user)
+        return self.conflict_of_interest(user) or self.stage_refusal(user) or eligibility_problem(self, user)
 
     def open_appeals(self) -> int:
         """How many appeals of provisional scores still wait for an answer."""
@@ -250,11 +309,12 @@ class Criterion(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stages.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     weight: Mapped[int] = mapped_column(Integer)
     name: Mapped[dict] = mapped_column(JSON)
 
-    challenge: Mapped[Challenge] = relationship(back_populates="criteria")
+    challenge: Mapped[Challenge] = relationship(back_populates="all_criteria")
 
 
 class ChallengeInvitation(db.Model):

@@ -8,6 +8,7 @@ from marketplace.challenges.page_helpers import deadline_note, decision_dates, e
 from marketplace.challenges.services import sanctioned_countries
 from marketplace.labels import ip_terms_explanation
 from marketplace.results.follow_ons import follow_on_origin
+from marketplace.stages.presenters import stages_json
 
 
 def challenge_summary(challenge: Challenge, locale: str | None) -> dict:
@@ -60,6 +61,8 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
         "early_career_bonus_pct": format(challenge.early_career_bonus_pct.normalize(), "f"),
         "follow_on_of": follow_on_origin(challenge, user),
         "appeals": None if challenge.appeals_window_days is None else {"window_days": challenge.appeals_window_days},
+        "stages": stages_json(challenge, body["locale"], staff=staff),
+        "current_stage_id": challenge.current_stage_id,
     })
     if staff and challenge.seeker_anonymous:
         body["seeker"] = {"slug": challenge.organization.slug, "name": challenge.organization.name,

@@ -24,6 +24,7 @@ from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, locale_display_name
 from marketplace.labels import audit_action_label
 from marketplace.pricing import services as pricing
+from marketplace.stages.readers import carry_on_from, stage_note
 
 bp = Blueprint("challenges", __name__, template_folder="templates")
 PER_PAGE = 20
@@ -116,6 +117,8 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
         agreement_form=agreement_form, question_form=question_form,
         amendments=amendments, questions=questions.visible_questions(challenge, current_user),
         my_proposal=_my_active_proposal(challenge) if accepted else None,
+        stage_note=stage_note(challenge),
+        carry_on=carry_on_from(challenge, current_user) if accepted else None,
     ), status
 
 

@@ -24,6 +24,15 @@ class EligibilityIn(ma.Schema):
                                         validate=validate.Length(max=250))
 
 
+class StageIn(ma.Schema):
+    name = LocalizedText(max_length=200, load_default=dict)
+    description = LocalizedText(max_length=5000, load_default=dict)  # what the stage expects
+    deadline = ma.fields.DateTime(required=True)
+    criteria = ma.fields.List(ma.fields.Nested(CriterionIn), required=True, validate=validate.Length(min=1, max=12))
+    award = MoneyField(load_default=None, allow_none=True)  # the stage's milestone pool
+    advance = ma.fields.Integer(strict=True, load_default=None, allow_none=True)
+
+
 class ChallengeBase(ma.Schema):
     program_id = RowId(allow_none=True)
     requirement_codes = ma.fields.List(ma.fields.String(validate=validate.Length(max=20)),
@@ -49,6 +58,8 @@ class ChallengeBase(ma.Schema):
 
 class ChallengeCreateIn(ChallengeBase):
     organization = ma.fields.String(required=True)
+    # Ordered; without it, one stage made of `deadline` and `criteria`.
+    stages = ma.fields.List(ma.fields.Nested(StageIn), validate=validate.Length(min=1, max=5))
 
     class Meta:
         # These are required on create; PATCH takes any subset.
@@ -57,7 +68,8 @@ class ChallengeCreateIn(ChallengeBase):
 
     @ma.validates_schema
     def required_fields(self, data, **kwargs):
-        missing = [f for f in self.Meta.required_on_create if f not in data]
+        staged = ("deadline", "criteria") if data.get("stages") else ()  # each stage has its own
+        missing = [f for f in self.Meta.required_on_create if f not in data and f not in staged]
         if missing:
             raise ma.ValidationError({f: ["Missing data for required field."] for f in missing})
 
@@ -163,7 +175,7 @@ class ChallengePublicOut(OpenOut):
     status = ma.fields.String()
     funded = ma.fields.Boolean()
     award = ma.fields.Nested(MoneyOut)
-    deadline = ma.fields.DateTime()
+    deadline = ma.fields.DateTime(metadata={"description": "the current stage's deadline"})
     deadline_note = ma.fields.String(metadata={
         "description": "time left while open, else closed/awarded with the date, in the negotiated language"})
     closed_at = ma.fields.DateTime(allow_none=True)
@@ -179,7 +191,11 @@ class ChallengePublicOut(OpenOut):
     target_trl = ma.fields.Integer(allow_none=True)
     ip_terms = ma.fields.String()
     ip_terms_text = ma.fields.String(metadata={"description": "the IP terms in plain words"})
-    criteria = ma.fields.List(ma.fields.Nested(CriterionOut))
+    criteria = ma.fields.List(ma.fields.Nested(CriterionOut), metadata={"description": "the current stage's"})
+    stages = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "ordered: id, position, name, deadline, status (upcoming|open|judging|decided), advance, "
+                       "award (milestone pool; the final award on the last stage), criteria"})
+    current_stage_id = ma.fields.Integer(allow_none=True)
     eligibility = ma.fields.Nested(EligibilityOut)
     seeker = ma.fields.Nested(SeekerOut, allow_none=True, metadata={"description": "null when anonymous"})
     agreement_version = ma.fields.String(allow_none=True)

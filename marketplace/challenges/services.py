@@ -26,6 +26,7 @@ from marketplace.money import Money, is_currency
 from marketplace.permissions import Role
 from marketplace.pricing import services as pricing
 from marketplace.solvers.alerts import notify_followers
+from marketplace.stages.services import move_current_deadline
 
 IP_TERMS = ("assignment", "exclusive_licence", "non_exclusive_licence", "solver_keeps")
 TEXT_FIELDS = ("title", "summary", "description")
@@ -115,17 +116,21 @@ def _apply_texts(challenge: Challenge, by_locale: dict[str, dict[str, str]]) -> 
 
 
 def _apply_criteria(challenge: Challenge, criteria: list[dict]) -> None:
-    challenge.criteria.clear()
+    """Replace the current stage's criteria."""
+    stage_id = challenge.current_stage_id
+    for old in challenge.criteria:
+        challenge.all_criteria.remove(old)
     db.session.flush()
     for position, item in enumerate(criteria):
-        challenge.criteria.append(Criterion(position=position, weight=item["weight"], name=item["name"]))
+        challenge.all_criteria.append(Criterion(stage_id=stage_id, position=position, weight=item["weight"],
+                                                name=item["name"]))
 
 
 def _price(challenge: Challenge) -> None:
     """Compute the award from the benchmarks and store the quote it came from."""
     result = pricing.quote(challenge_type=challenge.challenge_type, field=challenge.field,
                            currency=challenge.award_currency, premium_pct=challenge.premium_pct)
-    challenge.award_minor = result.award.minor
+    challenge.award_minor = result.award.minor + challenge.milestone_pools_minor  # what escrow must hold
     challenge.quote = result.as_dict()
 
 
@@ -148,14 +153,18 @@ def create_challenge(organization, author, data: dict) -> Challenge:
     from marketplace.challenges.agreements import current_template
     from marketplace.programs.models import Program
     from marketplace.reviews.appeals import check_window_days
+    from marketplace.stages.services import build_stages, checked_stages
 
     if not author.has_role(Role.CENTER_MANAGER, organization):
         raise Forbidden(_l("Only center managers of this organization can create its challenges."))
     default_locale = data["default_locale"]
     by_locale = _check_texts(data, default_locale)
-    _check_criteria(data["criteria"], default_locale)
     if not is_currency(data["award_currency"]):
         raise _fail("award_currency", _l("Use an ISO 4217 currency code such as USD."))
+    # Without `stages`, one stage made of the challenge's deadline and criteria (as before stages existed).
+    implicit = [{"deadline": data.get("deadline"), "criteria": data.get("criteria")}]
+    stages = checked_stages(data.get("stages") or implicit, default_locale, data["award_currency"],
+                            implicit=not data.get("stages"))
     program = None
     if data.get("program_id") is not None:
         program = db.session.get(Program, data["program_id"])
@@ -167,7 +176,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
     challenge = Challenge(
         organization=organization, author=author, program_id=program.id if program else None, status="draft",
         default_locale=default_locale, challenge_type=data["challenge_type"], field=data["field"].strip(),
-        deadline=_check_deadline(data["deadline"]), award_currency=data["award_currency"], premium_pct=premium,
+        deadline=stages[0]["deadline"], award_currency=data["award_currency"], premium_pct=premium,
         seeker_anonymous=bool(data.get("seeker_anonymous")), invite_only=bool(data.get("invite_only")),
         requirement_codes_public=bool(data.get("requirement_codes_public")),
         ip_terms=data.get("ip_terms") or "assignment", target_trl=data.get("target_trl"),
@@ -180,7 +189,7 @@ def create_challenge(organization, author, data: dict) -> Challenge:
     challenge.requirements = _requirements(program, data.get("requirement_codes") or [])
     db.session.add(challenge)
     _apply_texts(challenge, by_locale)
-    _apply_criteria(challenge, data["criteria"])
+    build_stages(challenge, stages)
     challenge.note_text_change(author)
     db.session.flush()
     record("challenge.created", "challenge", challenge.id, actor=author, organization=organization.slug,
@@ -229,7 +238,7 @@ def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
 
         challenge.appeals_window_days = check_window_days(changes["appeals"])
     if "deadline" in changes:
-        challenge.deadline = _check_deadline(changes["deadline"])
+        move_current_deadline(challenge, _check_deadline(changes["deadline"]))
     if "award_currency" in changes:
         if not is_currency(changes["award_currency"]):
             raise _fail("award_currency", _l("Use an ISO 4217 currency code such as USD."))
@@ -389,7 +398,7 @@ def _amend_award_and_deadline(challenge: Challenge, data: dict) -> dict[str, dic
         if data["deadline"].tzinfo is None or data["deadline"] <= challenge.deadline:
             raise _fail("deadline", _l("An amendment may only move the deadline later."))
         changes["deadline"] = {"from": challenge.deadline.isoformat(), "to": data["deadline"].isoformat()}
-        challenge.deadline = data["deadline"]
+        move_current_deadline(challenge, data["deadline"])
     return changes
 
 

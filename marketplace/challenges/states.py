@@ -13,8 +13,9 @@ TRANSITIONS: dict[str, set[str]] = {
     "in_clearance": {"cleared", "draft", "cancelled"},
     "cleared": {"open", "in_clearance", "cancelled"},  # an edit after clearance goes back through it
     "open": {"closed", "cancelled"},
-    "closed": {"judging", "no_award", "cancelled"},
-    "judging": {"awarded", "no_award", "cancelled"},
+    # Back to open only when a stage advances and the next stage starts taking proposals (stages.services).
+    "closed": {"judging", "no_award", "cancelled", "open"},
+    "judging": {"awarded", "no_award", "cancelled", "open"},
     "awarded": set(),
     "no_award": set(),
     "cancelled": set(),

@@ -60,6 +60,7 @@ def seed_proposals(password: str) -> None:
         proposals.add_attachment(submitted, anna, io.BytesIO(_csv()), "noise-measurements.csv")
         proposals.submit(submitted, anna)
         proposals.update_proposal(submitted, anna, {"abstract": submitted.abstract + " Power: 3.8 mW per channel."})
+        proposals.submit(submitted, anna)  # the resubmission is version 2
     # A team proposal with agreed shares, submitted.
     if not proposals.active_proposal_of(first.id, james.id):
         team = proposals.create_proposal(first, james, {

@@ -231,4 +231,7 @@ def save_payee(user, data: dict) -> PayeeProfile:
     record("payee.updated", "user", user.id, actor=user, residence_country=profile.residence_country,
            tax_form=profile.tax_form, has_tax_id=profile.tax_id_enc is not None,
            has_bank_details=profile.bank_details_enc is not None)
+    from marketplace.awards.winner_notices import announce_user  # awards import payments: a late import
+
+    announce_user(user)  # e.g. "add a payout account next", once per award
     return profile

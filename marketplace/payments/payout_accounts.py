@@ -82,6 +82,7 @@ def connect(user, *, return_url: str, refresh_url: str) -> tuple[PayoutPlan, str
             db.session.flush()
             created = True
             record("payout_account.created", "user", user.id, actor=user, provider="manual")
+            _announce(user)
         return payout_plan(user), None, created
 
     provider = current_provider()
@@ -97,6 +98,8 @@ def connect(user, *, return_url: str, refresh_url: str) -> tuple[PayoutPlan, str
         created = True
         record("payout_account.created", "user", user.id, actor=user, provider=provider.name,
                external_id=opened.external_id)
+        if account.ready:
+            _announce(user)
     elif not account.ready:
         refresh(account)
     link = None if account.ready else provider.onboarding_link(account.external_id, return_url, refresh_url)
@@ -111,4 +114,13 @@ def refresh(account: PayoutAccount) -> PayoutAccount:
     if ready != account.ready:
         account.ready = ready
         record("payout_account.updated", "user", account.user_id, provider=account.provider, ready=ready)
+        _announce(account.user_id)
     return account
+
+
+def _announce(user) -> None:
+    """The payout account is ready (or not any more): tell the solver what comes next for each open award."""
+    from marketplace.accounts.models import User
+    from marketplace.awards.winner_notices import announce_user  # awards import payments: a late import
+
+    announce_user(user if isinstance(user, User) else db.session.get(User, user))

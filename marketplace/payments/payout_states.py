@@ -18,6 +18,8 @@ from marketplace.payments.models import PAYOUT_TRANSITIONS, Payout
 
 # The recipient's mirrored state for each payout state.
 RECIPIENT_STATE = {"pending": "paying", "sent": "paying", "paid": "paid", "failed": "failed", "reversed": "reversed"}
+# Moves the solver is told about (winner_notices; each step once per recipient).
+ANNOUNCED_MOVES = frozenset({"paid", "failed", "reversed"})
 # The audit action of each move (kept as before the state machine, so existing reports still read them).
 ACTIONS = {"pending": "payout.retried", "sent": "payout.sent", "paid": "payout.paid", "failed": "payout.failed",
            "reversed": "payout.reversed"}
@@ -39,3 +41,7 @@ def move(payout: Payout, to: str, *, actor, reason: str = "", **data) -> None:
     if reason:
         details["reason"] = reason
     record(ACTIONS[to], "award", recipient.award_id, actor=actor, **details, **data)
+    if to in ANNOUNCED_MOVES:
+        from marketplace.awards.winner_notices import announce  # awards import payments: a late import
+
+        announce(recipient)  # "the money was sent", once: a replayed webhook finds the payout paid already

@@ -61,6 +61,9 @@ def move_award(award: Award, to: str, *, actor, action: str, **data) -> None:
     previous = award.status
     award.status = to
     record(action, "award", award.id, actor=actor, **{"from": previous, "to": to}, **data)
+    from marketplace.awards.winner_notices import announce_award  # awards import payments: a late import
+
+    announce_award(award)  # "the release is requested / approved": each step once per recipient
 
 
 def _terms(award: Award) -> tuple[int, set[str]]:

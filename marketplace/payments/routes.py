@@ -21,7 +21,7 @@ from marketplace.countries import country_name
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, format_money
-from marketplace.labels import LEDGER_KIND_LABELS, ledger_kind_label
+from marketplace.labels import LEDGER_KIND_LABELS, ledger_account_label, ledger_kind_label
 from marketplace.money import Money
 from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, reports, services
 from marketplace.payments.conflicts import finance_conflict
@@ -32,6 +32,7 @@ from marketplace.payments.refusals import audit_refusal
 bp = Blueprint("payments", __name__, template_folder="templates")
 JOURNAL_PER_PAGE = 50
 bp.add_app_template_global(ledger_kind_label)
+bp.add_app_template_global(ledger_account_label)
 
 PAYOUT_STATUS_LABELS = {
     "pending": _l("Waiting for the payment provider"),

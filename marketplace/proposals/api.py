@@ -41,6 +41,7 @@ def get(proposal_id: int):
 @blp.arguments(schemas.ProposalPatchIn)
 @login_required_api
 def update(data, proposal_id: int):
+    """Saves the working copy; after a submission reviewers keep the last version until `submit` again."""
     proposal = services.get_visible(proposal_id, current_user)
     services.update_proposal(proposal, current_user, data)
     db.session.commit()
@@ -50,8 +51,22 @@ def update(data, proposal_id: int):
 @blp.post("/proposals/<int:proposal_id>/submit")
 @login_required_api
 def submit(proposal_id: int):
+    """Submits a draft, or resubmits the unsubmitted changes as the next version: one version, one receipt.
+
+    409 when a submitted proposal has no unsubmitted changes, after the deadline, or when the challenge is not open.
+    """
     proposal = services.get_visible(proposal_id, current_user)
     services.submit(proposal, current_user)
+    db.session.commit()
+    return _out(proposal)
+
+
+@blp.post("/proposals/<int:proposal_id>/discard")
+@login_required_api
+def discard(proposal_id: int):
+    """Back to the last submitted version: text and files (409 without unsubmitted changes or when read-only)."""
+    proposal = services.get_visible(proposal_id, current_user)
+    services.discard_changes(proposal, current_user)
     db.session.commit()
     return _out(proposal)
 

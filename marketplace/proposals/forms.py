@@ -22,6 +22,9 @@ class ProposalForm(FlaskForm):
     locale = SelectField(_l("Language of the proposal"))
     team_emails = StringField(_l("Co-authors (e-mail addresses, separated by commas)"), validators=[Length(max=2600)],
                               description=_l("Each co-author needs an InnoBridge account and gets an invitation."))
+    # Optional: the draft and its first file in one step (checked like every upload: type, size, caps).
+    file = FileField(_l("Add a file"), validators=[Optional()],
+                     description=_l("PDF, images, Office documents, zip, plain text or CSV; at most 25 MB."))
     submit = SubmitField(_l("Save draft"))
 
     def __init__(self, *args, **kwargs):

@@ -2,7 +2,8 @@
 
 draft, submitted (the challenge still takes proposals), under_review (closed or judging), awarded
 (with the amount), paid, not_awarded (the decision went to others; the feedback is on the proposal
-page), withdrawn, cancelled (the challenge was cancelled).
+page), withdrawn, cancelled (the challenge was cancelled); in a challenge with stages, a proposal of a decided
+stage either advanced (with its milestone award, if any) or did not (not_advanced: the feedback is ready).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def journey_of(proposal: Proposal, award: Award | None) -> Journey:
         return Journey(proposal.status)
     if challenge_status == "cancelled":
         return Journey("cancelled")
+    if proposal.stage_id != proposal.challenge.current_stage_id:  # its stage was decided by an advance
+        money = Money(award.amount_minor, award.currency) if award is not None else None
+        return Journey("advanced", money) if proposal.advanced_at else Journey("not_advanced")
     if award is not None and award.status != "cancelled":
         return Journey("paid" if award.status == "paid" else "awarded", Money(award.amount_minor, award.currency))
     if challenge_status in DECIDED_STATES:

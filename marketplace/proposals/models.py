@@ -6,7 +6,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -14,6 +26,7 @@ from marketplace.challenges.models import Challenge
 from marketplace.db import TimestampMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.labels import challenge_status_label
+from marketplace.stages.models import ChallengeStage
 
 # Once judging starts, a proposal can no longer be withdrawn.
 WITHDRAWABLE_CHALLENGE_STATES = ("open", "closed")
@@ -33,12 +46,23 @@ def proposal_window_refusal(challenge: Challenge, now: datetime | None = None):
     return None
 
 
+def _current_stage_of_challenge(context):
+    """A proposal belongs to the stage its challenge takes proposals in when it is written."""
+    challenge_id = context.get_current_parameters()["challenge_id"]
+    return context.connection.scalar(select(Challenge.current_stage_id).where(Challenge.id == challenge_id))
+
+
 class Proposal(TimestampMixin, db.Model):
     __tablename__ = "proposals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stages.id"), index=True,
+                                          default=_current_stage_of_challenge)
+    # The finalist's proposal of the stage before that this one started from (None: started afresh).
+    previous_proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    advanced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # chosen as a finalist of its stage
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | submitted | withdrawn
     # The working copy; each submission freezes it into a ProposalVersion.
     title: Mapped[str] = mapped_column(String(300))
@@ -50,6 +74,7 @@ class Proposal(TimestampMixin, db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     challenge: Mapped[Challenge] = relationship()
+    stage: Mapped[ChallengeStage] = relationship()
     lead: Mapped[User] = relationship()
     members: Mapped[list[ProposalMember]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalMember.id", lazy="selectin")
@@ -60,8 +85,8 @@ class Proposal(TimestampMixin, db.Model):
         back_populates="proposal", order_by="ProposalVersion.number", cascade="all, delete-orphan")
 
     __table_args__ = (
-        # One active proposal per lead per challenge (withdrawn ones do not count).
-        Index("uq_proposals_active_lead", "challenge_id", "lead_id", unique=True,
+        # One active proposal per lead per stage (withdrawn ones do not count).
+        Index("uq_proposals_active_lead", "stage_id", "lead_id", unique=True,
               sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
     )
 
@@ -102,17 +127,45 @@ class Proposal(TimestampMixin, db.Model):
         """Why nobody may change this proposal any more (content, files, team, submission), or None."""
         if self.status == "withdrawn":
             return _l("This proposal was withdrawn.")
+        if self.stage_id != self.challenge.current_stage_id:
+            return _l("This proposal belongs to a stage that has been decided; it can no longer change.")
         return proposal_window_refusal(self.challenge, now)
 
     def is_editable(self, now: datetime | None = None) -> bool:
         """The one rule the proposal services refuse edits with and the page hides its buttons by."""
         return self.edit_refusal(now) is None
 
+    @property
+    def latest_version(self) -> ProposalVersion | None:
+        """The last submitted version: what the center's staff see and the receipt proves."""
+        return max(self.versions, key=lambda v: v.number, default=None)
+
+    @property
+    def has_unsubmitted_changes(self) -> bool:
+        """The working copy (text or files) differs from the last submitted version.
+
+        After a submission, saving changes only the working copy; it becomes the next version
+        when an author resubmits (services.submit), or goes back to the last one (services.discard_changes).
+        """
+        latest = self.latest_version
+        if self.status != "submitted" or latest is None:
+            return False
+
+        def text(value):  # a browser's textarea sends CRLF: saving the same text from the page is no change
+            return (value or "").replace("\r\n", "\n")
+
+        working = (self.title, text(self.abstract), text(self.body), self.locale,
+                   sorted(a.id for a in self.attachments))
+        submitted = (latest.title, text(latest.abstract), text(latest.body), latest.locale,
+                     sorted(f["id"] for f in latest.attachments))
+        return working != submitted
+
     def withdraw_refusal(self):
         """Why the proposal cannot be withdrawn (already withdrawn, or judging has started), or None."""
         if self.status == "withdrawn":
             return _l("This proposal was withdrawn already.")
-        if self.challenge.status not in WITHDRAWABLE_CHALLENGE_STATES:
+        if (self.challenge.status not in WITHDRAWABLE_CHALLENGE_STATES
+                or self.stage_id != self.challenge.current_stage_id):
             return _l("Judging has started; the proposal can no longer be withdrawn.")
         return None
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace.awards import next_steps
 from marketplace.challenges import agreements
 from marketplace.challenges.models import AgreementAcceptance, Challenge
 from marketplace.challenges.routes import render_detail
@@ -16,8 +17,10 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, select_timezone
 from marketplace.proposals import forms, journey, services
+from marketplace.proposals.content import content_for
 from marketplace.proposals.downloads import send_attachment
 from marketplace.proposals.models import Proposal
+from marketplace.stages.readers import carry_on_from, proposal_stage
 
 bp = Blueprint("proposals", __name__, template_folder="templates")
 
@@ -41,6 +44,8 @@ def new(challenge_id: int):
     if not agreements.has_accepted(challenge, current_user):
         flash(_("Accept the challenge agreement first."), "error")
         return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    if request.method == "POST" and "from_proposal_id" in request.form:
+        return _start_from_earlier(challenge)
     form = forms.ProposalForm()
     if request.method == "GET":
         form.locale.data = current_user.locale
@@ -50,6 +55,7 @@ def new(challenge_id: int):
             proposal = services.create_proposal(challenge, current_user, {
                 "title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
                 "locale": form.locale.data, "team_emails": form.emails()})
+            _attach_first_file(proposal, form.file.data)
         except DomainError as error:
             _refused(error, form)
             status = error.status
@@ -61,6 +67,34 @@ def new(challenge_id: int):
         status = 422
     _locale, title = challenge.localized("title", current_locale_id())
     return render_template("proposals/new.html", form=form, challenge=challenge, challenge_title=title), status
+
+
+def _start_from_earlier(challenge: Challenge):
+    """A finalist's one button: this stage's draft from their proposal that advanced (text, team and files carried
+    over by services.create_proposal, which also decides whether that proposal may be the start)."""
+    raw = request.form.get("from_proposal_id", "").strip()
+    # Not a row id: handed on as it is, for the service to refuse (never read as "start afresh").
+    earlier_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else raw
+    earlier = db.session.get(Proposal, earlier_id) if isinstance(earlier_id, int) else None
+    mine = earlier is not None and earlier.is_author(current_user)
+    try:
+        # Someone else's proposal lends no title; the service refuses it with its own message.
+        proposal = services.create_proposal(challenge, current_user, {
+            "title": earlier.title if mine else "-", "from_proposal_id": earlier_id})
+    except DomainError as error:
+        _refused(error)
+        return render_detail(challenge, error.status)
+    db.session.commit()
+    flash(_("Your stage %(k)d draft starts from your stage %(before)d proposal, with its team and files. Revise it "
+            "for this stage, then submit it before the deadline.", k=proposal.stage.position,
+            before=proposal.stage.position - 1), "success")
+    return redirect(url_for("proposals.view", proposal_id=proposal.id))
+
+
+def _attach_first_file(proposal: Proposal, upload) -> None:
+    """The new-proposal form may carry a file: it is stored with the draft, or neither is (one transaction)."""
+    if upload and upload.filename:
+        services.add_attachment(proposal, current_user, upload.stream, upload.filename)
 
 
 def _page(proposal: Proposal, status: int = 200, **forms_in_use):
@@ -76,7 +110,10 @@ def _page(proposal: Proposal, status: int = 200, **forms_in_use):
         invited=proposal.is_invited(current_user), versions=proposal.versions,
         refusal=proposal.challenge.participation_refusal(current_user) or proposal.author_conflict(),
         member=next((m for m in proposal.members if m.user_id == current_user.id), None),
-        receipt=_receipt_or_none(proposal), timezone=select_timezone(),
+        receipt=_receipt_or_none(proposal),
+        award_step=next_steps.for_proposal(proposal, current_user, current_locale_id()),
+        timezone=select_timezone(), shown=content_for(proposal, current_user),
+        stage=proposal_stage(proposal), carry_on=carry_on_from(proposal.challenge, current_user),
     ), status
 
 
@@ -94,8 +131,11 @@ def view(proposal_id: int):
     return _page(services.get_visible(proposal_id, current_user))
 
 
-def _act(proposal_id: int, action, success: str, **extra_forms):
-    """Run one service action for a POST button; show the page again with the refusal if it fails."""
+def _act(proposal_id: int, action, success, **extra_forms):
+    """Run one service action for a POST button; show the page again with the refusal if it fails.
+
+    `success` is the message, or a function of the proposal that words it (after the action).
+    """
     proposal = services.get_visible(proposal_id, current_user)
     try:
         action(proposal)
@@ -103,7 +143,7 @@ def _act(proposal_id: int, action, success: str, **extra_forms):
         _refused(error)
         return _page(services.get_visible(proposal_id, current_user), error.status, **extra_forms)
     db.session.commit()
-    flash(success, "success")
+    flash(success(proposal) if callable(success) else success, "success")
     return redirect(url_for("proposals.view", proposal_id=proposal_id))
 
 
@@ -130,8 +170,14 @@ def edit(proposal_id: int):
         return _page(services.get_visible(proposal_id, current_user), 422, edit=form)
     data = {"title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
             "locale": form.locale.data}
-    return _act(proposal_id, lambda p: services.update_proposal(p, current_user, data),
-                _("Saved. A submitted proposal gets a new version with every change."), edit=form)
+    return _act(proposal_id, lambda p: services.update_proposal(p, current_user, data), _saved, edit=form)
+
+
+def _saved(proposal: Proposal) -> str:
+    """After a submission a save is not a submission: say which version the reviewers keep seeing."""
+    if proposal.status == "submitted":
+        return _("Saved. Reviewers see version %(n)d until you resubmit.", n=proposal.version)
+    return _("Saved.")
 
 
 @bp.post("/proposals/<int:proposal_id>/submit")
@@ -141,6 +187,16 @@ def submit(proposal_id: int):
         abort(400)
     return _act(proposal_id, lambda p: services.submit(p, current_user),
                 _("Submitted. We sent you a receipt with the time and the fingerprints of your files."))
+
+
+@bp.post("/proposals/<int:proposal_id>/discard")
+@login_required
+def discard(proposal_id: int):
+    """Unsubmitted changes (text and files) go; the working copy is the last submitted version again."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return _act(proposal_id, lambda p: services.discard_changes(p, current_user),
+                lambda p: _("Your changes were discarded; the proposal is back at version %(n)d.", n=p.version))
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
@@ -232,7 +288,10 @@ def dashboard():
     Every list is loaded with eager options, so the page runs a fixed number of queries however
     many proposals a solver has.
     """
-    proposals = db.session.scalars(services.proposals_of(current_user).options(selectinload(Proposal.versions))).all()
+    proposals = db.session.scalars(services.proposals_of(current_user).options(
+        selectinload(Proposal.versions), selectinload(Proposal.stage))).all()
+    # A finalist's button to start the next stage: asked only for proposals that advanced (few).
+    carry_ons = {p.challenge_id: carry_on_from(p.challenge, current_user) for p in proposals if p.advanced_at}
     agreed_ids = select(AgreementAcceptance.challenge_id).where(AgreementAcceptance.user_id == current_user.id)
     agreed = db.session.scalars(select(Challenge).where(Challenge.id.in_(agreed_ids)).order_by(Challenge.id.desc())
                                 .options(selectinload(Challenge.texts))).all()
@@ -244,6 +303,7 @@ def dashboard():
                               if c.status in ("awarded", "no_award")})
     return render_template("proposals/dashboard.html", proposals=proposals, agreed=agreed, locale=locale,
                            notifications=notifications, decided=decided, journeys=journey.journeys(proposals),
+                           carry_ons=carry_ons,
                            submitted_ids={p.challenge_id for p in proposals if p.status == "submitted"})
 
 

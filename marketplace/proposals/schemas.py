@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from marketplace.api import RowId
+from marketplace.proposals.content import content_for
 
 
 class ProposalIn(ma.Schema):
@@ -13,6 +14,8 @@ class ProposalIn(ma.Schema):
     locale = ma.fields.String(load_default=None, validate=validate.Length(max=16))
     team_emails = ma.fields.List(ma.fields.String(validate=validate.Length(max=254)), load_default=list,
                                  validate=validate.Length(max=10))
+    # In a later stage: the finalist's proposal of the stage before, whose text, team and files carry over.
+    from_proposal_id = RowId(load_default=None, allow_none=True)
 
 
 class ProposalPatchIn(ma.Schema):
@@ -79,22 +82,28 @@ def attachment_json(attachment) -> dict:
 
 
 def proposal_json(proposal, viewer) -> dict:
+    """Authors get the working copy and `has_unsubmitted_changes`; the staff the last submitted version (and null)."""
     staff_only = proposal.challenge.is_staff(viewer) and not proposal.is_author(viewer)
+    shown = content_for(proposal, viewer)
     return {
         "id": proposal.id,
         "challenge_id": proposal.challenge_id,
+        "stage_id": proposal.stage_id,
+        "previous_proposal_id": proposal.previous_proposal_id,
+        "advanced": proposal.advanced_at is not None,
         "status": proposal.status,
         "version": proposal.version,
-        "title": proposal.title,
-        "abstract": proposal.abstract,
-        "body": proposal.body,
-        "locale": proposal.locale,
+        "title": shown.title,
+        "abstract": shown.abstract,
+        "body": shown.body,
+        "locale": shown.locale,
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
+        "has_unsubmitted_changes": shown.has_unsubmitted_changes(proposal),
         "authors": [{"user_id": m.user_id, "display_name": m.user.display_name if m.user else None,
                      "email": None if staff_only else m.email, "role": m.role, "status": m.status,
                      "share_pct": str(m.share_pct) if m.share_pct is not None else None,
                      "share_agreed": m.share_agreed} for m in proposal.members],
-        "attachments": [attachment_json(a) for a in proposal.attachments],
+        "attachments": [attachment_json(a) for a in shown.attachments],
     }
 
 

@@ -1,7 +1,8 @@
 """Proposal rules: who may create, edit, submit and withdraw, until when, and what is recorded.
 
-A submission freezes the working copy into a numbered ProposalVersion; editing a submitted
-proposal before the deadline freezes a new version. Nothing after the deadline is stored as
+A submission freezes the working copy into a numbered ProposalVersion. Editing a submitted
+proposal changes only the working copy (its unsubmitted changes); each resubmission before the
+deadline freezes one new version, with one receipt. Nothing after the deadline is stored as
 submitted. Services flush, never commit.
 """
 
@@ -27,6 +28,7 @@ from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, register_subject
+from marketplace.proposals.content import may_download
 from marketplace.proposals.models import (
     Attachment,
     Proposal,
@@ -97,10 +99,12 @@ def _check_content(data: dict) -> None:
 
 
 def active_proposal_of(challenge_id: int, user_id: int) -> Proposal | None:
-    """The active proposal the user leads or belongs to on this challenge."""
+    """The active proposal the user leads or belongs to in this challenge's current stage."""
+    current_stage = select(Challenge.current_stage_id).where(Challenge.id == challenge_id).scalar_subquery()
     led = db.session.scalar(
         select(Proposal).where(
-            Proposal.challenge_id == challenge_id, Proposal.lead_id == user_id, Proposal.status.in_(ACTIVE)
+            Proposal.challenge_id == challenge_id, Proposal.stage_id == current_stage, Proposal.lead_id == user_id,
+            Proposal.status.in_(ACTIVE)
         )
     )
     if led:
@@ -110,6 +114,7 @@ def active_proposal_of(challenge_id: int, user_id: int) -> Proposal | None:
         .join(ProposalMember)
         .where(
             Proposal.challenge_id == challenge_id,
+            Proposal.stage_id == current_stage,
             Proposal.status.in_(ACTIVE),
             ProposalMember.user_id == user_id,
             ProposalMember.status == "accepted",
@@ -127,14 +132,17 @@ def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
     if active_proposal_of(challenge.id, user.id):
         raise Conflict(_l("You already have an active proposal for this challenge; edit it or withdraw it first."))
     invitees = _resolve_invitees(challenge, user, data.get("team_emails") or [])
+    earlier = _earlier_proposal(challenge, user, data.get("from_proposal_id"))
     proposal = Proposal(
         challenge_id=challenge.id,
+        stage_id=challenge.current_stage_id,
+        previous_proposal_id=earlier.id if earlier else None,
         lead_id=user.id,
         status="draft",
         title=data["title"].strip(),
-        abstract=data.get("abstract", ""),
-        body=data.get("body", ""),
-        locale=data.get("locale") or challenge.default_locale,
+        abstract=data.get("abstract", "") or (earlier.abstract if earlier else ""),
+        body=data.get("body", "") or (earlier.body if earlier else ""),
+        locale=data.get("locale") or (earlier.locale if earlier else challenge.default_locale),
     )
     proposal.members.append(ProposalMember(user_id=user.id, email=user.email, role="lead", status="accepted"))
     db.session.add(proposal)
@@ -145,10 +153,39 @@ def create_proposal(challenge: Challenge, user, data: dict) -> Proposal:
         raise Conflict(
             _l("You already have an active proposal for this challenge; edit it or withdraw it first.")
         ) from error
-    record("proposal.created", "proposal", proposal.id, actor=user, challenge=challenge.id)
+    if earlier is not None:
+        _carry_over(earlier, proposal, user)
+    record("proposal.created", "proposal", proposal.id, actor=user, challenge=challenge.id,
+           stage=proposal.stage_id, from_proposal=earlier.id if earlier else None)
     for invitee in invitees:
         _invite(proposal, user, invitee)
     return proposal
+
+
+def _earlier_proposal(challenge: Challenge, user, proposal_id) -> Proposal | None:
+    """The finalist's proposal of the stage before, to start from (`from_proposal_id`); None when not given."""
+    if proposal_id is None:
+        return None
+    earlier = db.session.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
+    current = challenge.current_stage
+    if (earlier is None or earlier.challenge_id != challenge.id or not earlier.is_author(user) or current is None
+            or earlier.stage.position != current.position - 1 or earlier.advanced_at is None):
+        raise _fail("from_proposal_id", _l("Start from your own proposal that advanced from the previous stage."))
+    return earlier
+
+
+def _carry_over(earlier: Proposal, proposal: Proposal, lead) -> None:
+    """The same team and the same files go on into the next stage."""
+    for member in earlier.members:
+        if member.status == "accepted" and member.user_id not in (None, lead.id):
+            proposal.members.append(ProposalMember(user_id=member.user_id, email=member.email, role="coauthor",
+                                                   status="accepted", share_pct=member.share_pct,
+                                                   share_agreed=member.share_agreed))
+    for file in earlier.attachments:
+        db.session.add(Attachment(proposal_id=proposal.id, sha256=file.sha256, size=file.size,
+                                  content_type=file.content_type, kind=file.kind, filename=file.filename,
+                                  uploaded_by_id=file.uploaded_by_id))
+    db.session.flush()
 
 
 def update_proposal(proposal: Proposal, user, data: dict) -> Proposal:
@@ -158,9 +195,8 @@ def update_proposal(proposal: Proposal, user, data: dict) -> Proposal:
     for field in ("title", "abstract", "body", "locale"):
         if field in data and data[field] is not None:
             setattr(proposal, field, data[field].strip() if field == "title" else data[field])
+    # After a submission this changes only the working copy: reviewers keep the last version until a resubmit.
     record("proposal.edited", "proposal", proposal.id, actor=user, fields=sorted(k for k in data if k in LIMITS))
-    if proposal.status == "submitted":
-        _freeze_version(proposal, user)  # an edit after submission is a new version
     return proposal
 
 
@@ -172,9 +208,10 @@ def submit(proposal: Proposal, user) -> ProposalVersion:
     if not user.email_confirmed:
         raise Forbidden(_l("Confirm your e-mail address before you submit a proposal."))
     lock_for_update(db.session, proposal)  # two submissions at once: the second sees the first
+    db.session.refresh(proposal, ["versions", "attachments"])  # ... and its version, so it has no change to resubmit
     if proposal.status == "withdrawn":
         raise Conflict(_l("This proposal was withdrawn."))
-    if proposal.status == "submitted":
+    if proposal.status == "submitted" and not proposal.has_unsubmitted_changes:  # a resubmit needs a change
         raise Conflict(_l("This proposal is already submitted; edit it to submit a new version."))
     _require_open_before_deadline(proposal.challenge)
     _require_may_take_part(proposal.challenge, user)
@@ -184,6 +221,31 @@ def submit(proposal: Proposal, user) -> ProposalVersion:
     _check_team_ready(proposal)
     proposal.status = "submitted"
     return _freeze_version(proposal, user)
+
+
+def discard_changes(proposal: Proposal, user) -> Proposal:
+    """The working copy goes back to the last submitted version: its text and its files."""
+    _require_author(proposal, user)
+    _require_editable(proposal)
+    lock_for_update(db.session, proposal)
+    db.session.refresh(proposal, ["versions", "attachments"])
+    if not proposal.has_unsubmitted_changes:
+        raise Conflict(_l("There are no unsubmitted changes to discard."))
+    latest = proposal.latest_version
+    proposal.title, proposal.abstract, proposal.body, proposal.locale = (
+        latest.title, latest.abstract, latest.body, latest.locale)
+    _restore_files(proposal, {f["id"] for f in latest.attachments})
+    record("proposal.changes_discarded", "proposal", proposal.id, actor=user, version=latest.number)
+    return proposal
+
+
+def _restore_files(proposal: Proposal, kept_ids: set[int]) -> None:
+    """Files added since the version are removed again; files removed since come back (blobs are never deleted)."""
+    now = utcnow()
+    for attachment in db.session.scalars(select(Attachment).where(Attachment.proposal_id == proposal.id)):
+        attachment.removed_at = None if attachment.id in kept_ids else (attachment.removed_at or now)
+    db.session.flush()
+    db.session.refresh(proposal, ["attachments"])
 
 
 def _freeze_version(proposal: Proposal, user) -> ProposalVersion:
@@ -213,6 +275,7 @@ def _freeze_version(proposal: Proposal, user) -> ProposalVersion:
         raise Conflict(_l("This proposal was just submitted by another request.")) from error
     proposal.version, proposal.submitted_at = number, now
     db.session.flush()
+    db.session.expire(proposal, ["versions"])  # has_unsubmitted_changes compares with this new version
     digest = content_digest(version)  # hashed once: the audit entry and every receipt quote it
     record(
         "proposal.submitted",
@@ -265,7 +328,7 @@ def version_for_review(proposal: Proposal) -> ProposalVersion | None:
     """The last version submitted before the deadline: what reviewers see."""
     return db.session.scalar(
         select(ProposalVersion)
-        .where(ProposalVersion.proposal_id == proposal.id, ProposalVersion.submitted_at <= proposal.challenge.deadline)
+        .where(ProposalVersion.proposal_id == proposal.id, ProposalVersion.submitted_at <= proposal.stage.deadline)
         .order_by(ProposalVersion.number.desc())
         .limit(1)
     )
@@ -470,8 +533,6 @@ def add_attachment(proposal: Proposal, user, stream, filename: str) -> Attachmen
         sha256=stored.sha256,
         size=stored.size,
     )
-    if proposal.status == "submitted":
-        _freeze_version(proposal, user)
     return attachment
 
 
@@ -485,8 +546,6 @@ def remove_attachment(proposal: Proposal, user, attachment_id: int) -> None:
     db.session.flush()
     db.session.refresh(proposal, ["attachments"])
     record("proposal.attachment_removed", "proposal", proposal.id, actor=user, attachment=attachment.id)
-    if proposal.status == "submitted":
-        _freeze_version(proposal, user)
 
 
 def attachment_for_download(attachment_id: int, user) -> Attachment:
@@ -495,7 +554,7 @@ def attachment_for_download(attachment_id: int, user) -> Attachment:
     if attachment is None:
         raise NotFound(_l("No such attachment."))
     proposal = db.session.get(Proposal, attachment.proposal_id)
-    if not proposal.can_view(user):
+    if not proposal.can_view(user) or not may_download(proposal, user, attachment.id):
         raise NotFound(_l("No such attachment."))
     record("proposal.attachment_downloaded", "proposal", proposal.id, actor=user, attachment=attachment.id)
     return attachment
@@ -544,6 +603,7 @@ LIST_LOADING = (
     selectinload(Proposal.challenge).selectinload(Challenge.texts),
     selectinload(Proposal.members).selectinload(ProposalMember.user),
     selectinload(Proposal.attachments),
+    selectinload(Proposal.versions),  # the staff see the last submitted version (proposals.content)
 )
 
 

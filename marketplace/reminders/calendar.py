@@ -96,12 +96,19 @@ def _link(path: str) -> str:
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
-def challenge_deadline_event(challenge: Challenge, locale: str) -> CalendarEvent:
+def challenge_deadline_events(challenge: Challenge, locale: str) -> list[CalendarEvent]:
+    """The challenge's deadline; for a challenge in stages, each stage's deadline that is still to come or open."""
     title = challenge.localized("title", locale)[1]
     summary = pick(challenge.text_map("summary"), locale, challenge.default_locale)[1]
-    return CalendarEvent(uid=f"challenge-{challenge.id}-deadline", start=challenge.deadline,
-                         summary=_("Deadline: %(title)s", title=title), description=summary,
-                         url=_link(f"/challenges/{challenge.id}"))
+    url = _link(f"/challenges/{challenge.id}")
+    if not challenge.is_multi_stage:
+        return [CalendarEvent(uid=f"challenge-{challenge.id}-deadline", start=challenge.deadline,
+                              summary=_("Deadline: %(title)s", title=title), description=summary, url=url)]
+    return [CalendarEvent(uid=f"challenge-{challenge.id}-stage-{stage.position}-deadline", start=stage.deadline,
+                          summary=_("Deadline of %(stage)s: %(title)s",
+                                    stage=stage.display_name(locale, challenge.default_locale), title=title),
+                          description=summary, url=url)
+            for stage in challenge.stages if challenge.stage_status(stage) in ("upcoming", "open")]
 
 
 def _deadline_events(user, locale: str) -> list[CalendarEvent]:
@@ -110,7 +117,7 @@ def _deadline_events(user, locale: str) -> list[CalendarEvent]:
     people = deadline_participants(user_id=user.id)
     challenges = db.session.scalars(select(Challenge).where(
         Challenge.id.in_(select(people.c.challenge_id)), Challenge.status.in_(PUBLIC_STATES))).all()
-    return [challenge_deadline_event(challenge, locale) for challenge in challenges]
+    return [event for challenge in challenges for event in challenge_deadline_events(challenge, locale)]
 
 
 def _review_events(user, locale: str) -> list[CalendarEvent]:

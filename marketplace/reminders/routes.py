@@ -55,7 +55,7 @@ def challenge_ics(challenge_id: int):
     if challenge is None or not challenge.is_public:
         raise NotFound(_("This challenge does not exist or is not public."))
     locale = current_locale_id()
-    body = calendar.render_calendar([calendar.challenge_deadline_event(challenge, locale)],
+    body = calendar.render_calendar(calendar.challenge_deadline_events(challenge, locale),
                                     name=challenge.localized("title", locale)[1])
     return _ics(body, f"challenge-{challenge.id}.ics", public=True)
 

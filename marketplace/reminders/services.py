@@ -67,9 +67,11 @@ def _members_of(status: str):
 
 
 def _is_member(status: str, user_id, challenge_id):
+    """Whether the user is an accepted author of a proposal in `status` in the challenge's current stage."""
+    current_stage = select(Challenge.current_stage_id).where(Challenge.id == challenge_id).scalar_subquery()
     return exists().where(ProposalMember.proposal_id == Proposal.id, Proposal.challenge_id == challenge_id,
-                          Proposal.status == status, ProposalMember.status == "accepted",
-                          ProposalMember.user_id == user_id)
+                          Proposal.stage_id == current_stage, Proposal.status == status,
+                          ProposalMember.status == "accepted", ProposalMember.user_id == user_id)
 
 
 def deadline_participants(*, user_id: int | None = None, challenge_ids: Iterable[int] | None = None):
@@ -89,10 +91,14 @@ def deadline_participants(*, user_id: int | None = None, challenge_ids: Iterable
 
 def remindable_participants(challenge_ids: Iterable[int]):
     """Participants still to be reminded: not submitted, not withdrawn (unless holding a new draft), and not
-    people who may no longer take part (they joined the center's staff or the challenge's reviewer pool)."""
+    people who may no longer take part (they joined the center's staff or the challenge's reviewer pool, or
+    the challenge moved on to a stage they did not advance to)."""
+    from marketplace.stages.rules import may_enter_clause
+
     people = deadline_participants(challenge_ids=challenge_ids)
     return (select(people.c.user_id, people.c.challenge_id)
             .where(~Challenge.conflict_clause(people.c.user_id, people.c.challenge_id),
+                   may_enter_clause(people.c.user_id, people.c.challenge_id),
                    ~_is_member("submitted", people.c.user_id, people.c.challenge_id),
                    or_(_is_member("draft", people.c.user_id, people.c.challenge_id),
                        ~_is_member("withdrawn", people.c.user_id, people.c.challenge_id))))
@@ -143,9 +149,22 @@ def register_kind(kind: ReminderKind) -> None:
     _KINDS[kind.name] = kind
 
 
+def open_deadlines_due(due_after: datetime, due_until: datetime, *, first_stage: bool):
+    """(challenge id, deadline, current stage id) of the open challenges whose (current stage's) deadline falls in
+    the window: in their first stage (everyone may take part) or in a later one (finalists only)."""
+    from marketplace.stages.models import ChallengeStage
+
+    position = ChallengeStage.position == 1 if first_stage else ChallengeStage.position > 1
+    return db.session.execute(
+        select(Challenge.id, Challenge.deadline, Challenge.current_stage_id)
+        .join(ChallengeStage, ChallengeStage.id == Challenge.current_stage_id)
+        .where(Challenge.status == "open", Challenge.deadline > due_after, Challenge.deadline <= due_until,
+               position)).all()
+
+
 def _challenge_deadlines_due(due_after: datetime, due_until: datetime) -> list[Due]:
-    challenges = db.session.execute(select(Challenge.id, Challenge.deadline).where(
-        Challenge.status == "open", Challenge.deadline > due_after, Challenge.deadline <= due_until)).all()
+    challenges = [(cid, deadline) for cid, deadline, _stage in open_deadlines_due(due_after, due_until,
+                                                                                   first_stage=True)]
     if not challenges:
         return []
     deadlines = dict(challenges)
@@ -194,7 +213,7 @@ def days_left(due_at: datetime, now: datetime) -> int:
     return max(0, -(-int((due_at - now).total_seconds()) // 86400))
 
 
-def _notification_text(message):
+def deadline_notification_text(message):
     def text(payload: dict, locale: str) -> str:
         from flask_babel import format_datetime as format_local
 
@@ -205,10 +224,10 @@ def _notification_text(message):
 
 register_notification_kind(
     CHALLENGE_DEADLINE, link=lambda payload: f"/challenges/{payload['challenge_id']}",
-    text=_notification_text(lambda **values: _("Reminder: “%(title)s” closes on %(date)s.", **values)))
+    text=deadline_notification_text(lambda **values: _("Reminder: “%(title)s” closes on %(date)s.", **values)))
 register_notification_kind(
     REVIEW_DUE, link=lambda payload: "/reviews",
-    text=_notification_text(lambda **values: _("Reminder: your reviews for “%(title)s” are due on %(date)s.",
+    text=deadline_notification_text(lambda **values: _("Reminder: your reviews for “%(title)s” are due on %(date)s.",
                                                **values)))
 
 
@@ -297,7 +316,8 @@ def _send_batch(kind: ReminderKind, offset: int, rows: list[Due], facts: dict[in
         mails.append((user.email, locale, {
             "name": user.display_name, "title": localized_title(fact, locale), "extra": row.extra,
             "date": local_time(row.due_at, user.timezone, locale), "days_left": days_left(row.due_at, now),
-            "link": f"{base}/challenges/{row.object_id}" if kind.name == CHALLENGE_DEADLINE else f"{base}/reviews",
+            "link": f"{base}/challenges/{fact['challenge_id']}" if kind.mail_template == "deadline_reminder"
+            else f"{base}/reviews",
         }))
     insert_rows(Notification.__table__, notes)
     sent = len(notes)

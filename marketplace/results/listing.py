@@ -15,6 +15,7 @@ from marketplace.extensions import db
 from marketplace.results import indexing
 from marketplace.results.models import ResultRecord
 from marketplace.results.presenters import result_summary
+from marketplace.stages.readers import stages_reached
 
 FILTERS = ("field", "organization", "licensing", "patent")
 
@@ -82,7 +83,9 @@ def public_page(args: dict, locale: str) -> dict:
     slugs = list(facets.get("organization", {}))
     names = dict(db.session.execute(select(Organization.slug, Organization.name).where(
         Organization.slug.in_(slugs))).all()) if slugs else {}
-    return {"items": [result_summary(r, locale) for r in rows], "page": page, "per_page": per_page,
+    reached = stages_reached(rows)
+    return {"items": [result_summary(r, locale, stage_reached=reached[r.id]) for r in rows], "page": page,
+            "per_page": per_page,
             "total": total, "facets": facets, "organization_names": names, "relaxed": relaxed}
 
 

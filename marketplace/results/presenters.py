@@ -5,9 +5,15 @@ from __future__ import annotations
 from marketplace.results import follow_ons
 from marketplace.results.models import ResultRecord
 from marketplace.results.services import public_url
+from marketplace.stages.readers import stages_reached
+
+_ASK = object()
 
 
-def result_summary(result: ResultRecord, locale: str | None) -> dict:
+def result_summary(result: ResultRecord, locale: str | None, *, stage_reached=_ASK) -> dict:
+    """`stage_reached`: given by the listing, which works it out for a whole page at once."""
+    if stage_reached is _ASK:
+        stage_reached = stages_reached([result])[result.id]
     shown_locale, title = result.localized("title", locale)
     _, abstract = result.localized("abstract", shown_locale)
     return {
@@ -25,6 +31,8 @@ def result_summary(result: ResultRecord, locale: str | None) -> dict:
         "open_for_licensing": result.open_for_licensing,
         "patent_application": result.patent_application,
         "published_at": result.published_at.isoformat() if result.published_at else None,
+        # How far the winners went in a multi-stage challenge (None for one stage).
+        "stage_reached": stage_reached,
     }
 
 

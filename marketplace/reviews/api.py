@@ -136,12 +136,16 @@ def create_assignments(data, challenge_id: int):
 
 
 @blp.get("/challenges/<int:challenge_id>/assignments")
+@blp.arguments(schemas.StageArgs, location="query")
 @login_required_api
-def list_assignments(challenge_id: int):
+def list_assignments(args, challenge_id: int):
     from marketplace.accounts.models import User
+    from marketplace.proposals.models import Proposal
 
     challenge = staff_challenge(challenge_id, current_user)
-    reviews = db.session.scalars(select(Review).where(Review.challenge_id == challenge.id).order_by(Review.id)).all()
+    stage_id = _stage_id(challenge, args["stage_id"])
+    reviews = db.session.scalars(select(Review).join(Proposal, Proposal.id == Review.proposal_id).where(
+        Review.challenge_id == challenge.id, Proposal.stage_id == stage_id).order_by(Review.id)).all()
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({r.reviewer_id for r in reviews}))).all())
     return {"items": [presenters.staff_review_json(r, names.get(r.reviewer_id, "")) for r in reviews]}
@@ -177,7 +181,18 @@ def identity_flags(challenge_id: int):
 @login_required_api
 def ranking(args, challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    return ranking_service.challenge_ranking(challenge, awards=args["awards"], bootstrap=args["bootstrap"])
+    return ranking_service.challenge_ranking(challenge, awards=args["awards"], bootstrap=args["bootstrap"],
+                                             stage_id=_stage_id(challenge, args["stage_id"]))
+
+
+def _stage_id(challenge: Challenge, stage_id: int | None) -> int:
+    """`?stage_id=` (default: the current stage), 404 when it is not a stage of this challenge."""
+    from marketplace.stages.rules import stage_of
+
+    stage = stage_of(challenge, stage_id)
+    if stage is None:
+        raise NotFound(_l("No such stage."))
+    return stage.id
 
 
 # --- the reviewer agreement and the reviewer's own reviews -----------------------------------------

@@ -101,7 +101,8 @@ def eligible_proposals(challenge: Challenge) -> list[Eligible]:
     """Submitted proposals with a version submitted in time, each with that (latest in-time) version."""
     latest = (select(ProposalVersion.proposal_id, func.max(ProposalVersion.number).label("number"))
               .join(Proposal, Proposal.id == ProposalVersion.proposal_id)
-              .where(Proposal.challenge_id == challenge.id, Proposal.status == "submitted",
+              .where(Proposal.challenge_id == challenge.id, Proposal.stage_id == challenge.current_stage_id,
+                     Proposal.status == "submitted",
                      ProposalVersion.submitted_at <= challenge.deadline)
               .group_by(ProposalVersion.proposal_id).subquery())
     rows = db.session.execute(

@@ -20,28 +20,35 @@ from marketplace.reviews.ranking_service import RANK_BAND_LABELS, challenge_rank
 from marketplace.reviews.scoring import recommendation_label, weighted_score
 
 
-def availability(proposal: Proposal) -> tuple[bool, str | None]:
-    """(available, why not) for the proposal page."""
+def _refusal(proposal: Proposal):
+    """(status, why) when the proposal's feedback is not available yet, else None: after the award decision
+    (unless the center turned feedback off), or once the proposal's stage was decided by an advance."""
+    if proposal.stage is not None and proposal.stage.decided_at is not None:
+        return None
     decision = db.session.scalar(select(AwardDecision).where(AwardDecision.challenge_id == proposal.challenge_id))
     if decision is None:
-        return False, _("Feedback from the reviewers is shown here once the center has decided the awards.")
+        return 409, _l("Feedback from the reviewers is shown here once the center has decided the awards.")
     if not decision.feedback_enabled:
-        return False, _("The center does not share reviewer feedback for this challenge.")
-    return True, None
+        return 403, _l("The center does not share reviewer feedback for this challenge.")
+    return None
+
+
+def availability(proposal: Proposal) -> tuple[bool, str | None]:
+    """(available, why not) for the proposal page."""
+    refusal = _refusal(proposal)
+    return (True, None) if refusal is None else (False, str(refusal[1]))
 
 
 def feedback_for(proposal: Proposal, user) -> dict:
     if not proposal.is_author(user):
         raise NotFound(_l("No such proposal."))
-    decision = db.session.scalar(select(AwardDecision).where(AwardDecision.challenge_id == proposal.challenge_id))
-    if decision is None:
-        raise Conflict(_l("Feedback is available once the center has decided the awards."))
-    if not decision.feedback_enabled:
-        raise Forbidden(_l("The center does not share reviewer feedback for this challenge."))
+    refusal = _refusal(proposal)
+    if refusal is not None:
+        raise (Conflict if refusal[0] == 409 else Forbidden)(refusal[1])
     challenge = proposal.challenge
     reviews = db.session.scalars(select(Review).where(Review.proposal_id == proposal.id, Review.status == "submitted")
                                  .order_by(Review.pseudonym)).all()
-    criteria = list(challenge.criteria)
+    criteria = challenge.criteria_for(proposal.stage_id)
     per_criterion = []
     for criterion in criteria:
         scores = [s.score for r in reviews for s in r.scores if s.criterion_id == criterion.id]
@@ -51,7 +58,8 @@ def feedback_for(proposal: Proposal, user) -> dict:
     overall = [w for w in (weighted_score(r, criteria) for r in reviews) if w is not None]
     band = None
     if reviews:
-        ranking = challenge_ranking(challenge, bootstrap=0)  # the rank alone needs no intervals
+        # The rank alone needs no intervals; ranked among the proposal's own stage.
+        ranking = challenge_ranking(challenge, bootstrap=0, stage_id=proposal.stage_id)
         mine = next((item for item in ranking["items"] if item["proposal_id"] == proposal.id), None)
         band = mine["rank_band"] if mine else None
     award = db.session.scalar(select(Award).where(Award.proposal_id == proposal.id))

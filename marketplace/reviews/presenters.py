@@ -16,6 +16,7 @@ from marketplace.reviews import blind, clarifications
 from marketplace.reviews.models import ChallengeReviewer, Review
 from marketplace.reviews.pool import has_accepted, membership
 from marketplace.reviews.scoring import SCORE_ANCHORS, other_reviews
+from marketplace.stages.readers import earlier_stage_for_reviewer
 
 
 def review_version(review: Review) -> ProposalVersion | None:
@@ -58,6 +59,9 @@ def review_detail(review: Review, challenge: Challenge, user, locale: str | None
         "recommendation": review.recommendation,
         "other_reviews": other_reviews(review),
         "clarifications": clarifications.for_reviewer(review),
+        # A finalist's later-stage proposal: the earlier one and its scores, as blind as this one.
+        "earlier_stage": (earlier_stage_for_reviewer(db.session.get(Proposal, review.proposal_id), locale)
+                          if body["proposal"] is not None else None),
     })
     return body
 

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from marketplace.proposals.models import ProposalVersion
+from marketplace.proposals.models import Proposal, ProposalVersion
 from marketplace.reviews.access import settings_of
 from marketplace.reviews.models import Review, ReviewScore
 
@@ -65,12 +65,19 @@ def label(table: dict, code: str) -> str:
     return str(table.get(code, code))
 
 
-def score_rows(challenge_id: int, *, proposal_ids: Iterable[int] | None = None) -> list[ScoreRow]:
+def _of_stage(stage_id: int | None):
+    """Reviews of one stage's proposals (None: every stage)."""
+    return true() if stage_id is None else Review.proposal_id.in_(select(Proposal.id).where(
+        Proposal.stage_id == stage_id))
+
+
+def score_rows(challenge_id: int, *, proposal_ids: Iterable[int] | None = None,
+               stage_id: int | None = None) -> list[ScoreRow]:
     from marketplace.reviews.ranking import ScoreRow
 
     statement = (select(Review.proposal_id, Review.reviewer_id, ReviewScore.criterion_id, ReviewScore.score)
                  .join(ReviewScore, ReviewScore.review_id == Review.id)
-                 .where(Review.challenge_id == challenge_id, Review.status == "submitted"))
+                 .where(Review.challenge_id == challenge_id, Review.status == "submitted", _of_stage(stage_id)))
     if proposal_ids is not None:
         statement = statement.where(Review.proposal_id.in_(list(proposal_ids)))
     return [ScoreRow(*row) for row in db.session.execute(statement)]
@@ -86,21 +93,23 @@ def _alpha_dict(report, name: dict | None = None) -> dict:
 
 
 def challenge_ranking(challenge: Challenge, *, awards: int | None = None,
-                      bootstrap: int = DEFAULT_BOOTSTRAP) -> dict:
-    """The ranking as the API and the staff page show it."""
+                      bootstrap: int = DEFAULT_BOOTSTRAP, stage_id: int | None = None) -> dict:
+    """The ranking of one stage's proposals (default: the current stage) as the API and the staff page show it."""
     from marketplace.reviews.ranking import ALPHA_WARNING, rank_proposals
 
+    stage_id = stage_id or challenge.current_stage_id
     planned = awards if awards is not None else settings_of(challenge).planned_awards
-    rows = score_rows(challenge.id)
+    rows = score_rows(challenge.id, stage_id=stage_id)
     reviewed_ids = {r.proposal_id for r in rows}
     assigned_ids = set(db.session.scalars(select(Review.proposal_id).where(
-        Review.challenge_id == challenge.id, Review.status != "released")))
-    base = {"planned_awards": planned, "reviews": 0, "unreviewed": sorted(assigned_ids - reviewed_ids),
+        Review.challenge_id == challenge.id, Review.status != "released", _of_stage(stage_id))))
+    base = {"stage_id": stage_id, "planned_awards": planned, "reviews": 0,
+            "unreviewed": sorted(assigned_ids - reviewed_ids),
             "alpha_warning_below": ALPHA_WARNING}
     if not rows:
         return {"items": [], "reliability": {"krippendorff_alpha": None, **_alpha_dict(_no_data())},
                 "reviewer_biases": [], "award_cut": None, **base}
-    weights = {c.id: c.weight for c in challenge.criteria}
+    weights = {c.id: c.weight for c in challenge.criteria_for(stage_id)}
     # The challenge id seeds the bootstrap: the same reviews always give the same intervals.
     ranking = rank_proposals(rows, weights, awards=planned, bootstrap=bootstrap, seed=challenge.id)
     body = ranking.as_dict()
@@ -110,7 +119,7 @@ def challenge_ranking(challenge: Challenge, *, awards: int | None = None,
         item["title"] = titles.get(item["proposal_id"], "")
         item["rank_band"] = rank_band(item["rank"], total)
         item["flag_labels"] = [label(FLAG_LABELS, code) for code in item["flags"]]
-    names = {c.id: c.name for c in challenge.criteria}
+    names = {c.id: c.name for c in challenge.criteria_for(stage_id)}
     overall = ranking.reliability.overall
     body["reliability"] = {"krippendorff_alpha": body["reliability"]["krippendorff_alpha"], **_alpha_dict(overall),
                            "per_criterion": {str(cid): _alpha_dict(report, names.get(cid))

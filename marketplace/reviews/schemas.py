@@ -63,7 +63,12 @@ class ExclusionIn(ma.Schema):
             raise ma.ValidationError("Give either user_id or email.", "user_id")
 
 
-class RankingArgs(ma.Schema):
+class StageArgs(ma.Schema):
+    stage_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+                                 metadata={"description": "another stage than the current one"})
+
+
+class RankingArgs(StageArgs):
     awards = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=100))
     bootstrap = ma.fields.Integer(load_default=200, validate=validate.Range(min=0, max=2000))
 

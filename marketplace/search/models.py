@@ -25,7 +25,8 @@ class SearchDocument(db.Model):
 
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     doc_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    # jieba-segmented Chinese and stemmed Latin tokens: titles weighted A, every text D.
+    # jieba-segmented Chinese and stemmed Latin tokens: titles weighted A, every text D; and one
+    # "f:<facet>=<value>" tag per facet (no analysed token holds ":"), so one GIN scan filters too.
     document: Mapped[str] = mapped_column(TSVECTOR)
     facets: Mapped[dict] = mapped_column(FACETS_JSON)  # facet name -> value (as text)
     award: Mapped[int] = mapped_column(sa.BigInteger)  # 0 when none

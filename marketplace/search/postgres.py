@@ -9,9 +9,11 @@ Text is analysed in Python by the same analyzer as Whoosh (jieba for Chinese, st
 words) and stored as a ``tsvector`` literal: titles with weight A, the texts with weight D, so
 ``ts_rank`` prefers title matches the way Whoosh's title boost does. Queries are ``tsquery``
 literals built from the same words and word parts (``queries.text_queries`` for Whoosh); user
-text is never parsed as syntax. Text searches let the GIN index drive: the matching rows are
-found in a materialised CTE first, then filtered, counted (``count(*) OVER ()``: the exact
-total) and ordered.
+text is never parsed as syntax. Each facet value is also a tag in the document
+(``'f:field=ai'``), so one GIN scan answers the text and the facet filters of a text search
+together and only the final matches are read from the table. A search is one statement: a materialised CTE keeps the
+matches' narrow columns (and ts_rank, computed while the row is read anyway), counted exactly for
+the total and ordered for the page.
 
 Writes run in their own transaction on the engine (not the caller's session), visible to
 searches as soon as the call returns, as for Whoosh.
@@ -60,8 +62,16 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(titles: Iterable[str], texts: Iterable[str]) -> str:
-    """A tsvector literal: the analysed words of `titles` (weight A) and `texts` (weight D)."""
+def facet_tag(name: str, value: object) -> str:
+    """The lexeme a facet value is indexed as: analysed words never hold ":", so tags never meet text."""
+    return f"f:{name}={value}"
+
+
+def tsvector_literal(titles: Iterable[str], texts: Iterable[str], tags: Iterable[str] = ()) -> str:
+    """A tsvector literal: the analysed words of `titles` (weight A) and `texts` (weight D), and `tags`.
+
+    Tags carry no position: ts_rank only weighs the query's words, and the text query never holds a tag.
+    """
     positions: dict[str, list[str]] = {}
     position = 0
     for weight, parts in (("A", titles), ("D", texts)):
@@ -73,7 +83,8 @@ def tsvector_literal(titles: Iterable[str], texts: Iterable[str]) -> str:
                 found = positions.setdefault(token.text, [])
                 if len(found) < _MAX_POSITIONS_PER_WORD:
                     found.append(f"{position}{weight}")
-    return " ".join(f"{_quote(word)}:{','.join(at)}" for word, at in positions.items())
+    lexemes = [f"{_quote(word)}:{','.join(at)}" for word, at in positions.items()]
+    return " ".join(lexemes + [_quote(tag) for tag in dict.fromkeys(tags) if tag not in positions])
 
 
 def _word_query(word: str) -> str:
@@ -123,7 +134,9 @@ class PostgresIndex:
         check_doc(doc, self.spec, self.kind)
         facets = {name: str(value) for name, value in doc.facets.items() if is_set(value)}
         return {"kind": self.kind, "doc_id": doc.id,
-                "document": tsvector_literal(doc.titles.values(), doc.texts.values()), "facets": facets,
+                "document": tsvector_literal(doc.titles.values(), doc.texts.values(),
+                                             [facet_tag(name, value) for name, value in facets.items()]),
+                "facets": facets,
                 "award": doc.award or 0, "published": utc_naive(doc.published or NO_PUBLISHED),
                 "deadline": utc_naive(doc.deadline or NO_DEADLINE)}
 
@@ -191,32 +204,42 @@ class PostgresIndex:
         if unknown:
             raise ValueError(f"unknown search filter {sorted(unknown)[0]!r}")
 
-    def _conditions(self, table, filters: Mapping[str, object] | None, skip: Iterable[str] = ()) -> list:
-        """SQL conditions for `filters` (the same vocabulary as ``Columns.matching``)."""
+    def _conditions(self, filters: Mapping[str, object] | None, skip: Iterable[str] = (), *,
+                    as_tags: bool) -> tuple[list[str], list]:
+        """(tsquery terms, SQL conditions) for `filters` (the same vocabulary as ``Columns.matching``).
+
+        With text, a facet is its tag in the document (``'f:field=ai'``, several values an OR of
+        tags), so the GIN index finds text and facets in one scan and only the final matches are
+        read. Without text every row is read anyway (a sequential scan beats a bitmap of most of
+        the table): a facet is then a condition on the row. Ranges are always conditions on the
+        row. An empty list of values matches nothing.
+        """
         skip = set(skip)
-        conditions = []
+        tags, conditions = [], []
         for key, value in (filters or {}).items():
             if not is_set(value) or key in skip:
                 continue
             if key in self.spec.facets:
-                values = [value] if isinstance(value, str | int) else [v for v in value if is_set(v)]
-                conditions.append(table.c.facets[key].as_string().in_([str(v) for v in values]))
+                values = [str(v) for v in dict.fromkeys([value] if isinstance(value, str | int) else value)
+                          if is_set(v)]
+                if not values:
+                    conditions.append(sa.false())
+                elif as_tags:
+                    tags.append("(" + " | ".join(_quote(facet_tag(key, v)) for v in values) + ")")
+                else:
+                    conditions.append(TABLE.c.facets[key].as_string().in_(values))
             else:
                 name, end = RANGE_FILTERS[key]
                 bound = _bound(name, value)
-                conditions.append(table.c[name] >= bound if end == "low" else table.c[name] <= bound)
-        return conditions
+                conditions.append(TABLE.c[name] >= bound if end == "low" else TABLE.c[name] <= bound)
+        return tags, conditions
 
-    def _matched(self, tsquery: str, *, ranked: bool = False):
-        """A materialised CTE of the rows the GIN index finds for `tsquery` (every kind: the kind
-        is checked outside, so the planner cannot prefer the primary key), without the wide
-        document column; with `ranked`, its ts_rank as ``rank``."""
-        query = sa.cast(sa.literal(tsquery, sa.Text), postgresql.TSQUERY)
-        columns = [TABLE.c[name] for name in ("kind", "doc_id", "facets", "award", "published", "deadline")]
-        if ranked:
-            columns.append(sa.func.ts_rank(TABLE.c.document, query).label("rank"))
-        return (sa.select(*columns).where(TABLE.c.document.bool_op("@@")(query))
-                .cte("matched").prefix_with("MATERIALIZED"))
+    def _where(self, tsquery: str | None, filters, skip: Iterable[str] = ()) -> list:
+        """The conditions of the documents of this kind matching `tsquery` (None: any) and `filters`."""
+        tags, conditions = self._conditions(filters, skip, as_tags=tsquery is not None)
+        if tsquery is not None:
+            conditions.append(TABLE.c.document.bool_op("@@")(_tsquery(" & ".join([f"({tsquery})", *tags]))))
+        return [TABLE.c.kind == self.kind, *conditions]
 
     def search(self, query: str = "", *, filters: Mapping[str, object] | None = None, sort: str | None = None,
                page: int = 1, per_page: int = 20) -> SearchPage:
@@ -243,19 +266,23 @@ class PostgresIndex:
         return found
 
     def _page(self, tsquery: str | None, filters, sort: str, page: int, per_page: int) -> SearchPage:
-        source = TABLE if tsquery is None else self._matched(tsquery, ranked=sort == "relevance")
-        conditions = [source.c.kind == self.kind, *self._conditions(source, filters)]
-        order = (source.c.rank.desc(), source.c.doc_id) if sort == "relevance" else _order(source, sort)
-        statement = (sa.select(source.c.doc_id, sa.func.count().over().label("total")).where(*conditions)
-                     .order_by(*order).limit(per_page).offset((page - 1) * per_page))
+        """One statement: the matches' narrow columns once (a materialised CTE, ranked while each row
+        is at hand), their exact count, and the page."""
+        columns = [TABLE.c.doc_id, TABLE.c.award, TABLE.c.published, TABLE.c.deadline]
+        if sort == "relevance":
+            columns.append(sa.func.ts_rank(TABLE.c.document, _tsquery(tsquery)).label("rank"))
+        hits = sa.select(*columns).where(*self._where(tsquery, filters)).cte("hits").prefix_with("MATERIALIZED")
+        total = sa.select(sa.func.count()).select_from(hits).scalar_subquery().label("total")
+        order = (hits.c.rank.desc(), hits.c.doc_id) if sort == "relevance" else _order(hits, sort)
+        statement = sa.select(hits.c.doc_id, total).order_by(*order).limit(per_page).offset((page - 1) * per_page)
         with self.engine.connect() as connection:
             rows = connection.execute(statement).all()
             if rows:
                 return SearchPage([row.doc_id for row in rows], rows[0].total, page, per_page)
             if page == 1:
                 return SearchPage([], 0, page, per_page)
-            total = connection.scalar(sa.select(sa.func.count()).select_from(source).where(*conditions))
-        return SearchPage([], total, page, per_page)
+            count = connection.scalar(sa.select(sa.func.count()).where(*self._where(tsquery, filters)))
+        return SearchPage([], count, page, per_page)
 
     def facets(self, query: str = "", *, filters: Mapping[str, object] | None = None,
                field_names: Sequence[str] = (),
@@ -268,39 +295,41 @@ class PostgresIndex:
         counts: dict[str, dict[str, int]] = {name: {} for name in field_names}
         counts.update((name, dict.fromkeys(buckets, 0)) for name, buckets in (ranges or {}).items())
         with self.engine.connect() as connection:
-            source = self._facet_source(connection, (query or "").strip(), filters)
-            if source is None:
+            tsquery = self._facet_query(connection, (query or "").strip(), filters)
+            if tsquery is False:
                 return counts
-            table, base = source
             for name in field_names:
-                value = table.c.facets[name].as_string()
-                statement = (sa.select(value, sa.func.count()).where(*base, value.is_not(None),
-                                                                      *self._conditions(table, filters, [name]))
+                value = TABLE.c.facets[name].as_string()
+                statement = (sa.select(value, sa.func.count()).where(value.is_not(None),
+                                                                     *self._where(tsquery, filters, [name]))
                              .group_by(value))
                 counts[name] = dict(connection.execute(statement).all())
             for name, buckets in (ranges or {}).items():
                 own = [key for key, (target, _) in RANGE_FILTERS.items() if target == name]
-                columns = [sa.func.count().filter(sa.and_(sa.true(), *_between(table.c[name], name, low, high)))
+                columns = [sa.func.count().filter(sa.and_(sa.true(), *_between(TABLE.c[name], name, low, high)))
                            for low, high in buckets.values()]
-                row = connection.execute(sa.select(*columns).where(*base, *self._conditions(table, filters, own)))
+                row = connection.execute(sa.select(*columns).where(*self._where(tsquery, filters, own)))
                 counts[name] = dict(zip(buckets, row.one(), strict=True))
         return counts
 
-    def _facet_source(self, connection, text: str, filters):
-        """(table or CTE, its base conditions) of the text's matches, relaxed as `search` would; None: nothing."""
+    def _facet_query(self, connection, text: str, filters) -> str | None | bool:
+        """The tsquery the text's matches are counted by, relaxed as `search` would (None: no text,
+        every document; False: nothing matches)."""
         if not text:
-            return TABLE, [TABLE.c.kind == self.kind]
+            return None
         literals = tsquery_literals(text)
         if literals is None:
-            return None
+            return False
         every_word, any_word = literals
-        table = self._matched(every_word)
         if any_word is not None:
-            allowed = (sa.select(sa.func.count()).select_from(table)
-                       .where(table.c.kind == self.kind, *self._conditions(table, filters)))
-            if not connection.scalar(allowed):
-                table = self._matched(any_word)
-        return table, [table.c.kind == self.kind]
+            allowed = sa.select(sa.literal(1)).where(*self._where(every_word, filters)).limit(1)
+            if connection.scalar(allowed) is None:
+                return any_word
+        return every_word
+
+
+def _tsquery(literal: str):
+    return sa.cast(sa.literal(literal, sa.Text), postgresql.TSQUERY)
 
 
 def _order(source, sort: str) -> tuple:

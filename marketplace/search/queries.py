@@ -50,6 +50,21 @@ def is_set(value: object) -> bool:
     return value is not None and value != ""
 
 
+# The words of a query and, for a Chinese word, the parts that may stand for it (see _word_query).
+WordPlan = list[tuple[str, tuple[str, ...]]]
+
+
+def word_plan(text: str) -> WordPlan | None:
+    """The analysed words of user text with their parts; None when it has no searchable word.
+
+    Every backend matches from this: a word matches the body, the title or all of its parts.
+    """
+    words = analysis.query_words(text[:MAX_QUERY_CHARS])[:MAX_QUERY_WORDS]
+    if not words:
+        return None
+    return [(word, analysis.word_parts(word)) for word in words]
+
+
 def _word_query(word: str) -> Query:
     alternatives: list[Query] = [Term("text", word), Term("title", word, boost=TITLE_BOOST)]
     parts = analysis.word_parts(word)

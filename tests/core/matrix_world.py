@@ -112,6 +112,7 @@ def _ids() -> dict[str, list[tuple[int, bool]]]:
     from marketplace.results.models import ResultRecord
     from marketplace.reviews.models import Appeal, Clarification, Review, SolverExclusion
     from marketplace.solvers.models import Interest
+    from marketplace.stages.models import ChallengeStage
 
     challenges = [
         _first(Challenge, Challenge.status == "draft", Challenge.program_id.is_not(None)),
@@ -137,6 +138,7 @@ def _ids() -> dict[str, list[tuple[int, bool]]]:
         "appeal_id": [(getattr(_first(Appeal), "id", 1), False)],
         "refund_id": [(_first(Refund).id, False)],
         "interest_id": [(_first(Interest).id, False)],
+        "stage_id": [(_first(ChallengeStage).id, False)],  # stage 1 of the first challenge
         "filename": [("site.css", True)],
     }
     return rows

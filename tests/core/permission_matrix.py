@@ -78,6 +78,11 @@ API = {
     "POST /api/v1/challenges/<int:challenge_id>/questions": ACT,
     "POST /api/v1/questions/<int:question_id>/answer": DENY,
     "POST /api/v1/challenges/<int:challenge_id>/results": DENY,
+    # stages (the lead's core API and the per-stage figures, staff only)
+    "GET /api/v1/challenges/<int:challenge_id>/stages": PUBLIC,
+    "PUT /api/v1/challenges/<int:challenge_id>/stages": DENY,
+    "POST /api/v1/challenges/<int:challenge_id>/stages/<int:stage_id>/advance": DENY,
+    "GET /api/v1/challenges/<int:challenge_id>/stages/analytics": DENY,
     # programs
     "GET /api/v1/programs": MINE, "POST /api/v1/programs": DENY,
     "GET /api/v1/programs/<int:program_id>": DENY,
@@ -92,6 +97,7 @@ API = {
     "DELETE /api/v1/proposals/<int:proposal_id>/attachments/<int:attachment_id>": DENY,
     "GET /api/v1/attachments/<int:attachment_id>": DENY,
     "POST /api/v1/proposals/<int:proposal_id>/submit": DENY,
+    "POST /api/v1/proposals/<int:proposal_id>/discard": DENY,
     "POST /api/v1/proposals/<int:proposal_id>/withdraw": DENY,
     "GET /api/v1/proposals/<int:proposal_id>/versions": DENY,
     "GET /api/v1/proposals/<int:proposal_id>/receipt": DENY,
@@ -195,6 +201,9 @@ PAGES = {
     "GET /staff/challenges/<int:challenge_id>/texts/<locale>": DENY,
     "POST /staff/challenges/<int:challenge_id>/texts/<locale>": DENY,
     "POST /staff/questions/<int:question_id>/answer": DENY,
+    "GET /staff/challenges/<int:challenge_id>/stages": DENY, "POST /staff/challenges/<int:challenge_id>/stages": DENY,
+    "GET /staff/challenges/<int:challenge_id>/stages/<int:stage_id>/advance": DENY,
+    "POST /staff/challenges/<int:challenge_id>/stages/<int:stage_id>/advance": DENY,
     # analytics and exports
     "GET /stats": OPEN, "GET /staff/analytics": STAFF, "GET /staff/analytics/platform": DENY,
     "GET /staff/analytics/challenges/<int:challenge_id>": DENY,
@@ -213,7 +222,7 @@ PAGES = {
     "GET /proposals/<int:proposal_id>": DENY, "POST /proposals/<int:proposal_id>/attachments": DENY,
     "POST /proposals/<int:proposal_id>/attachments/<int:attachment_id>/remove": DENY,
     "POST /proposals/<int:proposal_id>/edit": DENY, "POST /proposals/<int:proposal_id>/submit": DENY,
-    "POST /proposals/<int:proposal_id>/withdraw": DENY,
+    "POST /proposals/<int:proposal_id>/withdraw": DENY, "POST /proposals/<int:proposal_id>/discard": DENY,
     "GET /proposals/<int:proposal_id>/receipt.txt": DENY,
     "POST /proposals/<int:proposal_id>/team/invitation": DENY, "POST /proposals/<int:proposal_id>/team/invite": DENY,
     "POST /proposals/<int:proposal_id>/team/shares": DENY, "POST /proposals/<int:proposal_id>/team/shares/agree": DENY,

@@ -131,7 +131,8 @@ def test_approving_asks_first_and_says_who_is_paid_how_much(app, world, login):
     assert world.post(f"/awards/{award_id}/release", world.finance_a).status_code == 200
     page = login(world.finance_b).get(f"/finance/awards/{award_id}?lang=en")
     html = page.get_data(as_text=True)
-    panel = html[html.index('<details class="confirm-action">'):html.index("</details>")]
+    start = html.index('<details class="confirm-action">')
+    panel = html[start:html.index("</details>", start)]
     assert "<summary" in panel and "Approve and pay" in panel and "Yes, approve and pay" in panel
     assert "to Anna Schmidt now." in panel and "This cannot be undone." in panel
     assert f'action="/finance/awards/{award_id}/approve"' in panel

@@ -98,7 +98,7 @@ def test_unconfirmed_account_cannot_submit(client, challenge_id, make_user, api_
     assert response.status_code == 403 and "Confirm" in response.get_json()["detail"]
 
 
-def test_editing_after_submission_creates_a_version_and_reviewers_see_the_last_in_time(
+def test_resubmitting_an_edit_creates_a_version_and_reviewers_see_the_last_in_time(
         app, client, challenge_id, solver):
     from marketplace.proposals.models import Proposal
     from marketplace.proposals.services import version_for_review
@@ -107,7 +107,8 @@ def test_editing_after_submission_creates_a_version_and_reviewers_see_the_last_i
     proposal_id = create(client, challenge_id, solver).get_json()["id"]
     client.post(f"/api/v1/proposals/{proposal_id}/submit", headers=solver)
     edited = client.patch(f"/api/v1/proposals/{proposal_id}", json={"abstract": "Improved."}, headers=solver)
-    assert edited.get_json()["version"] == 2
+    assert edited.get_json()["version"] == 1 and edited.get_json()["has_unsubmitted_changes"] is True
+    assert client.post(f"/api/v1/proposals/{proposal_id}/submit", headers=solver).get_json()["version"] == 2
     versions = client.get(f"/api/v1/proposals/{proposal_id}/versions", headers=solver).get_json()["items"]
     assert [v["number"] for v in versions] == [1, 2] and versions[1]["abstract"] == "Improved."
     expire(app, challenge_id)

@@ -235,6 +235,9 @@ def _upload_pdf_before_close(app, client, api_token, world):
                            data={"file": (io.BytesIO(pdf(author="Anna Schmidt")), "Schmidt-design.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 201, response.get_json()
+    # An upload after the submission waits in the working copy; the resubmission is what reviewers get.
+    resubmitted = client.post(f"/api/v1/proposals/{world.proposals['readout']}/submit", headers=anna)
+    assert resubmitted.status_code == 200, resubmitted.get_json()
 
 
 def test_reviewers_see_nothing_before_the_agreement_and_never_an_author(app, client, api_token, build_world):
@@ -517,6 +520,7 @@ def test_a_file_kind_that_cannot_be_cleaned_is_served_with_a_warning(app, client
                            data={"file": (io.BytesIO(zip_of({"data.csv": "a,b\n1,2\n"})), "schmidt-data.zip")},
                            content_type="multipart/form-data")
     assert uploaded.status_code == 201, uploaded.get_json()
+    assert client.post(f"/api/v1/proposals/{world.proposals['readout']}/submit", headers=anna).status_code == 200
     with world.ctx():
         from marketplace.challenges import services as challenges
 
