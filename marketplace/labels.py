@@ -137,7 +137,7 @@ STAGE_STATUS_LABELS = {
     "upcoming": _l("Upcoming"),
     "open": _l("Open for proposals"),
     "judging": _l("Being judged"),
-    "decided": _l("Decided"),
+    "decided": _l("Finished"),
 }
 
 

@@ -50,7 +50,7 @@ SAME_IN_LOCALE: dict[str, frozenset[str]] = {
     "de": frozenset({"Bonus", "Patent", "Status", "Team", "Token", "Version", "Version %(n)d", "Version %(version)s"}),
     "es": frozenset({"Error %(code)s", "No", "Roles"}),
     "fr": frozenset({"%(num)d expert", "%(num)d notification", "%(num)d version", "Actions", "Bonus", "Classification",
-                     "Code", "Date", "Description", "Expert", "Notifications", "Publication", "Question", "Type",
+                     "Code", "Date", "Description", "Expert", "Menu", "Notifications", "Publication", "Question", "Type",
                      "Version", "Version %(n)d", "Version %(version)s"}),
     "ja": frozenset({"ORCID iD"}),
     "ko": frozenset({"ORCID iD"}),

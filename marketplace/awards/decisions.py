@@ -25,7 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.audit.services import record
 from marketplace.awards.models import Award, AwardDecision, AwardRecipient
@@ -307,14 +307,20 @@ def award_json(award: Award) -> dict:
 
 
 def accepted_solutions(challenge_ids: list[int]) -> dict[int, list[dict]]:
-    """Awarded proposals per challenge, for the program's composition view (one query)."""
+    """Proposals that won a final award, per challenge, for the program's composition view (one query); milestone
+    awards of earlier stages are steps, not accepted solutions. Titles are those of the submitted version."""
     from marketplace.awards.presenters import pct
+    from marketplace.proposals.models import ProposalVersion
 
     if not challenge_ids:
         return {}
-    rows = db.session.execute(select(Award, Proposal.title).join(Proposal, Proposal.id == Award.proposal_id)
-                              .where(Award.challenge_id.in_(challenge_ids), Award.status != "cancelled")
-                              .order_by(Award.challenge_id, Award.id)).all()
+    rows = db.session.execute(
+        select(Award, func.coalesce(ProposalVersion.title, Proposal.title))
+        .join(Proposal, Proposal.id == Award.proposal_id)
+        .outerjoin(ProposalVersion, (ProposalVersion.proposal_id == Proposal.id)
+                   & (ProposalVersion.number == Proposal.version))
+        .where(Award.challenge_id.in_(challenge_ids), Award.status != "cancelled", Award.decision_id.is_not(None))
+        .order_by(Award.challenge_id, Award.id)).all()
     found: dict[int, list[dict]] = {}
     for award, title in rows:
         found.setdefault(award.challenge_id, []).append(

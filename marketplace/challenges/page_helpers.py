@@ -100,10 +100,13 @@ def decision_dates(challenge_ids) -> dict[int, datetime]:
 
 
 def lang_attr(locale: str | None) -> Markup:
-    """` lang="zh-Hans"` when user content is in another language than the page, else nothing."""
+    """` dir="auto" lang="zh-Hans"` when user content is in another language than the page, else nothing.
+
+    dir="auto" isolates it too: an English title keeps its own direction inside an Arabic sentence.
+    """
     if not locale or locale == current_locale_id():
         return Markup("")
-    return Markup(' lang="%s"') % escape(locale.replace("_", "-"))
+    return Markup(' dir="auto" lang="%s"') % escape(locale.replace("_", "-"))
 
 
 def eligibility_in_words(excluded_countries: list[str], sanctioned_countries: list[str], *,

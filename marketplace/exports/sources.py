@@ -18,7 +18,7 @@ from marketplace.awards.models import Award, AwardRecipient
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments.models import Payout
-from marketplace.proposals.models import Proposal, ProposalMember
+from marketplace.proposals.models import Proposal, ProposalMember, ProposalVersion
 from marketplace.solvers.models import ExpertProfile
 
 STREAM_BATCH = 2000
@@ -41,11 +41,15 @@ def proposals(challenge) -> Table:
     # Per row, through the (proposal_id, status, user_id) index: never an aggregate over every team.
     team_size = (select(func.count()).where(ProposalMember.proposal_id == Proposal.id,
                                             ProposalMember.status == "accepted").scalar_subquery())
+    # The title of the last submitted version: staff never see a working copy that was not submitted.
+    submitted_title = func.coalesce(ProposalVersion.title, Proposal.title)
     statement = (
-        select(Proposal.id, Proposal.status, Proposal.version, Proposal.title, Proposal.locale, User.display_name,
+        select(Proposal.id, Proposal.status, Proposal.version, submitted_title, Proposal.locale, User.display_name,
                User.email, User.country, ExpertProfile.early_career, ExpertProfile.visibility, team_size,
                Proposal.created_at, Proposal.submitted_at, Proposal.withdrawn_at)
         .join(User, User.id == Proposal.lead_id)
+        .outerjoin(ProposalVersion, (ProposalVersion.proposal_id == Proposal.id)
+                   & (ProposalVersion.number == Proposal.version))
         .outerjoin(ExpertProfile, ExpertProfile.user_id == Proposal.lead_id)
         .where(*_shared_proposals(challenge)).order_by(Proposal.id))
 

@@ -68,9 +68,9 @@ def _members_of(status: str):
 
 def _is_member(status: str, user_id, challenge_id):
     """Whether the user is an accepted author of a proposal in `status` in the challenge's current stage."""
-    current_stage = select(Challenge.current_stage_id).where(Challenge.id == challenge_id).scalar_subquery()
     return exists().where(ProposalMember.proposal_id == Proposal.id, Proposal.challenge_id == challenge_id,
-                          Proposal.stage_id == current_stage, Proposal.status == status,
+                          Challenge.id == challenge_id, Proposal.stage_id == Challenge.current_stage_id,
+                          Proposal.status == status,
                           ProposalMember.status == "accepted", ProposalMember.user_id == user_id)
 
 

@@ -48,7 +48,8 @@ def carry_on_from(challenge, user):
 
 
 def proposal_stage(proposal) -> dict | None:
-    """{"position", "of", "name", "advanced", "next_position"} for a proposal of a multi-stage challenge."""
+    """{"position", "of", "name", "advanced", "next_position", "previous_id"} for a proposal of a multi-stage
+    challenge (`previous_id`: the earlier-stage proposal it started from, if any)."""
     challenge = proposal.challenge
     if not challenge.is_multi_stage or proposal.stage is None:
         return None
@@ -56,7 +57,8 @@ def proposal_stage(proposal) -> dict | None:
     return {"position": stage.position, "of": len(challenge.stages),
             "name": stage.display_name(_current_locale(), challenge.default_locale),
             "advanced": proposal.advanced_at is not None,
-            "next_position": stage.position + 1 if proposal.advanced_at is not None else None}
+            "next_position": stage.position + 1 if proposal.advanced_at is not None else None,
+            "previous_id": proposal.previous_proposal_id}
 
 
 def _current_locale() -> str:

@@ -30,8 +30,9 @@ from marketplace.stages.rules import next_stage, stage_of
 
 bp = Blueprint("stages", __name__, template_folder="templates")
 
-PLANNABLE_STATES = ("draft", "cleared")  # what replace_stages accepts; later, stages change only by amendment
+PLANNABLE_STATES = ("draft", "cleared")  # what replace_stages accepts; once open, only an amendment moves a deadline
 ADVANCEABLE_STATES = ("closed", "judging")
+CENT = Decimal("0.01")  # shares have at most two decimals (awards.decisions._share)
 
 
 def stage_to_advance(challenge, user):
@@ -272,7 +273,7 @@ def _equal_shares(count: int) -> list[Decimal]:
     """count shares with two decimals adding up to exactly 100 (the first takes the remainder)."""
     if not count:
         return []
-    each = (Decimal(100) / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    each = (Decimal(100) / count).quantize(CENT, rounding=ROUND_DOWN)
     return [Decimal(100) - each * (count - 1)] + [each] * (count - 1)
 
 
@@ -311,7 +312,8 @@ def _summary(challenge, stage, candidates, chosen: list[int], shares: dict[int, 
     given = [(pid, shares[pid]) for pid in chosen if pid in shares]
     total = sum((share for _pid, share in given), Decimal(0))
     amounts = []
-    if stage.award_minor and given and total == 100 and all(Decimal(0) < s <= 100 for _pid, s in given):
+    exact = all(Decimal(0) < s <= 100 and s == s.quantize(CENT) for _pid, s in given)
+    if stage.award_minor and given and total == 100 and exact:
         titles = {c["id"]: c["title"] for c in candidates}
         split = split_award(stage.award_minor, [s for _pid, s in given])
         amounts = [(pid, titles.get(pid, ""), Money(minor, challenge.award_currency))

@@ -65,15 +65,19 @@ def no_sideways_scroll(page) -> bool:
 
 
 def too_wide(page) -> list[str]:
-    """The elements that reach past the device's width with nothing to clip them (why a page scrolls sideways)."""
+    """Elements past the device's width that nothing clips (why a page scrolls sideways), for messages."""
     return page.evaluate("""w => {
-        const clipped = e => { for (let a = e.parentElement; a; a = a.parentElement) {
-            if (getComputedStyle(a).overflowX !== 'visible') return a !== document.documentElement && a !== document.body;
-        } return false; };
-        return [...document.querySelectorAll("body *")].filter(e => (window.__all || e.checkVisibility()) &&
-                e.getBoundingClientRect().right > w + 1 && !clipped(e)).slice(-5)
-            .map(e => e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className ? '.' + e.className : '')
-                      + ' ' + Math.round(e.getBoundingClientRect().right));
+        const page = [document.documentElement, document.body];
+        const clipped = e => {
+            for (let a = e.parentElement; a; a = a.parentElement) {
+                if (getComputedStyle(a).overflowX !== 'visible') return !page.includes(a);
+            }
+            return false;
+        };
+        const name = e => e.tagName.toLowerCase() + (typeof e.className === 'string' ? '.' + e.className : '');
+        return [...document.querySelectorAll('body *')]
+            .filter(e => e.checkVisibility() && e.getBoundingClientRect().right > w + 1 && !clipped(e))
+            .slice(-5).map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().right));
     }""", page.viewport_size["width"])
 
 

@@ -48,7 +48,8 @@ def test_register_confirm_sign_in_and_switch_languages(page, live_server, app):
     page.goto(link)
     assert page.text_content("h1") == "Your e-mail address is confirmed"
 
-    # Sign out (a POST form with its CSRF token), then sign in again.
+    # Sign out (a POST form with its CSRF token, in the menu under the user's name), then sign in again.
+    page.click(".nav-account > summary")
     with page.expect_navigation():
         page.click("form[action='/auth/logout'] button")
     assert page.locator("form[action='/auth/logout']").count() == 0

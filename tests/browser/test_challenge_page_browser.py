@@ -91,7 +91,9 @@ def test_a_signed_in_solver_on_a_phone_sees_the_next_step_above_the_longer_menu(
         with page.expect_navigation():
             page.click("main form [type=submit]")
         assert page.url.endswith(f"/challenges/{challenge.id}")
+        page.click("details.nav-menu > summary")  # the menu is folded on a phone
         assert page.locator(".main-nav a[href='/me/dashboard']").is_visible()
+        page.click("details.nav-menu > summary")
         action = page.locator(".ch-key-action a.button").first
         assert action.get_attribute("href") == "#agreement"
         for locator in (page.locator(".ch-key-amount"), page.locator(".ch-key-deadline time"), action):

@@ -17,8 +17,17 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from marketplace.extensions import db
-from tests.browser.journeys import (LOCALES, RAW_CODES, axe_violations, no_sideways_scroll, open_device, open_menu,
-                                    set_locale, shoot, sign_in)
+from tests.browser.journeys import (
+    LOCALES,
+    RAW_CODES,
+    axe_violations,
+    no_sideways_scroll,
+    open_device,
+    open_menu,
+    set_locale,
+    shoot,
+    sign_in,
+)
 from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from marketplace.extensions import db
-from tests.browser.journeys import LOCALES, axe_violations, no_sideways_scroll, open_device, set_locale, shoot, sign_in
+from tests.browser.journeys import (
+    LOCALES,
+    axe_violations,
+    no_sideways_scroll,
+    open_device,
+    set_locale,
+    shoot,
+    sign_in,
+    too_wide,
+)
 from tests.stages.conftest import build_world, challenge_factory, pricing_rates, staged  # noqa: F401 - fixtures
 from tests.stages.test_stage_solver_pages import _advance_first
 
@@ -125,5 +134,36 @@ def test_a_finalist_starts_submits_and_gets_a_receipt_and_the_others_see_why_not
             assert no_sideways_scroll(page)
             assert axe_violations(page) == []
             shoot(page, f"stages-not-a-finalist-{device}-{locale}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_stage_2_reviewer_reads_the_stage_1_proposal_and_its_mean_scores_blind(browser, live_server, app, client,
+                                                                                api_token, staged, device):  # noqa: F811
+    from tests.stages.test_stage_solver_pages import _a_review_of, _second_stage_under_review
+
+    world = staged
+    created = _second_stage_under_review(client, app, api_token, world)
+    review_id, reviewer_id = _a_review_of(app, created["thermal"])
+    reviewer = _user(app, reviewer_id)
+    context, page = open_device(browser, device)
+    try:
+        sign_in(page, live_server, reviewer)
+        for locale in LOCALES:
+            set_locale(app, reviewer, locale)
+            page.goto(f"{live_server}/reviews/{review_id}")
+            earlier = page.locator("#earlier-stage")
+            assert earlier.is_visible()
+            assert earlier.locator("tbody tr").count() == 2  # Novelty and Feasibility, stage 1's criteria
+            assert earlier.locator("tbody").inner_text().count("8.0") == 2
+            earlier.locator("summary").click()
+            assert earlier.locator(".rv-earlier-text h3").is_visible()
+            text = page.inner_text("main")
+            assert "Bruno Costa" not in text and "usp.example" not in text
+            shoot(page, f"stages-reviewer-{device}-{locale}")
+            assert no_sideways_scroll(page), too_wide(page)
+            assert axe_violations(page) == []
+            shoot(page, f"stages-reviewer-{device}-{locale}")
     finally:
         context.close()

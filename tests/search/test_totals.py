@@ -181,3 +181,42 @@ def test_whoosh_ranking_gives_whoosh_own_bm25f_scores(tmp_path):
         assert expected and set(expected) <= set(matches.mask.nonzero()[0])
         for docnum, score in expected.items():
             assert matches.scores[docnum] == pytest.approx(score), (query, docnum)
+
+
+def test_whoosh_postings_are_read_block_by_block_as_whoosh_reads_them(tmp_path):
+    from marketplace.search.engine import SearchIndex
+    from marketplace.search.ranking import _read_postings
+
+    index = SearchIndex(tmp_path / "search", "challenges")
+    index.upsert([SearchDoc(id=n, texts={"en": "sensor " * (1 + n % 3) + f"item {n}"}) for n in range(1, 400)])
+    with index.store.reading() as reading:
+        for leaf, _ in reading.searcher.reader().leaf_readers():
+            for term in (b"sensor", b"item", b"absent"):
+                ids, weights = _read_postings(leaf, "text", term)
+                expected_ids, expected_weights = [], []
+                if ("text", term) in leaf:
+                    matcher = leaf.postings("text", term)
+                    while matcher.is_active():
+                        expected_ids.append(matcher.id())
+                        expected_weights.append(matcher.weight())
+                        matcher.next()
+                assert ids.tolist() == expected_ids
+                assert weights.tolist() == pytest.approx(expected_weights)
+        assert len(_read_postings(leaf, "text", b"sensor")[0]) == 399  # several blocks of 128
+
+
+def test_postgres_ranks_the_newest_candidates_of_a_large_match_set(search_backend, index, monkeypatch):
+    """Relevance on PostgreSQL ranks at most RANK_CANDIDATES matches (the newest); the total stays exact."""
+    if search_backend != "postgres":
+        pytest.skip("a PostgreSQL bound")
+    from marketplace.search import postgres
+
+    monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)
+    index.upsert([SearchDoc(id=n, texts={"en": f"graphene film {n}"}, titles={"en": "Graphene" if n in (2, 9) else ""},
+                            published=BASE + timedelta(days=n)) for n in range(1, 11)])
+    page = index.search("graphene", per_page=5)
+    assert page.total == 10
+    assert page.ids == [9, 8, 10]  # the 3 newest, the title match first (then equal ranks by id)
+    assert index.search("graphene", per_page=5, page=2) == postgres.SearchPage([], 10, 2, 5)
+    monkeypatch.setattr(postgres, "RANK_CANDIDATES", 1_000)
+    assert index.search("graphene", per_page=2).ids == [2, 9]  # every match ranked: both title matches first

@@ -288,3 +288,56 @@ def test_the_plan_link_is_on_a_drafts_manage_page(app, browser, make_org, make_u
     _org, manager, challenge_id = _draft(app, make_org, make_user, challenge_factory)
     text = _text(browser(manager).get(f"/staff/challenges/{challenge_id}"))
     assert f"/staff/challenges/{challenge_id}/stages" in text and "Plan the stages" in text
+
+
+def test_advancing_before_every_review_is_in_needs_a_written_reason(app, browser, build_world):
+    from marketplace.audit.models import AuditEntry
+    from marketplace.challenges.models import Challenge
+    from tests.reviews.conftest import add_pool, assign
+
+    world = build_world(challenge_overrides={"stages": three_stages()})
+    add_pool(world)
+    assign(world, per_proposal=2, max_per_reviewer=4)  # nothing reviewed yet
+    first, second, _third = stage_ids(app, world.challenge_id)
+    client = browser(_user(app, world.manager_id))
+    page = client.get(_advance_url(world, first))
+    assert page.status_code == 200
+    text = _text(page)
+    assert "assigned reviews are not submitted yet" in text and 'name="override_reason"' in text
+    assert "not reviewed" in text and " checked" not in text  # nothing ranked, nothing preselected
+    thermal = world.proposals["thermal"]
+    data = {"csrf_token": csrf_token_from(page), "finalists": [str(thermal)]}
+    preview = client.post(_advance_url(world, first), data={**data, "preview": "1"})
+    assert "No milestone award is paid from this stage's pool" in _text(preview)
+    data["summary_of"] = _summary_of(preview)
+    refused = client.post(_advance_url(world, first), data={**data, "submit": "1"})
+    assert refused.status_code == 409
+    assert 'id="override_reason-error"' in _text(refused)
+    done = client.post(_advance_url(world, first), data={**data, "submit": "1",
+                                                         "override_reason": "The board meets tomorrow."})
+    assert done.status_code == 302, _text(done)
+    with app.app_context():
+        assert db.session.get(Challenge, world.challenge_id).current_stage_id == second
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "stage.advanced")).one()
+        assert entry.data["override_reason"] == "The board meets tomorrow."
+
+
+def test_replanning_a_cleared_challenge_sends_it_back_to_clearance(app, browser, make_org, make_user,
+                                                                  challenge_factory):
+    from marketplace.challenges.models import Challenge
+
+    org = make_org()
+    manager = make_user(roles=[("center_manager", org)])
+    challenge_id = challenge_factory(org, manager, status="cleared").id
+    client = browser(manager)
+    page = client.get(f"/staff/challenges/{challenge_id}/stages")
+    assert "Saving a change sends it back to the security officer" in _text(page)
+    data = {"csrf_token": csrf_token_from(page), "submit": "1",
+            **_stage_fields(0, name="Screening", deadline=in_days(20), advance=5, criteria=[("Fit", 100)]),
+            **_stage_fields(1, name="Final", deadline=in_days(60), criteria=[("Quality", 100)])}
+    response = client.post(f"/staff/challenges/{challenge_id}/stages", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert "went back to clearance" in _text(response)
+    with app.app_context():
+        challenge = db.session.get(Challenge, challenge_id)
+        assert challenge.status == "in_clearance" and len(challenge.stages) == 2

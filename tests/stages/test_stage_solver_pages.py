@@ -68,7 +68,7 @@ def test_the_challenge_page_shows_the_stages_as_an_ordered_timeline_with_the_fin
     assert [timeline.index(n) for n in ("Concept", "Prototype", "Pilot")] == sorted(
         timeline.index(n) for n in ("Concept", "Prototype", "Pilot"))
     assert timeline.count("<li ") == 3
-    assert "Decided" in timeline and "Open for proposals" in timeline and "Upcoming" in timeline
+    assert "Finished" in timeline and "Open for proposals" in timeline and "Upcoming" in timeline
     assert timeline.count('aria-current="step"') == 1
     assert "2 proposals advanced" in timeline and "Up to 1 proposal" in timeline
     assert "Milestone award" in timeline and "Final award" in timeline
@@ -123,6 +123,7 @@ def test_a_finalist_starts_the_next_stage_from_the_proposal_that_advanced(app, c
 
     new_page = _text(client.get(f"/proposals/{created.id}"))
     assert "Stage 2 of 3:" in new_page and "Prototype" in new_page and "Advanced to stage" not in new_page
+    assert f'href="/proposals/{thermal}">Started from your stage 1 proposal' in new_page
     # Once started, the button gives way to the proposal itself.
     after = _text(client.get(f"/challenges/{world.challenge_id}"))
     assert "Start your stage 2 proposal" not in after and "Open my proposal" in after

@@ -374,3 +374,35 @@ def test_later_stage_reminders_and_calendars_reach_only_the_finalists(app, clien
     assert ics.status_code == 200
     text = ics.get_data(as_text=True)
     assert "stage-2-deadline" in text and "stage-3-deadline" in text and "stage-1-deadline" not in text
+
+
+def test_a_milestone_award_follows_the_ip_and_payout_flow_of_final_awards(app, client, api_token, staged,
+                                                                          make_user):
+    from marketplace.accounts.models import Organization
+    from marketplace.awards.models import Award
+
+    world = staged
+    first = stage_ids(app, world.challenge_id)[0]
+    thermal, gas = world.proposals["thermal"], world.proposals["gas"]
+    assert _advance(client, app, api_token, world, first, finalists=[thermal, gas],
+                    awards=[{"proposal_id": thermal, "share_pct": "100"}]).status_code == 201
+    with app.app_context():
+        award_id = db.session.scalar(select(Award.id).where(Award.proposal_id == thermal))
+        org = db.session.get(Organization, world.org_id)
+    finance_a, finance_b = (make_user(roles=[("finance_officer", org)]) for _ in range(2))
+    bruno = world.solvers["thermal"]
+    call = lambda who, method, url, **kw: _api(client, app, api_token, who, method, f"/api/v1{url}", **kw)  # noqa: E731
+    assert call(bruno, "post", f"/awards/{award_id}/ip-assignment", json={"accept": True}).status_code in (200, 201)
+    payee = call(bruno, "put", "/me/payee", json={
+        "legal_name": "Bruno Costa", "residence_country": "BR", "date_of_birth": "1990-02-01",
+        "tax_form": "W-8BEN", "bank_account": {"account_number": "BR1500000000000010932840814P2",
+                                               "swift_bic": "BRASBRRJXXX", "bank_name": "Banco Example"}})
+    assert payee.status_code == 200, payee.get_json()
+    assert call(finance_a.id, "post", f"/awards/{award_id}/release").status_code == 200
+    approved = call(finance_b.id, "post", f"/awards/{award_id}/approve")
+    assert approved.status_code == 200, approved.get_json()
+    confirmed = call(finance_a.id, "post", f"/awards/{award_id}/payout-confirmation", json={"reference": "WIRE-9"})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    with app.app_context():
+        award = db.session.get(Award, award_id)
+        assert award.status == "paid" and award.is_milestone and award.amount_minor == 300_000
