@@ -25,8 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from marketplace.reviews.affinity import CandidateCollector, Candidates  # noqa: E402
-from marketplace.reviews.assignment import AssignmentProblem, assign_reviewers  # noqa: E402
+from marketplace.reviews.assignment.affinity import CandidateCollector, Candidates  # noqa: E402
+from marketplace.reviews.assignment.flow import assign_reviewers  # noqa: E402
+from marketplace.reviews.assignment.problem import AssignmentProblem  # noqa: E402
 
 SIZES = [(50, 30), (500, 200), (2_000, 1_000), (10_000, 5_000)]
 TARGET_SECONDS = {(50, 30): 0.1, (500, 200): 0.5, (2_000, 1_000): 3.0, (10_000, 5_000): 15.0}
@@ -117,7 +118,7 @@ def run_size(n_p: int, n_r: int, seed: int) -> dict:
         "lp_ratio": None, "lp_s": None, "arcs": result.stats["arcs"],
     }
     if n_p <= LP_AFFORDABLE:
-        from marketplace.reviews.lp_check import solve_lp
+        from marketplace.reviews.assignment.lp_check import solve_lp
 
         progress(f"  {n_p}x{n_r}: LP check")
         started = time.perf_counter()
@@ -134,7 +135,7 @@ def progress(message: str) -> None:
 
 
 def bench_ranking(seed: int = 7) -> dict:
-    from marketplace.reviews.ranking import ScoreRow, rank_proposals
+    from marketplace.reviews.ranking.statistics import ScoreRow, rank_proposals
 
     rng = np.random.default_rng(seed)
     n_p, n_r, per, criteria = 1_000, 300, 3, ("novelty", "feasibility", "impact", "team")

@@ -72,11 +72,11 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
     """Everything up to 'release requested by finance officer A', through the services where it matters."""
     from marketplace.accounts import services as accounts
     from marketplace.awards.models import Award, AwardDecision, AwardRecipient
-    from marketplace.challenges.models import Challenge, ChallengeText, FundingReceipt
+    from marketplace.challenges.models import Challenge, ChallengeText
     from marketplace.extensions import db
-    from marketplace.payments import escrow, payees, payouts
-    from marketplace.payments.models import PayoutAccount
-    from marketplace.payments.routing import current_provider
+    from marketplace.payments import escrow, funding, payees, release
+    from marketplace.payments.models import FundingReceipt, PayoutAccount
+    from marketplace.payments.providers.registry import current_provider
     from marketplace.proposals.models import Proposal
     from marketplace.stages.backfill import give_first_stages
 
@@ -127,7 +127,7 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
                                      received_on=now.date(), recorded_by_id=staff["finance_a"].id)
             db.session.add(receipt)
             db.session.flush()
-            escrow.post_receipt(receipt, staff["finance_a"], provider="stripe")  # paid by card
+            funding.post_receipt(receipt, staff["finance_a"], provider="stripe")  # paid by card
             decision = AwardDecision(challenge_id=challenge.id, decided_by_id=staff["manager"].id, kind="split")
             db.session.add(decision)
             db.session.flush()
@@ -146,7 +146,7 @@ def set_up(app, wire: StripeWireFake, awards: int, solvers: int) -> dict:
                 db.session.add(award)
                 db.session.flush()
                 escrow.allocate_award(award, staff["manager"])
-                payouts.request_release(award, staff["finance_a"])
+                release.request_release(award, staff["finance_a"])
                 award_ids.append(award.id)
             db.session.commit()
         return {"approver": staff["finance_b"].email, "award_ids": award_ids}

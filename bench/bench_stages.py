@@ -60,10 +60,10 @@ def build(app) -> dict:
     from flask_migrate import upgrade
 
     from marketplace.accounts import services as accounts
-    from marketplace.challenges import funding
     from marketplace.challenges import services as challenges
     from marketplace.extensions import db
     from marketplace.money import Money
+    from marketplace.payments import funding
     from marketplace.pricing import services as pricing
 
     now = datetime.now(UTC).replace(microsecond=0)

@@ -41,42 +41,36 @@ def instance_path() -> Path:
 
 
 def load_or_create_secret(folder: Path) -> str:
-    """Return the instance's secret key, creating it (mode 0600) on first use.
-
-    Several processes (gunicorn workers) may start at once: the key is written to a
-    private temporary file and linked into place, so nobody reads a half-written key
-    and the first link wins.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    secret_file = folder / "secret_key"
-    if not secret_file.exists():
-        draft = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-            os.link(draft, secret_file)
-        except FileExistsError:
-            pass  # another process won the race; use its key
-        finally:
-            draft.unlink()
-    return secret_file.read_text().strip()
+    """Return the instance's secret key, creating it (mode 0600) on first use."""
+    return _load_or_create(folder, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 def load_or_create_payee_key(folder: Path) -> str:
     """Development only: a payee-data encryption key (AES-256, urlsafe base64) kept in the instance folder."""
     import base64
 
-    key_file = folder / "payee_encryption_key"
+    return _load_or_create(folder, "payee_encryption_key",
+                           lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+
+
+def _load_or_create(folder: Path, name: str, make) -> str:
+    """The key in `folder / name`, written by `make()` (mode 0600) when missing.
+
+    Several processes (gunicorn workers) may start at once: the key is written to a
+    private temporary file and linked into place, so nobody reads a half-written key
+    and the first link wins.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / name
     if not key_file.exists():
-        draft = folder / f".payee_key.{os.getpid()}.{secrets.token_hex(4)}"
+        draft = folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                handle.write(make())
             os.link(draft, key_file)
         except FileExistsError:
-            pass
+            pass  # another process won the race; use its key
         finally:
             draft.unlink()
     return key_file.read_text().strip()
@@ -99,7 +93,7 @@ def _storage_url() -> str | None:
 
 
 def from_environment() -> dict:
-    """Build the Flask config mapping from os.environ."""
+    """Build the Flask config mapping from os.environ, one section per concern."""
     folder = instance_path()
     folder.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'innobridge.sqlite'}"
@@ -113,22 +107,46 @@ def from_environment() -> dict:
         "REDIS_URL": redis_url,
         "DEVELOPMENT": development,
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        **_security_settings(development, redis_url),
+        **_upload_settings(),
+        **_mail_settings(),
+        **_payment_settings(folder, development),
+        **_serving_settings(),
+    }
+
+
+def _security_settings(development: bool, redis_url: str | None) -> dict:
+    return {
         # Cookies: secure unless explicitly running plain HTTP on localhost.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", default=not development),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", default=not development),
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 1024 * 1024,
-        "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
-        "MAX_ATTACHMENTS_PER_PROPOSAL": _int("MAX_ATTACHMENTS_PER_PROPOSAL", 20),
-        "MAX_PROPOSAL_BYTES": _int("MAX_PROPOSAL_BYTES", 100 * 1024 * 1024),
         "API_TOKEN_TTL_HOURS": _int("API_TOKEN_TTL_HOURS", 24 * 30),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Failed sign-ins: Redis when configured, else the database (shared by all workers either way).
         "LOGIN_THROTTLE_STORAGE_URI": redis_url or "database",
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+    }
+
+
+def _upload_settings() -> dict:
+    return {
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024) + 1024 * 1024,
+        "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        "MAX_ATTACHMENTS_PER_PROPOSAL": _int("MAX_ATTACHMENTS_PER_PROPOSAL", 20),
+        "MAX_PROPOSAL_BYTES": _int("MAX_PROPOSAL_BYTES", 100 * 1024 * 1024),
+        # unset: attachments under UPLOAD_ROOT / the instance folder; s3://bucket/prefix: an S3-compatible
+        # store (credentials and S3_ENDPOINT_URL from the environment, as boto3 reads them)
+        "STORAGE_URL": _storage_url(),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+    }
+
+
+def _mail_settings() -> dict:
+    return {
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
@@ -136,6 +154,11 @@ def from_environment() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "InnoBridge <no-reply@innobridge.localhost>"),
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
+    }
+
+
+def _payment_settings(folder: Path, development: bool) -> dict:
+    return {
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
@@ -149,12 +172,13 @@ def from_environment() -> dict:
         "PAYEE_ENCRYPTION_KEY": os.environ.get("PAYEE_ENCRYPTION_KEY")
         or (load_or_create_payee_key(folder) if development else None),
         "PAYOUT_TARGET_DAYS": _int("PAYOUT_TARGET_DAYS", 30),
+    }
+
+
+def _serving_settings() -> dict:
+    return {
         # whoosh (an index folder per instance) or postgres (shared by every instance on the database)
         "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND") or "whoosh",
-        # unset: attachments under UPLOAD_ROOT / the instance folder; s3://bucket/prefix: an S3-compatible
-        # store (credentials and S3_ENDPOINT_URL from the environment, as boto3 reads them)
-        "STORAGE_URL": _storage_url(),
-        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         # anonymous public answers: cacheable by proxies and kept by the app itself (http_cache)
         "PUBLIC_CACHE_SECONDS": _int("PUBLIC_CACHE_SECONDS", 60),
         "PUBLIC_PAGE_CACHE": _bool("PUBLIC_PAGE_CACHE", True),

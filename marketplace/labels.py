@@ -1,6 +1,26 @@
-"""Translated names for stored codes (roles, states), for pages and mails."""
+"""Translated names for stored codes (roles, states, kinds), for pages and mails: the one home of every
+code-to-word table. `label(table, code)` words one code; the `*_label` functions below are made by
+`labeller(table)`, so each table has one function and no module keeps its own.
+"""
+
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
+
+
+def label(table: dict, code: str | None) -> str:
+    """The word for `code` in `table`; an unknown code as it is (so a new state never breaks a page)."""
+    return str(table.get(code, code or ""))
+
+
+def labeller(table: dict, name: str) -> Callable[[str | None], str]:
+    """`name`(code): the word for a code of `table` (a named function, so templates can register it)."""
+    def word(code: str | None) -> str:
+        return label(table, code)
+
+    word.__name__ = word.__qualname__ = name
+    return word
+
 
 ROLE_LABELS = {
     "admin": _l("Platform administrator"),
@@ -81,10 +101,6 @@ PROPOSAL_JOURNEY_LABELS = {
 }
 
 
-def proposal_journey_label(code: str) -> str:
-    return label(PROPOSAL_JOURNEY_LABELS, code)
-
-
 LEDGER_KIND_LABELS = {
     "funding": _l("Funding into escrow"),
     "allocation": _l("Award allocated"),
@@ -93,10 +109,6 @@ LEDGER_KIND_LABELS = {
     "reversal": _l("Reversal"),
     "treasury": _l("Treasury move between providers"),
 }
-
-
-def ledger_kind_label(code: str) -> str:
-    return label(LEDGER_KIND_LABELS, code)
 
 
 def ledger_account_label(code: str) -> str:
@@ -112,26 +124,6 @@ def ledger_account_label(code: str) -> str:
     return code
 
 
-def proposal_status_label(code: str) -> str:
-    return label(PROPOSAL_STATUS_LABELS, code)
-
-
-def member_status_label(code: str) -> str:
-    return label(MEMBER_STATUS_LABELS, code)
-
-
-def label(table: dict, code: str | None) -> str:
-    return str(table.get(code, code or ""))
-
-
-def challenge_type_label(code: str) -> str:
-    return label(CHALLENGE_TYPE_LABELS, code)
-
-
-def challenge_status_label(code: str) -> str:
-    return label(CHALLENGE_STATUS_LABELS, code)
-
-
 # A stage's state as the public timeline words it (Challenge.stage_status decides it).
 STAGE_STATUS_LABELS = {
     "upcoming": _l("Upcoming"),
@@ -139,26 +131,6 @@ STAGE_STATUS_LABELS = {
     "judging": _l("Being judged"),
     "decided": _l("Finished"),
 }
-
-
-def stage_status_label(code: str) -> str:
-    return label(STAGE_STATUS_LABELS, code)
-
-
-def ip_terms_label(code: str) -> str:
-    return label(IP_TERMS_LABELS, code)
-
-
-def ip_terms_explanation(code: str) -> str:
-    return label(IP_TERMS_EXPLANATIONS, code)
-
-
-def role_label(code: str) -> str:
-    return str(ROLE_LABELS.get(code, code))
-
-
-def mail_status_label(code: str) -> str:
-    return str(MAIL_STATUS_LABELS.get(code, code))
 
 
 # What the manage page's history shows of a challenge's audit trail (other entries stay in the audit log).
@@ -186,3 +158,46 @@ CHALLENGE_HISTORY_LABELS = {
 def audit_action_label(code: str) -> str:
     """The history label of an audit action, or "" for actions the history leaves out."""
     return label(CHALLENGE_HISTORY_LABELS, code) if code in CHALLENGE_HISTORY_LABELS else ""
+
+
+# The sections of a solver's profile, as its pages title them.
+PROFILE_FIELD_LABELS = {
+    "headline": _l("Headline"),
+    "bio": _l("About me"),
+    "expertise": _l("Expertise"),
+    "affiliation": _l("Affiliation"),
+    "orcid": _l("ORCID iD"),
+    "research_history": _l("Research history"),
+    "latest_progress": _l("Latest progress"),
+    "languages": _l("Languages spoken"),
+    "early_career": _l("Early-career researcher"),
+    "awards": _l("Awards won"),
+}
+
+
+# The kinds of a solver's research history rows (also the allowed kinds).
+RESEARCH_KIND_LABELS = {
+    "publication": _l("Publication"),
+    "patent": _l("Patent"),
+    "project": _l("Project"),
+    "grant": _l("Grant"),
+    "thesis": _l("Thesis"),
+    "other": _l("Other"),
+}
+
+
+# --- one function per table ---------------------------------------------------------------------
+
+proposal_journey_label = labeller(PROPOSAL_JOURNEY_LABELS, "proposal_journey_label")
+ledger_kind_label = labeller(LEDGER_KIND_LABELS, "ledger_kind_label")
+proposal_status_label = labeller(PROPOSAL_STATUS_LABELS, "proposal_status_label")
+member_status_label = labeller(MEMBER_STATUS_LABELS, "member_status_label")
+challenge_type_label = labeller(CHALLENGE_TYPE_LABELS, "challenge_type_label")
+challenge_status_label = labeller(CHALLENGE_STATUS_LABELS, "challenge_status_label")
+stage_status_label = labeller(STAGE_STATUS_LABELS, "stage_status_label")
+ip_terms_label = labeller(IP_TERMS_LABELS, "ip_terms_label")
+ip_terms_explanation = labeller(IP_TERMS_EXPLANATIONS, "ip_terms_explanation")
+role_label = labeller(ROLE_LABELS, "role_label")
+mail_status_label = labeller(MAIL_STATUS_LABELS, "mail_status_label")
+profile_field_label = labeller(PROFILE_FIELD_LABELS, "profile_field_label")
+research_kind_label = labeller(RESEARCH_KIND_LABELS, "research_kind_label")

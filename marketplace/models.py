@@ -5,6 +5,7 @@ from marketplace.accounts import models as accounts_models  # noqa: F401
 from marketplace.analytics import models as analytics_models  # noqa: F401
 from marketplace.audit import models as audit_models  # noqa: F401
 from marketplace.awards import models as awards_models  # noqa: F401
+from marketplace.challenges import agreement_models  # noqa: F401
 from marketplace.challenges import models as challenges_models  # noqa: F401
 from marketplace.mail import models as mail_models  # noqa: F401
 from marketplace.payments import models as payments_models  # noqa: F401

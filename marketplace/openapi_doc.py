@@ -141,7 +141,7 @@ def complete(document: dict, idempotent: frozenset[tuple[str, str]] = frozenset(
 
 def _success(path: str) -> dict:
     if path.endswith(FILE_DOWNLOADS):
-        from marketplace.files.filetypes import KINDS
+        from marketplace.files.kinds import KINDS
 
         binary = {"schema": {"type": "string", "format": "binary"}}
         return {"description": "The file, with the media type of its kind.",

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace import http_cache, i18n, labels
 from marketplace.audit.services import record
+from marketplace.countries import country_name
 from marketplace.errors import DomainError
 from marketplace.extensions import csrf, db
 from marketplace.text import render_markdown
@@ -112,6 +113,8 @@ def install(app: Flask) -> None:
         proposal_status_label=labels.proposal_status_label,
         proposal_journey_label=labels.proposal_journey_label,
         member_status_label=labels.member_status_label,
+        country_name=country_name,  # the one template name for a country's localized name
+        language_name=i18n.locale_display_name,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown

@@ -1,5 +1,8 @@
 """Shared fixtures. Every test that uses `app` runs once on SQLite and once on PostgreSQL.
 
+The application, its database and clients live here; what tests build (people, challenges, worlds) lives in
+tests/factories.py, whose fixtures are exposed below to every test package.
+
 PostgreSQL comes from TEST_DATABASE_URL; with REQUIRE_POSTGRES=1 an unreachable
 server fails the run instead of leaving the PostgreSQL half out.
 """
@@ -19,9 +22,25 @@ from marketplace import create_app, http_cache
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db as _db
 from marketplace.extensions import limiter
+from tests.factories import (  # noqa: F401 - the shared builders, exposed to every test package as fixtures
+    TEST_PASSWORD,
+    api_center,
+    api_token,
+    browser,
+    build_world,
+    center,
+    challenge_factory,
+    login,
+    make_org,
+    make_user,
+    pricing_rates,
+    profile_factory,
+    s3_bucket,
+    s3_endpoint,
+    world,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_PASSWORD = "correct-horse-battery-staple"
 
 
 @functools.cache
@@ -161,76 +180,3 @@ def db(ctx):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def make_org(app):
-    from marketplace.accounts import services
-
-    counter = iter(range(1, 10_000))
-
-    def make(slug: str | None = None, **kwargs):
-        with app.test_request_context():
-            org = services.create_organization(
-                slug=slug or f"center-{next(counter)}", name=kwargs.pop("name", "Test Innovation Center"),
-                country=kwargs.pop("country", "CN"), **kwargs)
-            _db.session.commit()
-            return _db.session.get(type(org), org.id)
-
-    return make
-
-
-@pytest.fixture
-def make_user(app):
-    """make_user(email=None, roles=[("center_manager", org)], confirmed=True, country="DE") -> User."""
-    from marketplace.accounts import services
-
-    counter = iter(range(1, 100_000))
-
-    def make(email: str | None = None, *, roles=(), confirmed: bool = True, country: str = "DE",
-             locale: str = "en", name: str | None = None):
-        with app.test_request_context():
-            user = services.register_user(
-                email=email or f"user{next(counter)}@example.org", password=TEST_PASSWORD,
-                display_name=name or "Test User", country=country, locale=locale, confirmed=confirmed)
-            for role, org in roles:
-                services.grant_role(user, role, _db.session.merge(org) if org is not None else None)
-            _db.session.commit()
-            user_id = user.id
-        with app.app_context():
-            from marketplace.accounts.models import User
-
-            return _db.session.get(User, user_id)
-
-    return make
-
-
-@pytest.fixture
-def api_token(app):
-    """api_token(user) -> headers dict with a fresh bearer token for that user."""
-
-    def issue(user) -> dict[str, str]:
-        from marketplace.accounts import services
-        from marketplace.accounts.models import User
-
-        with app.test_request_context():
-            token, _row = services.issue_api_token(_db.session.get(User, user.id))
-            _db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return issue
-
-
-@pytest.fixture
-def login(client):
-    """Sign `user` in through the real login form (CSRF included)."""
-    from tests.helpers import csrf_token_from
-
-    def sign_in(user, password: str = TEST_PASSWORD):
-        page = client.get("/auth/login")
-        response = client.post("/auth/login", data={
-            "email": user.email, "password": password, "csrf_token": csrf_token_from(page)})
-        assert response.status_code == 302, response.data
-        return client
-
-    return sign_in

@@ -30,13 +30,11 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 
 EMAIL_CHANGE_MAX_AGE = timedelta(days=2)
 EMAIL_CHANGE_LIMIT = "10 per hour"  # confirmation mails one client may have sent (page and API)
 
-register_subject("confirm_email_change", lambda: str(_l("Confirm your new InnoBridge e-mail address")))
-register_subject("email_changed", lambda: str(_l("Your InnoBridge e-mail address was changed")))
 
 
 def sign_in(email: str, password: str, *, address: str | None) -> User | None:

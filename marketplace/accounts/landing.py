@@ -16,8 +16,8 @@ from marketplace.permissions import Role
 # (does the user hold the role in a way the page accepts?, the page's endpoint), in priority order.
 # Each test asks what the page itself asks, so nobody is sent to a page that answers 404.
 LANDING_PRIORITY: tuple[tuple[Callable[..., bool], str], ...] = (
-    (lambda user: bool(user.organization_ids(Role.CENTER_MANAGER)), "challenges.staff_list"),
-    (lambda user: bool(user.organization_ids(Role.SECURITY_OFFICER)), "challenges.clearance_queue"),
+    (lambda user: bool(user.organization_ids(Role.CENTER_MANAGER)), "challenge_staff.staff_list"),
+    (lambda user: bool(user.organization_ids(Role.SECURITY_OFFICER)), "challenge_staff.clearance_queue"),
     (lambda user: user.has_role(Role.FINANCE_OFFICER), "payments.finance_overview"),
     (lambda user: user.has_role(Role.REVIEWER), "reviews.dashboard"),
 )

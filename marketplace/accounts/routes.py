@@ -19,20 +19,10 @@ from marketplace.accounts.landing import landing_url
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
 from marketplace.i18n import current_locale_id, remember_locale_choice
+from marketplace.page_actions import run_action
 from marketplace.pages import valid_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-
-def _show_domain_error(form, error: DomainError) -> None:
-    """Put a service's field errors next to the fields, and its summary on top."""
-    for field, messages in error.errors.items():
-        if field in form:
-            form[field].errors = list(form[field].errors) + [str(m) for m in messages]
-    if not any(field in form for field in error.errors):
-        # No field to show it at (e.g. an expired reset link): a form-level error, so the page answers 422.
-        form.form_errors.append(str(error.detail or error.title))
-    flash(str(error.detail or error.title), "error")
 
 
 @bp.route("/auth/register", methods=["GET", "POST"])
@@ -45,20 +35,15 @@ def register():
     form = RegisterForm()
     if request.method == "GET":
         form.locale.data = current_locale_id()
-    if form.validate_on_submit():
-        try:
-            user = services.register_user(email=form.email.data, password=form.password.data,
-                                          display_name=form.display_name.data, country=form.country.data,
-                                          locale=form.locale.data, next_path=next_path)
-        except DomainError as error:
-            db.session.rollback()
-            _show_domain_error(form, error)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome! We sent a confirmation link to %(email)s.", email=user.email), "success")
-            return redirect(next_path or url_for("pages.home"))
-    return render_template("accounts/register.html", form=form, next_path=next_path), 422 if form.errors else 200
+        return render_template("accounts/register.html", form=form, next_path=next_path)
+    return run_action(
+        lambda: services.register_user(email=form.email.data, password=form.password.data,
+                                       display_name=form.display_name.data, country=form.country.data,
+                                       locale=form.locale.data, next_path=next_path),
+        form=form, after_commit=login_user,
+        success=lambda user: _("Welcome! We sent a confirmation link to %(email)s.", email=user.email),
+        redirect_to=next_path or url_for("pages.home"),
+        refused=lambda _refusal: (render_template("accounts/register.html", form=form, next_path=next_path), 422))
 
 
 @bp.get("/auth/confirm/<token>")
@@ -134,37 +119,30 @@ def reset_request():
 @bp.route("/auth/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            _show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your password was changed. Please sign in."), "success")
-            return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+    if request.method == "GET":
+        return render_template("accounts/reset_password.html", form=form)
+    return run_action(lambda: services.reset_password(token, form.password.data), form=form,
+                      success=_("Your password was changed. Please sign in."), redirect_to=url_for("accounts.login"),
+                      refused=lambda _refusal: (render_template("accounts/reset_password.html", form=form), 422))
 
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def settings():
     form = SettingsForm(obj=current_user)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(current_user, display_name=form.display_name.data, country=form.country.data,
-                                     locale=form.locale.data, timezone=form.timezone.data)
-        except DomainError as error:
-            db.session.rollback()
-            _show_domain_error(form, error)
-        else:
-            db.session.commit()
-            remember_locale_choice(current_user.locale)
-            flash(_("Your settings were saved."), "success")
-            return redirect(url_for("accounts.settings"))
+    if request.method == "GET":
+        return _settings_page(form)
+    return run_action(
+        lambda: services.update_settings(current_user, display_name=form.display_name.data, country=form.country.data,
+                                         locale=form.locale.data, timezone=form.timezone.data),
+        form=form, after_commit=lambda _result: remember_locale_choice(current_user.locale),
+        success=_("Your settings were saved."), redirect_to=url_for("accounts.settings"),
+        refused=lambda _refusal: _settings_page(form, 422))
+
+
+def _settings_page(form: SettingsForm, status: int = 200):
     return render_template("accounts/settings.html", form=form, resend=ResendConfirmationForm(),
-                           notices=_notification_summary(current_user)), 422 if form.errors else 200
+                           notices=_notification_summary(current_user)), status
 
 
 def _notification_summary(user) -> dict:

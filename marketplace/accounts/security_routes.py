@@ -9,9 +9,10 @@ from flask_login import current_user, login_required, login_user
 from marketplace.accounts import credentials, throttle
 from marketplace.accounts.credentials import EMAIL_CHANGE_LIMIT
 from marketplace.accounts.forms import EmailChangeForm, PasswordChangeForm, RevokeTokenForm
-from marketplace.accounts.routes import _show_domain_error, bp
+from marketplace.accounts.routes import bp
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
+from marketplace.page_actions import Refusal, run_action
 
 
 def _page(password_form=None, email_form=None, status: int = 200):
@@ -21,10 +22,10 @@ def _page(password_form=None, email_form=None, status: int = 200):
     return html, status
 
 
-def _refused(form, error: DomainError):
-    db.session.rollback()
-    _show_domain_error(form, error)
-    status = error.status if error.status >= 400 else 422
+def _refused(form, refusal: Refusal):
+    """The security page again with the refused form; too many attempts also say when to try again."""
+    error = refusal.error
+    status = error.status if error is not None and error.status >= 400 else 422
     body, _status = _page(**{"password_form" if isinstance(form, PasswordChangeForm) else "email_form": form})
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, throttle.TooManyAttempts) else {}
     return body, status, headers
@@ -36,21 +37,22 @@ def security():
     return _page()
 
 
+def _security_action(form, call, **options):
+    """A form of the security page: done, back to it with a message; refused, the page again with the form."""
+    return run_action(call, form=form, redirect_to=url_for("accounts.security"),
+                      refused=lambda refusal: _refused(form, refusal), **options)
+
+
 @bp.post("/account/password")
 @login_required
 def change_password():
     form = PasswordChangeForm()
-    if not form.validate_on_submit():
-        return _page(password_form=form, status=422)
-    try:
-        credentials.change_password(current_user, form.current_password.data, form.new_password.data,
-                                    address=request.remote_addr)
-    except DomainError as error:
-        return _refused(form, error)
-    db.session.commit()
-    login_user(current_user._get_current_object())  # this session goes on; every other one ends
-    flash(_("Your password was changed. Other sessions and API tokens were signed out."), "success")
-    return redirect(url_for("accounts.security"))
+    return _security_action(
+        form, lambda: credentials.change_password(current_user, form.current_password.data, form.new_password.data,
+                                                  address=request.remote_addr),
+        # this session goes on; every other one ends
+        after_commit=lambda _result: login_user(current_user._get_current_object()),
+        success=_("Your password was changed. Other sessions and API tokens were signed out."))
 
 
 @bp.post("/account/email")
@@ -58,17 +60,11 @@ def change_password():
 @limiter.limit(EMAIL_CHANGE_LIMIT)  # each request mails an address the user names: no mail cannon
 def change_email():
     form = EmailChangeForm()
-    if not form.validate_on_submit():
-        return _page(email_form=form, status=422)
-    try:
-        new_email = credentials.request_email_change(current_user, form.new_email.data, form.password.data,
-                                                     address=request.remote_addr)
-    except DomainError as error:
-        return _refused(form, error)
-    db.session.commit()
-    flash(_("We sent a confirmation link to %(email)s. Your address changes when you open it.", email=new_email),
-          "success")
-    return redirect(url_for("accounts.security"))
+    return _security_action(
+        form, lambda: credentials.request_email_change(current_user, form.new_email.data, form.password.data,
+                                                       address=request.remote_addr),
+        success=lambda new_email: _("We sent a confirmation link to %(email)s. Your address changes when you open it.",
+                                    email=new_email))
 
 
 @bp.get("/account/email/confirm/<token>")

@@ -324,3 +324,11 @@ def organization_by_slug(slug: str) -> Organization:
     if org is None:
         raise NotFound(_l("No such organization."))
     return org
+
+
+def staffed_organization(slug: str, user) -> Organization:
+    """The organization `slug` names, if `user` is on its staff; else NotFound, the same whether it exists or not."""
+    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None or not user.is_staff_of(org):
+        raise NotFound(_l("No such organization."))
+    return org

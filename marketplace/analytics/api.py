@@ -83,6 +83,6 @@ def _bonus_json(challenge) -> dict:
     from marketplace.money import Money
 
     return {"challenge_id": challenge.id, "pct": format(challenge.early_career_bonus_pct.normalize(), "f"),
-            "max_bonus": Money(early_career.max_bonus_minor(challenge), challenge.award_currency).as_dict(),
+            "max_bonus": Money(challenge.max_early_career_bonus_minor, challenge.award_currency).as_dict(),
             "funding_target": Money(challenge.funding_target_minor, challenge.award_currency).as_dict(),
             "funded": challenge.funded}

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from marketplace import http_cache
 from marketplace.db import utcnow
 from marketplace.extensions import db
 
@@ -32,20 +34,25 @@ def max_age() -> int:
 
 
 def store(name: str, value: object) -> datetime:
-    """Save `value` as the snapshot `name` (its own short transaction)."""
+    """Save `value` as the snapshot `name`, on its own connection and transaction.
+
+    The request's session is neither committed nor expired: a page that finds no snapshot computes it,
+    and reads still write nothing through the request (see tests/core/test_reads_do_not_write.py).
+    """
     from marketplace.analytics.models import AnalyticsSnapshot
 
     computed_at = utcnow()
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    row = db.session.get(AnalyticsSnapshot, name)
-    if row is None:
-        db.session.add(AnalyticsSnapshot(name=name, computed_at=computed_at, payload=payload))
-    else:
-        row.computed_at, row.payload = computed_at, payload
-    try:
-        db.session.commit()
-    except IntegrityError:  # another worker stored it at the same moment: theirs is as good
-        db.session.rollback()
+    table = AnalyticsSnapshot.__table__
+    engine = db.engine
+    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(name=name, computed_at=computed_at, payload=payload)
+    # Another worker storing it at the same moment: the later one wins, theirs is as good.
+    statement = statement.on_conflict_do_update(index_elements=[table.c.name],
+                                                set_={"computed_at": computed_at, "payload": payload})
+    with engine.begin() as connection:
+        connection.execute(statement)
+    http_cache.public_data_changed()  # public pages show these figures: answers stored before are out of date
     return computed_at
 
 

@@ -21,7 +21,8 @@ from marketplace.accounts.models import User
 from marketplace.analytics.models import ChallengeView
 from marketplace.analytics.sqlbits import day_of, month_of, year_of
 from marketplace.awards.models import Award, AwardRecipient
-from marketplace.challenges.models import AgreementAcceptance, Challenge
+from marketplace.challenges.agreement_models import AgreementAcceptance
+from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments.models import Payout

@@ -27,7 +27,7 @@ class ChallengeView(db.Model):
 def _covering_indexes() -> None:
     from sqlalchemy import Index
 
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
     from marketplace.proposals.models import Proposal, ProposalMember
     from marketplace.reviews.models import Review
     from marketplace.solvers.models import ExpertProfile

@@ -3,7 +3,7 @@ statistics page. Every figure comes from analytics.figures; this module only tur
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 from marketplace import http_cache
 from marketplace.analytics import access, cache, charts, early_career, stats
 from marketplace.analytics.figures import Scope, figures_for, per_challenge, premium_over
-from marketplace.challenges.forms import show_domain_error
 from marketplace.challenges.models import PUBLIC_STATES, Challenge
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.money import Money
+from marketplace.page_actions import run_action
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 bp.add_app_template_global(charts.line_geometry, "line_geometry")
@@ -124,26 +124,19 @@ def bonus(challenge_id: int):
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None or not challenge.is_staff(current_user):
         raise NotFound(_("No such challenge."))
-    form = BonusForm(formdata=None, pct=challenge.early_career_bonus_pct.normalize()) \
-        if request.method == "GET" else BonusForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                early_career.set_bonus(challenge, current_user, form.pct.data)
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-                status = error.status
-            else:
-                db.session.commit()
-                flash(_("The early-career bonus is saved. What must be funded changed with it."), "success")
-                return redirect(url_for(".bonus", challenge_id=challenge.id))
-        else:
-            status = 422
+    if request.method == "GET":
+        return _bonus_page(challenge, BonusForm(formdata=None, pct=challenge.early_career_bonus_pct.normalize()))
+    form = BonusForm()
+    return run_action(lambda: early_career.set_bonus(challenge, current_user, form.pct.data), form=form,
+                      success=_("The early-career bonus is saved. What must be funded changed with it."),
+                      redirect_to=url_for(".bonus", challenge_id=challenge.id),
+                      refused=lambda refusal: _bonus_page(challenge, form, refusal.status))
+
+
+def _bonus_page(challenge: Challenge, form, status: int = 200):
     return render_template("analytics/bonus.html", challenge=challenge, form=form,
                            editable=challenge.status in early_career.BONUS_EDITABLE_STATES
                            and challenge.can_manage(current_user),
-                           max_bonus=Money(early_career.max_bonus_minor(challenge), challenge.award_currency),
+                           max_bonus=Money(challenge.max_early_career_bonus_minor, challenge.award_currency),
                            funding_target=Money(challenge.funding_target_minor, challenge.award_currency),
                            title=challenge.localized("title", current_locale_id())[1]), status

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import has_request_context, request
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEntry
 from marketplace.audit.scope import organization_of
@@ -45,10 +46,27 @@ def record(action: str, entity_type: str, entity_id: int | None, *, actor=None, 
     The entry belongs to the organization behind the entity (see audit.scope), or to
     `organization_scope` when given (e.g. a role granted in an organization, recorded on the user).
     """
-    session = db.session
     scope = getattr(organization_scope, "id", organization_scope)
     if scope is None:
         scope = organization_of(entity_type, entity_id, data)
+    entry = _append(db.session, action, entity_type, entity_id, actor=actor, scope=scope, data=data)
+    db.session.flush()
+    return entry
+
+
+def record_read(action: str, entity_type: str, entity_id: int | None, *, actor=None, **data) -> None:
+    """Audit a read that must stay on record (a download, an export) in its own short transaction.
+
+    Reads don't write: the request's session is neither flushed nor committed by this, and a
+    GET still leaves who took what in the chained log.
+    """
+    scope = organization_of(entity_type, entity_id, data)
+    with Session(db.engine) as session, session.begin():
+        _append(session, action, entity_type, entity_id, actor=actor, scope=scope, data=data)
+
+
+def _append(session, action: str, entity_type: str, entity_id: int | None, *, actor, scope, data: dict) -> AuditEntry:
+    """Chain one entry onto the last one in `session`'s transaction."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     last_hash = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
@@ -65,7 +83,6 @@ def record(action: str, entity_type: str, entity_id: int | None, *, actor=None, 
     )
     entry.hash = _entry_hash(entry)
     session.add(entry)
-    session.flush()
     return entry
 
 

@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 
 from marketplace.api import login_required_api
 from marketplace.awards import decisions
+from marketplace.awards.schemas import AwardsIn
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.reviews.access import managed_challenge, staff_challenge
-from marketplace.reviews.schemas import AwardsIn
 
 blp = Blueprint("award_decisions_api", __name__, url_prefix="/api/v1", description="Award decisions")
 

@@ -29,23 +29,22 @@ from sqlalchemy import func, select
 
 from marketplace.audit.services import record
 from marketplace.awards.models import Award, AwardDecision, AwardRecipient
+from marketplace.awards.money_split import HUNDRED, split_award
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.states import move
 from marketplace.db import lock_for_update
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 from marketplace.money import Money
 from marketplace.proposals.models import Proposal
-from marketplace.proposals.services import shares as team_shares
 from marketplace.proposals.services import version_for_review
-from marketplace.reviews.money_split import HUNDRED, split_award
+from marketplace.proposals.teams import shares as team_shares
 
 log = logging.getLogger(__name__)
 MAX_REASON = 5000
 CENT = Decimal("0.01")
 
-register_subject("award_decided", lambda: _("The center has decided the awards of a challenge"))
 
 
 def _payments():
@@ -117,7 +116,7 @@ def _recipients(challenge: Challenge, proposal: Proposal, amount_minor: int) -> 
     bonus = _early_career()
     recipients = []
     for uid, part in zip(user_ids, parts, strict=True):
-        extra = bonus.bonus_minor(challenge, part) if bonus and bonus.is_early_career(uid) else 0
+        extra = challenge.early_career_bonus_minor(part) if bonus and bonus.is_early_career(uid) else 0
         recipients.append(AwardRecipient(user_id=uid, share_pct=Decimal(shares[uid]), amount_minor=part + extra))
     return recipients
 

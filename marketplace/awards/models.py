@@ -16,7 +16,7 @@ from marketplace.db import TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 AWARD_STATES = ("awarded", "release_requested", "paying", "paid", "cancelled")
-# A recipient's payout, mirrored from its Payout by `payments.payout_states.move` (pending: none written yet).
+# A recipient's payout, mirrored from its Payout by `payments.payouts.move` (pending: none written yet).
 RECIPIENT_PAYOUT_STATES = ("pending", "paying", "paid", "failed", "reversed", "refused", "cancelled")
 
 

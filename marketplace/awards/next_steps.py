@@ -4,7 +4,7 @@
 
 The solver's own steps come in this order: confirm the e-mail address, accept the IP assignment, give
 the payee details, then the bank account (wire) or the payout account (Stripe). What is still missing
-is not decided here but read from `payments.payouts.problems`, the rule the finance release checks, so
+is not decided here but read from `payments.release.problems`, the rule the finance release checks, so
 the solver is never told "done" while the release would still be refused. After the solver's steps the
 award moves on through finance: waiting for the release, release requested, approved (paying), paid.
 """
@@ -51,7 +51,7 @@ def next_step(recipient: AwardRecipient) -> str | None:
 
 
 def _solver_step(award: Award, recipient: AwardRecipient) -> str | None:
-    from marketplace.payments.payouts import problems
+    from marketplace.payments.release import problems
 
     missing = {p.code for p in problems(award) if p.recipient_id == recipient.id}
     return next((step for codes, step in SOLVER_STEPS if missing.intersection(codes)), None)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.awards import ip_assignment
-from marketplace.errors import DomainError, NotFound
-from marketplace.extensions import db
+from marketplace.errors import NotFound
+from marketplace.page_actions import run_action
 from marketplace.payments.forms import AcceptForm
 
 bp = Blueprint("awards", __name__, template_folder="templates")
@@ -25,14 +25,13 @@ def ip_assignment_page(award_id: int):
     challenge = ip_assignment.award_challenge(award)
     form = AcceptForm(version=ip_assignment.text_version(challenge))
     if form.validate_on_submit():
-        try:
-            ip_assignment.accept(award, current_user, version=form.version.data)
-            db.session.commit()
-            flash(_("Thank you: your IP assignment is recorded."), "success")
-            return redirect(url_for("payments.my_payments"), code=303)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.detail), "error")
+        accepted = run_action(lambda: ip_assignment.accept(award, current_user, version=form.version.data),
+                              success=_("Thank you: your IP assignment is recorded."),
+                              redirect_to=url_for("payments.my_payments"),
+                              refused=lambda refusal: None)  # a refusal shows this page again, with the reason
+        if accepted is not None:
+            accepted.status_code = 303  # see other: the payments page, loaded with GET
+            return accepted
     text = recipient.ip_text if recipient.ip_accepted_at else ip_assignment.assignment_text(award, recipient)
     return render_template("awards/ip_assignment.html", award=award, recipient=recipient, text=text, form=form,
                            challenge=challenge)

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +20,7 @@ from marketplace.awards import next_steps
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 
 KIND = "award_next_step"  # the in-app notification kind; the payload carries the step
 # Steps worth a notice; "blocked" is said on the proposal page only (finance contacts the solver).
@@ -30,8 +29,6 @@ ANNOUNCED = frozenset({next_steps.CONFIRM_EMAIL, next_steps.ACCEPT_IP, next_step
                        next_steps.RELEASE_REQUESTED, next_steps.PAYING, next_steps.PAID, next_steps.PAYOUT_FAILED})
 OPEN_AWARD_STATES = ("awarded", "release_requested", "paying")
 
-register_subject("award_next_step", lambda: str(_l("Your InnoBridge award: the next step")))
-register_subject("award_paid", lambda: str(_l("Your InnoBridge award was sent")))
 
 
 class WinnerNotice(db.Model):

@@ -1,15 +1,47 @@
-"""Challenges: authoring, clearance, funding, publishing, agreements, Q&A and public browsing."""
+"""Challenges: authoring, clearance, funding requests, publishing, agreements, Q&A and public browsing.
+
+Layout:
+  models.py, states.py            the challenge, its texts and criteria; the status transition table, and
+                                  Challenge.shown_status (open past its deadline reads as closed: reads never write)
+  agreement_models.py             agreement templates, acceptances, amendments
+  authoring.py                    what a challenge may say (texts, criteria, deadline, countries, price)
+  services.py, clearance.py       create, edit, clearance (two-person rule), publish, close, close_due, cancel
+  amendments.py                   dated changes to an open challenge
+  agreements.py, questions.py     the solver agreement and the public Q&A
+  listing.py, presenters.py       the public browse query and what a challenge page shows
+  indexing.py, markers.py         the search source (indexed after commit), private markers kept off public pages
+  routes.py                       public pages (blueprint `challenges`)
+  staff_routes.py                 the staff manage page and its actions (blueprint `challenge_staff`)
+  staff_authoring.py              new / edit / translate, on `challenge_staff`
+  staff_lists.py                  staff lists: the organization's challenges, clearance and funding queues
+  api.py, schemas.py              the JSON API
+  cli.py                          `flask challenges close-due` (scheduled): writes down what readers already see
+Funding (requests, receipts) lives in marketplace.payments.funding.
+"""
 
 
 def register(app, api) -> None:
     from marketplace import search
-    from marketplace.challenges import agreements, cli, indexing, questions, routes
+    from marketplace.challenges import (
+        agreements,
+        cli,
+        indexing,
+        questions,
+        routes,
+        staff_authoring,
+        staff_lists,
+        staff_routes,
+    )
     from marketplace.challenges import api as challenges_api
 
     app.register_blueprint(routes.bp)
+    # staff_authoring and staff_lists add their pages to staff_routes.bp; importing them is what adds them.
+    assert staff_authoring.bp is staff_lists.bp is staff_routes.bp
+    app.register_blueprint(staff_routes.bp)
     api.register_blueprint(challenges_api.blp)
     app.cli.add_command(cli.challenges_cli)
     search.add_source(indexing.KIND, indexing.reindex_source)
     indexing.install(app)
     agreements.register_notification()
     questions.register_notification()
+

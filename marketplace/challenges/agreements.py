@@ -7,13 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.audit.services import record
-from marketplace.challenges.models import AgreementAcceptance, AgreementTemplate, Challenge
+from marketplace.challenges.agreement_models import AgreementAcceptance, AgreementTemplate
+from marketplace.challenges.models import Challenge
 from marketplace.content_locales import is_content_locale
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 
-register_subject("challenge_amended", lambda: str(_l("A challenge you joined was amended")))
 CHALLENGE_AMENDED = "challenge_amended"
 
 
@@ -143,7 +143,7 @@ def has_accepted_any_version(challenge: Challenge, user) -> bool:
 
 
 def accept(challenge: Challenge, user, *, version: str) -> AgreementAcceptance:
-    if challenge.status != "open":
+    if challenge.shown_status != "open":
         raise Conflict(_l("Agreements can be accepted only while the challenge is open."))
     problem = challenge.participation_refusal(user)
     if problem:

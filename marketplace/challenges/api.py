@@ -7,38 +7,51 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.accounts.services import organization_by_slug
+from marketplace.accounts.services import staffed_organization
 from marketplace.api import login_required_api, problem
-from marketplace.challenges import agreements, funding, listing, questions, schemas, services
-from marketplace.challenges.models import Amendment, Challenge, Question
+from marketplace.challenges import agreements, amendments, listing, questions, schemas, services
+from marketplace.challenges.agreement_models import Amendment
+from marketplace.challenges.authoring import localize_deadline
+from marketplace.challenges.models import Challenge, Question
 from marketplace.challenges.presenters import challenge_detail
 from marketplace.challenges.refusals import audit_refusal
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.money import Money
+from marketplace.payments import funding
 
 blp = Blueprint("challenges_api", __name__, url_prefix="/api/v1", description="Challenges")
 
 
 def _load(challenge_id: int) -> Challenge:
-    challenge = services.get_visible(challenge_id, current_user)
-    if services.close_if_due(challenge):
-        db.session.commit()
-    return challenge
+    return services.get_visible(challenge_id, current_user)  # past its deadline it reads as closed
 
 
 def _localize_deadline(data: dict) -> dict:
     for key in ("deadline",):
         if data.get(key) is not None and data[key].tzinfo is None:
-            data[key] = services.localize_deadline(data[key], current_user.timezone or "UTC")
+            data[key] = localize_deadline(data[key], current_user.timezone or "UTC")
     return data
 
 
-def _refusal_audited(action: str, challenge: Challenge, error: DomainError):
-    """Refused clearances and publications are audited even though the change is rolled back."""
-    audit_refusal(action, challenge, current_user, error)
-    raise error
+def _audited_step(refusal_action: str, challenge: Challenge, call):
+    """Run a lifecycle step; a refusal is rolled back yet stays on record in the audit log, then answered."""
+    try:
+        call()
+    except DomainError as error:
+        audit_refusal(refusal_action, challenge, current_user, error)
+        raise
+    db.session.commit()
+    return _detail(challenge)
+
+
+def _step(challenge_id: int, action):
+    """One lifecycle step on a visible challenge (the service checks who may take it), committed."""
+    challenge = _load(challenge_id)
+    action(challenge)
+    db.session.commit()
+    return _detail(challenge)
 
 
 def _detail(challenge: Challenge, status: int = 200):
@@ -49,12 +62,7 @@ def _detail(challenge: Challenge, status: int = 200):
 @blp.arguments(schemas.ChallengeCreateIn)
 @login_required_api
 def create_challenge(data):
-    try:
-        organization = organization_by_slug(data.pop("organization"))
-    except NotFound:
-        organization = None
-    if organization is None or not current_user.is_staff_of(organization):
-        raise NotFound(_l("No such organization."))
+    organization = staffed_organization(data.pop("organization"), current_user)
     challenge = services.create_challenge(organization, current_user, _localize_deadline(data))
     db.session.commit()
     return _detail(challenge, 201)
@@ -64,10 +72,8 @@ def create_challenge(data):
 @blp.arguments(schemas.ChallengePatchIn)
 @login_required_api
 def update_challenge(data, challenge_id: int):
-    challenge = _load(challenge_id)
-    services.update_challenge(challenge, current_user, _localize_deadline(data))
-    db.session.commit()
-    return _detail(challenge)
+    return _step(challenge_id,
+                 lambda challenge: services.update_challenge(challenge, current_user, _localize_deadline(data)))
 
 
 @blp.get("/challenges")
@@ -95,12 +101,8 @@ def get_challenge(challenge_id: int):
 @login_required_api
 def request_clearance(challenge_id: int):
     challenge = _load(challenge_id)
-    try:
-        services.request_clearance(challenge, current_user)
-    except DomainError as error:
-        _refusal_audited("challenge.clearance_request_refused", challenge, error)
-    db.session.commit()
-    return _detail(challenge)
+    return _audited_step("challenge.clearance_request_refused", challenge,
+                         lambda: services.request_clearance(challenge, current_user))
 
 
 @blp.post("/challenges/<int:challenge_id>/clearance")
@@ -108,12 +110,8 @@ def request_clearance(challenge_id: int):
 @login_required_api
 def decide_clearance(data, challenge_id: int):
     challenge = _load(challenge_id)
-    try:
-        services.decide_clearance(challenge, current_user, **data)
-    except DomainError as error:
-        _refusal_audited("challenge.clearance_refused", challenge, error)
-    db.session.commit()
-    return _detail(challenge)
+    return _audited_step("challenge.clearance_refused", challenge,
+                         lambda: services.decide_clearance(challenge, current_user, **data))
 
 
 @blp.post("/challenges/<int:challenge_id>/funding")
@@ -145,31 +143,20 @@ def record_receipt(data, challenge_id: int):
 @login_required_api
 def publish(challenge_id: int):
     challenge = _load(challenge_id)
-    try:
-        services.publish(challenge, current_user)
-    except DomainError as error:
-        _refusal_audited("challenge.publication_refused", challenge, error)
-    db.session.commit()
-    return _detail(challenge)
+    return _audited_step("challenge.publication_refused", challenge, lambda: services.publish(challenge, current_user))
 
 
 @blp.post("/challenges/<int:challenge_id>/close")
 @login_required_api
 def close(challenge_id: int):
-    challenge = _load(challenge_id)
-    services.close(challenge, current_user)
-    db.session.commit()
-    return _detail(challenge)
+    return _step(challenge_id, lambda challenge: services.close(challenge, current_user))
 
 
 @blp.post("/challenges/<int:challenge_id>/cancel")
 @blp.arguments(schemas.CancelIn)
 @login_required_api
 def cancel(data, challenge_id: int):
-    challenge = _load(challenge_id)
-    services.cancel(challenge, current_user, reason=data["reason"])
-    db.session.commit()
-    return _detail(challenge)
+    return _step(challenge_id, lambda challenge: services.cancel(challenge, current_user, reason=data["reason"]))
 
 
 @blp.post("/challenges/<int:challenge_id>/amendments")
@@ -177,7 +164,7 @@ def cancel(data, challenge_id: int):
 @login_required_api
 def amend(data, challenge_id: int):
     challenge = _load(challenge_id)
-    amendment = services.amend(challenge, current_user, _localize_deadline(data))
+    amendment = amendments.amend(challenge, current_user, _localize_deadline(data))
     db.session.commit()
     return _amendment_json(amendment), 201
 

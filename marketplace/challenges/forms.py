@@ -2,7 +2,7 @@
 
 Type-level checks only (a number, a date, a length the column can hold); every rule about
 challenges (weights add up to 100, a future deadline, the premium range, eligibility) is the
-service's, and its messages are put next to the fields by `show_domain_error`.
+service's, and its messages are put next to the fields by `page_actions.show_on_form`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from babel.numbers import get_currency_name
-from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -34,7 +33,6 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from marketplace.countries import country_choices
-from marketplace.errors import DomainError
 from marketplace.i18n import LANGUAGES, current_locale_id, locale_display_name
 from marketplace.labels import CHALLENGE_TYPE_LABELS, IP_TERMS_LABELS
 from marketplace.money import MAX_AMOUNT
@@ -42,29 +40,6 @@ from marketplace.money import MAX_AMOUNT
 DEADLINE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 AWARD_CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "CHF", "KRW", "SGD", "HKD")
 CRITERIA_ROWS = 6
-
-
-def show_domain_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's field errors next to the form's fields, and its summary on top.
-
-    `aliases` maps a service's field name to the form's (e.g. "eligibility" -> "excluded_countries").
-    Messages without a field on this form become form-level errors, so the page still answers 422.
-    """
-    aliases = aliases or {}
-    placed = False
-    for name, messages in error.errors.items():
-        target = aliases.get(name, name)
-        if target in form and not isinstance(form[target], FieldList):
-            form[target].errors = list(form[target].errors) + [str(m) for m in messages]
-            placed = True
-        elif target in form and hasattr(form, "section_errors"):
-            form.section_errors.setdefault(target, []).extend(str(m) for m in messages)
-            placed = True
-        else:
-            form.form_errors.extend(str(m) for m in messages)
-    if not placed and not error.errors:
-        form.form_errors.append(str(error.detail or error.title))
-    flash(str(error.detail or error.title), "error")
 
 
 def finite(form, field) -> None:
@@ -149,13 +124,17 @@ class ChallengeForm(FlaskForm):
         self.section_errors: dict[str, list[str]] = {}  # errors about a group of fields (the criteria)
 
     def criteria_rows(self) -> list[tuple[str, int | None]]:
-        """The filled rows as (name, weight); empty rows are dropped."""
-        rows = []
-        for row in self.criteria:
-            name = (row.form.name.data or "").strip()
-            if name or row.form.weight.data is not None:
-                rows.append((name, row.form.weight.data))
-        return rows
+        return filled_criteria(self.criteria)
+
+
+def filled_criteria(criteria) -> list[tuple[str, int | None]]:
+    """A FieldList of CriterionRow as (name, weight) pairs; empty rows are dropped (challenge and stage forms)."""
+    rows = []
+    for row in criteria:
+        name = (row.form.name.data or "").strip()
+        if name or row.form.weight.data is not None:
+            rows.append((name, row.form.weight.data))
+    return rows
 
 
 class NewChallengeForm(ChallengeForm):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from flask import current_app, g, has_request_context
-from sqlalchemy import event, func, select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from marketplace import http_cache
+from marketplace import after_commit, http_cache
 from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -25,7 +25,7 @@ BATCH = 500
 
 
 def schedule(challenge_id: int) -> None:
-    db.session.info.setdefault("reindex_challenges", set()).add(challenge_id)
+    after_commit.add(KIND, challenge_id)
 
 
 def search_index() -> SearchIndex:
@@ -70,7 +70,7 @@ def index_challenges(ids: Iterable[int]) -> None:
 
 def flush_scheduled() -> None:
     """Index what this session scheduled (for commands, which have no request to hook into)."""
-    index_challenges(db.session.info.pop("reindex_challenges", set()) | set(g.pop("reindex_committed", ())))
+    index_challenges(after_commit.take(KIND))
 
 
 def search_ids(query: str, args: dict, page: int, per_page: int) -> tuple[list[int], int]:
@@ -130,22 +130,6 @@ def index_job(ids: list[int]) -> None:
 
 
 def install(app) -> None:
-    @event.listens_for(db.session, "after_commit")
-    def _remember(session):
-        ids = session.info.pop("reindex_challenges", None)
-        if ids:
-            g.setdefault("reindex_committed", set()).update(ids)
-
-    @event.listens_for(db.session, "after_rollback")
-    def _forget(session):
-        session.info.pop("reindex_challenges", None)
-
-    @app.after_request
-    def _index_committed(response):
-        ids = sorted(g.pop("reindex_committed", ())) if has_request_context() else []
-        if ids:
-            try:
-                _enqueue_or_index(ids)
-            except Exception:  # noqa: BLE001 - a failed index update must not fail the request; reindex repairs
-                app.logger.exception("could not index challenges %s", ids)
-        return response
+    """Challenges changed by a request are indexed once it has committed (see marketplace.after_commit)."""
+    after_commit.register_queue(KIND, _enqueue_or_index, "challenges to index")
+    after_commit.install(app)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organization, User
 from marketplace.content_locales import pick
 from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.eligibility import participation_problem
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.permissions import Role
@@ -119,9 +119,22 @@ class Challenge(TimestampMixin, db.Model):
     @property
     def funding_target_minor(self) -> int:
         """What escrow must hold: the award plus the largest early-career bonus it could owe."""
-        from marketplace.analytics.early_career import max_bonus_minor
+        return self.award_minor + self.max_early_career_bonus_minor
 
-        return self.award_minor + max_bonus_minor(self)
+    # The early-career bonus is a percentage of an early-career winner's part of the award. Escrow holds the
+    # largest bonus it could owe (every winner early-career) rounded UP, each bonus paid is rounded DOWN: the
+    # bonuses paid never exceed what was funded (analytics/early_career.py sets the percentage).
+    @property
+    def max_early_career_bonus_minor(self) -> int:
+        return int((Decimal(self.award_minor) * self._bonus_fraction).to_integral_value(rounding=ROUND_UP))
+
+    def early_career_bonus_minor(self, amount_minor: int) -> int:
+        """The bonus owed on `amount_minor` (one early-career winner's part of the award); 0 without a bonus."""
+        return int((Decimal(amount_minor) * self._bonus_fraction).to_integral_value(rounding=ROUND_DOWN))
+
+    @property
+    def _bonus_fraction(self) -> Decimal:
+        return Decimal(self.early_career_bonus_pct or 0) / Decimal(100)
 
     # --- stages --------------------------------------------------------------------------------
     @property
@@ -179,6 +192,16 @@ class Challenge(TimestampMixin, db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATES and not self.invite_only
+
+    @property
+    def shown_status(self) -> str:
+        """The status every reader sees and every rule goes by: an open challenge past its deadline is closed.
+
+        Reads never write: `flask challenges close-due` (scheduled) records the closing with its audit entry.
+        """
+        if self.status == "open" and self.deadline <= utcnow():
+            return "closed"
+        return self.status
 
     # --- permission predicates ------------------------------------------------------------
     def is_staff(self, user) -> bool:
@@ -260,9 +283,7 @@ class Challenge(TimestampMixin, db.Model):
 
         The one home of the rule: the agreement, the proposal services, team invitations and the pages ask it.
         """
-        from marketplace.challenges.services import eligibility_problem
-
-        return self.conflict_of_interest(user) or self.stage_refusal(user) or eligibility_problem(self, user)
+        return self.conflict_of_interest(user) or self.stage_refusal(user) or participation_problem(self, user)
 
     def open_appeals(self) -> int:
         """How many appeals of provisional scores still wait for an answer."""
@@ -329,47 +350,6 @@ class ChallengeInvitation(db.Model):
     __table_args__ = (UniqueConstraint("challenge_id", "email"),)
 
 
-class Amendment(TimestampMixin, db.Model):
-    """A dated change to an open challenge's rules, published in its change log."""
-
-    __tablename__ = "challenge_amendments"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[dict] = mapped_column(JSON, default=dict)  # {locale: text}
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field -> {"from": .., "to": ..}
-    requires_reacceptance: Mapped[bool] = mapped_column(Boolean, default=False)
-    agreement_version: Mapped[str | None] = mapped_column(String(40))
-
-
-class AgreementTemplate(TimestampMixin, db.Model):
-    """A versioned challenge agreement of an organization, in several locales."""
-
-    __tablename__ = "agreement_templates"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    version: Mapped[str] = mapped_column(String(40))
-    governing_law: Mapped[str] = mapped_column(String(120))
-    texts: Mapped[dict] = mapped_column(JSON)  # {locale: markdown}
-
-    __table_args__ = (UniqueConstraint("organization_id", "version"),)
-
-
-class AgreementAcceptance(db.Model):
-    __tablename__ = "agreement_acceptances"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    version: Mapped[str] = mapped_column(String(60))
-    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ip_address: Mapped[str | None] = mapped_column(String(64))
-
-    __table_args__ = (UniqueConstraint("challenge_id", "user_id", "version"),)
-
-
 class Question(TimestampMixin, db.Model):
     """A public clarification question; public to the challenge's solvers once answered."""
 
@@ -382,39 +362,6 @@ class Question(TimestampMixin, db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class FundingReceipt(TimestampMixin, db.Model):
-    """Money received for a challenge's escrow (a bank receipt recorded by a finance officer)."""
-
-    __tablename__ = "funding_receipts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
-    reference: Mapped[str] = mapped_column(String(120))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    received_on: Mapped[date] = mapped_column(Date)
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-
-    __table_args__ = (UniqueConstraint("challenge_id", "reference"),)
-
-
-class FundingIntent(TimestampMixin, db.Model):
-    """A request to fund a challenge's escrow through a payment provider."""
-
-    __tablename__ = "funding_intents"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
-    provider: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-
-    client_secret = None  # not stored: Stripe's secret for the card form, set when the intent is opened
 
 
 # The public list (challenges/listing.py) filters on open, listed challenges and sorts by one of these keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.page_helpers import deadline_note, decision_dates, eligibility_in_words
-from marketplace.challenges.services import sanctioned_countries
+from marketplace.eligibility import sanctioned_countries
 from marketplace.labels import ip_terms_explanation
 from marketplace.results.follow_ons import follow_on_origin
 from marketplace.stages.presenters import stages_json
@@ -16,7 +16,7 @@ def challenge_summary(challenge: Challenge, locale: str | None) -> dict:
     _, summary = challenge.localized("summary", shown_locale)
     return {
         "id": challenge.id,
-        "status": challenge.status,
+        "status": challenge.shown_status,
         "funded": challenge.funded,
         "award": challenge.award.as_dict(),
         "deadline": challenge.deadline.isoformat(),
@@ -51,7 +51,7 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
         "ip_terms_text": ip_terms_explanation(challenge.ip_terms),
         "closed_at": challenge.closed_at.isoformat() if challenge.closed_at else None,
         "decided_at": decided_at.isoformat() if decided_at else None,
-        "deadline_note": deadline_note(challenge.status, challenge.deadline, challenge.closed_at, decided_at),
+        "deadline_note": deadline_note(challenge.shown_status, challenge.deadline, challenge.closed_at, decided_at),
         # Public since v1.1: what proposals are judged on, before anyone accepts the agreement.
         "criteria": [{"id": c.id, "name": _pick_name(c.name, body["locale"], challenge.default_locale),
                       "weight": c.weight} for c in challenge.criteria],

@@ -11,9 +11,8 @@ from marketplace.challenges.models import Challenge, Question
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 
-register_subject("question_answered", lambda: str(_l("A clarification was published")))
 QUESTION_ANSWERED = "question_answered"
 
 
@@ -34,7 +33,7 @@ MAX_QUESTION = 4000
 
 
 def ask(challenge: Challenge, user, text: str) -> Question:
-    if challenge.status != "open":
+    if challenge.shown_status != "open":
         raise Conflict(_l("Questions can be asked only while the challenge is open."))
     text = (text or "").strip()
     if not text or len(text) > MAX_QUESTION:
@@ -49,7 +48,7 @@ def ask(challenge: Challenge, user, text: str) -> Question:
 
 def answer(question: Question, staff, text: str) -> Question:
     from marketplace.accounts.models import User
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
 
     challenge = db.session.get(Challenge, question.challenge_id)
     if not challenge.is_staff(staff):

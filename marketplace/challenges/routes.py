@@ -1,28 +1,32 @@
 """Challenge pages for everyone: browse and search, a challenge's page, its agreement and its Q&A.
 
-The staff pages (authoring, clearance, funding, publishing) are in staff_routes.py, on the same
-blueprint. Routes check who may see what, call one service, commit once, and show its refusals.
+The staff pages (authoring, clearance, funding, publishing) are in staff_routes.py and its
+neighbours, on their own blueprint `challenge_staff`. Routes check who may see what, call one service,
+commit once, and show its refusals.
 """
 
 from __future__ import annotations
 
 import math
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace import http_cache
 from marketplace.challenges import agreements, listing, page_helpers, questions, services
-from marketplace.challenges.forms import AgreementForm, BrowseForm, QuestionForm, show_domain_error
-from marketplace.challenges.models import Amendment, Challenge
+from marketplace.challenges.agreement_models import Amendment
+from marketplace.challenges.forms import AgreementForm, BrowseForm, QuestionForm
+from marketplace.challenges.models import Challenge
 from marketplace.challenges.presenters import challenge_detail
 from marketplace.content_locales import pick
+from marketplace.eligibility import participation_problem, sanctioned_countries
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, locale_display_name
 from marketplace.labels import audit_action_label
+from marketplace.page_actions import Refusal, run_action
 from marketplace.pricing import services as pricing
 from marketplace.stages.readers import carry_on_from, stage_note
 
@@ -31,7 +35,7 @@ PER_PAGE = 20
 
 for helper in (page_helpers.time_left, page_helpers.deadline_note, page_helpers.challenge_deadline_note,
                page_helpers.when, page_helpers.day, page_helpers.lang_attr,
-               page_helpers.country_name, locale_display_name, audit_action_label):
+               locale_display_name, audit_action_label):
     bp.add_app_template_global(helper)
 
 
@@ -65,11 +69,8 @@ def browse():
 # --- one challenge ----------------------------------------------------------------------------
 
 def load_visible(challenge_id: int) -> Challenge:
-    """The challenge if the current user may see it (else a 404 page); closed at once if past its deadline."""
-    challenge = services.get_visible(challenge_id, current_user)
-    if services.close_if_due(challenge):
-        db.session.commit()
-    return challenge
+    """The challenge if the current user may see it (else a 404 page); past its deadline it reads as closed."""
+    return services.get_visible(challenge_id, current_user)
 
 
 @http_cache.on_store_hit("challenges.detail")
@@ -109,9 +110,9 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
         "challenges/detail.html", challenge=challenge, view=view, staff=challenge.is_staff(current_user),
         accepted=accepted,
         must_accept_again=signed_in and not accepted and agreements.has_accepted_any_version(challenge, current_user),
-        eligibility_problem=services.eligibility_problem(challenge, current_user) if signed_in else None,
+        eligibility_problem=participation_problem(challenge, current_user) if signed_in else None,
         participation_refusal=challenge.participation_refusal(current_user) if signed_in else None,
-        sanctioned=sorted(services.sanctioned_countries()),
+        sanctioned=sorted(sanctioned_countries()),
         approximate=page_helpers.approximate_for_viewer(challenge.award, current_user),
         agreement=agreement, agreement_locale=agreement_locale, agreement_text=agreement_text,
         agreement_form=agreement_form, question_form=question_form,
@@ -123,7 +124,7 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
 
 
 def _my_active_proposal(challenge: Challenge):
-    from marketplace.proposals.services import active_proposal_of
+    from marketplace.proposals.guards import active_proposal_of
 
     return active_proposal_of(challenge.id, current_user.id)
 
@@ -133,19 +134,17 @@ def _my_active_proposal(challenge: Challenge):
 def accept_agreement(challenge_id: int):
     challenge = load_visible(challenge_id)
     form = AgreementForm()
-    if not form.validate_on_submit():
-        return render_detail(challenge, 422, agreement_form=form)
-    try:
-        agreements.accept(challenge, current_user, version=form.version.data)
-    except DomainError as error:
-        db.session.rollback()
-        show_domain_error(form, error)
-        # Whatever was accepted is stale or refused: offer the current version, unticked.
-        form.version.data, form.accept.data = challenge.agreement_version, False
-        return render_detail(challenge, error.status, agreement_form=form)
-    db.session.commit()
-    flash(_("You accepted the agreement. The full challenge is below."), "success")
-    return redirect(url_for(".detail", challenge_id=challenge.id, _anchor="full-challenge"))
+
+    def show_again(refusal: Refusal):
+        if refusal.error is not None:
+            # Whatever was accepted is stale or refused: offer the current version, unticked.
+            form.version.data, form.accept.data = challenge.agreement_version, False
+        return render_detail(challenge, refusal.status, agreement_form=form)
+
+    return run_action(lambda: agreements.accept(challenge, current_user, version=form.version.data), form=form,
+                      success=_("You accepted the agreement. The full challenge is below."),
+                      redirect_to=url_for(".detail", challenge_id=challenge.id, _anchor="full-challenge"),
+                      refused=show_again)
 
 
 @bp.post("/challenges/<int:challenge_id>/questions")
@@ -153,17 +152,8 @@ def accept_agreement(challenge_id: int):
 def ask_question(challenge_id: int):
     challenge = load_visible(challenge_id)
     form = QuestionForm()
-    if not form.validate_on_submit():
-        return render_detail(challenge, 422, question_form=form)
-    try:
-        questions.ask(challenge, current_user, form.text.data)
-    except DomainError as error:
-        db.session.rollback()
-        show_domain_error(form, error)
-        return render_detail(challenge, error.status, question_form=form)
-    db.session.commit()
-    flash(_("Your question was sent. The answer will be public to every solver once the center replies."), "success")
-    return redirect(url_for(".detail", challenge_id=challenge.id, _anchor="questions"))
-
-
-from marketplace.challenges import staff_routes  # noqa: E402, F401 - registers the staff pages on bp
+    return run_action(
+        lambda: questions.ask(challenge, current_user, form.text.data), form=form,
+        success=_("Your question was sent. The answer will be public to every solver once the center replies."),
+        redirect_to=url_for(".detail", challenge_id=challenge.id, _anchor="questions"),
+        refused=lambda refusal: render_detail(challenge, refusal.status, question_form=form))

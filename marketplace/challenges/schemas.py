@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from marketplace.api import RowId
-from marketplace.challenges.services import IP_TERMS
+from marketplace.challenges.authoring import IP_TERMS
 from marketplace.content_locales import LocalizedText
 from marketplace.money import MAX_AMOUNT, CurrencyField, MoneyField
 from marketplace.pricing.services import CHALLENGE_TYPES

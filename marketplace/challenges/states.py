@@ -32,10 +32,13 @@ def move(challenge, to: str, *, actor, action: str, **data) -> None:
     record(action, "challenge", challenge.id, actor=actor, **{"from": previous, "to": to}, **data)
 
 
-def require_state(challenge, *states: str) -> None:
-    if challenge.status not in states:
+def require_state(challenge, *states: str, shown: bool = False) -> None:
+    """Conflict (409) unless the challenge is in one of `states`. `shown`: as readers see it (Challenge.shown_status:
+    open past its deadline is closed), for rules that must not act on a challenge close-due has yet to close."""
+    status = challenge.shown_status if shown else challenge.status
+    if status not in states:
         raise Conflict(_l("This challenge is %(state)s; this is possible only when it is %(allowed)s.",
-                          state=challenge_status_label(challenge.status),
+                          state=challenge_status_label(status),
                           allowed=" / ".join(challenge_status_label(s) for s in states)))
 
 

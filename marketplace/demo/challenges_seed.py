@@ -8,10 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organization, User
-from marketplace.challenges import agreements, funding, questions
+from marketplace.challenges import agreements, questions
 from marketplace.challenges import services as challenges
 from marketplace.extensions import db
 from marketplace.money import Money
+from marketplace.payments import funding
 from marketplace.pricing import services as pricing
 from marketplace.programs import services as programs
 

@@ -21,7 +21,7 @@ from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.payments import payees, payouts, services
+from marketplace.payments import payees, services
 
 log = logging.getLogger(__name__)
 REQUESTER, APPROVER = "liu.yang@ssc.example.cn", "he.xin@ssc.example.cn"
@@ -57,9 +57,11 @@ def seed_money(password: str) -> None:
             for recipient in award.recipients:
                 ip_assignment.accept(award, recipient.user)
                 _declare_payee(recipient.user)
-            payouts.request_release(award, requester)
+            services.request_release(award, requester)
         # The bank-wire flow: approve (payouts written, wire instructions issued), then the wire reference.
-        services.send_payouts(services.approve_release(paid, approver), actor=approver)
+        refused = services.approve_and_pay([paid.id], approver).refused
+        if refused:
+            raise refused[paid.id]
         services.confirm_wire(paid, requester, reference="BOC-SH-2027-0415-001")
     except DomainError as error:  # e.g. Stripe configured without connected accounts for these solvers
         log.warning("demo: the sensor awards stay unpaid (%s)", error.detail)

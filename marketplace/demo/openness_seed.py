@@ -19,14 +19,16 @@ from marketplace.accounts.models import Organization, User
 from marketplace.analytics import early_career
 from marketplace.analytics.models import ChallengeView
 from marketplace.awards.models import Award
-from marketplace.challenges import agreements, funding
+from marketplace.challenges import agreements
 from marketplace.challenges import services as challenges
-from marketplace.challenges.models import AgreementAcceptance, Challenge
+from marketplace.challenges.agreement_models import AgreementAcceptance
+from marketplace.challenges.models import Challenge
 from marketplace.challenges.states import move
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.money import Money
+from marketplace.payments import funding
 from marketplace.proposals import services as proposals
 from marketplace.proposals.models import Proposal, ProposalVersion
 
@@ -87,7 +89,6 @@ def seed_openness(password: str) -> None:
 
 def _awarded_challenge(now) -> Challenge:
     from marketplace.awards import decisions
-    from marketplace.payments import escrow
     from marketplace.programs.models import Program
 
     icc = db.session.scalar(select(Organization).where(Organization.slug == "sh-icc"))
@@ -108,7 +109,7 @@ def _awarded_challenge(now) -> Challenge:
     receipt = funding.record_receipt(challenge, finance, reference="WIRE-2026-OPEN-1",
                                      amount=Money(challenge.funding_target_minor, challenge.award_currency),
                                      received_on=date.today())
-    escrow.post_receipt(receipt, finance)  # once per receipt (dedupe key), wherever else it is posted
+    funding.post_receipt(receipt, finance)  # once per receipt (dedupe key), wherever else it is posted
     challenges.publish(challenge, manager)
     entries = {}
     for email, title in ENTRANTS:

@@ -12,7 +12,9 @@ from marketplace.accounts.models import User
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
+from marketplace.proposals import attachments, teams
 from marketplace.proposals import services as proposals
+from marketplace.proposals.guards import active_proposal_of
 
 
 def _pdf(title: str) -> bytes:
@@ -50,33 +52,33 @@ def seed_proposals(password: str) -> None:
         if not agreements.has_accepted(first, user):
             _accept(first, user)
     # A submitted proposal with two files, then revised before the deadline (version 2).
-    if not proposals.active_proposal_of(first.id, anna.id):
+    if not active_proposal_of(first.id, anna.id):
         submitted = proposals.create_proposal(first, anna, {
             "title": "Chopper-stabilised two-stage readout", "locale": "en",
             "abstract": "A chopper-stabilised front end with correlated double sampling reaches 1.6 nV/√Hz.",
             "body": "## Architecture\n\nTwo gain stages, chopping at 200 kHz, ripple reduction loop.\n\n"
                     "## Evidence\n\nTransistor-level simulation in a 28 nm process; see the attached data."})
-        proposals.add_attachment(submitted, anna, io.BytesIO(_pdf("Readout design notes")), "design-notes.pdf")
-        proposals.add_attachment(submitted, anna, io.BytesIO(_csv()), "noise-measurements.csv")
+        attachments.add_attachment(submitted, anna, io.BytesIO(_pdf("Readout design notes")), "design-notes.pdf")
+        attachments.add_attachment(submitted, anna, io.BytesIO(_csv()), "noise-measurements.csv")
         proposals.submit(submitted, anna)
         proposals.update_proposal(submitted, anna, {"abstract": submitted.abstract + " Power: 3.8 mW per channel."})
         proposals.submit(submitted, anna)  # the resubmission is version 2
     # A team proposal with agreed shares, submitted.
-    if not proposals.active_proposal_of(first.id, james.id):
+    if not active_proposal_of(first.id, james.id):
         team = proposals.create_proposal(first, james, {
             "title": "Auto-zeroed readout with digital noise cancellation", "locale": "en",
             "abstract": "Auto-zeroing plus a digital LMS canceller.", "body": "Details in the attached notes.",
             "team_emails": [maria.email]})
-        proposals.respond_to_invitation(team, maria, accept=True)
-        proposals.set_shares(team, james, {james.id: 60, maria.id: 40})
-        proposals.agree_to_shares(team, maria)
-        proposals.add_attachment(team, james, io.BytesIO(_pdf("Auto-zero notes")), "auto-zero.pdf")
+        teams.respond_to_invitation(team, maria, accept=True)
+        teams.set_shares(team, james, {james.id: 60, maria.id: 40})
+        teams.agree_to_shares(team, maria)
+        attachments.add_attachment(team, james, io.BytesIO(_pdf("Auto-zero notes")), "auto-zero.pdf")
         proposals.submit(team, james)
     # A draft, and a withdrawn one.
-    if not proposals.active_proposal_of(first.id, kenji.id):
+    if not active_proposal_of(first.id, kenji.id):
         proposals.create_proposal(first, kenji, {"title": "Draft: a lock-in readout", "locale": "ja",
                                                  "abstract": "ロックイン検出による読み出し。", "body": ""})
-    if not proposals.active_proposal_of(first.id, priya.id):
+    if not active_proposal_of(first.id, priya.id):
         withdrawn = proposals.create_proposal(first, priya, {"title": "Correlated sampling variant", "locale": "en"})
         proposals.submit(withdrawn, priya)
         proposals.withdraw(withdrawn, priya)

@@ -17,14 +17,17 @@ from sqlalchemy import select
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organization, User
 from marketplace.awards import decisions
-from marketplace.challenges import agreements, funding
+from marketplace.challenges import agreements
 from marketplace.challenges import services as challenges
 from marketplace.extensions import db
+from marketplace.payments import funding
 from marketplace.proposals import services as proposals
+from marketplace.proposals import teams
 from marketplace.proposals.models import Proposal
-from marketplace.reviews import assign, clarifications, pool, scoring
-from marketplace.reviews.access import settings_of
+from marketplace.reviews import clarifications, pool, scoring
+from marketplace.reviews.assignment import service as assignment_service
 from marketplace.reviews.models import Review
+from marketplace.reviews.settings import settings_of
 from marketplace.solvers import profiles
 
 # email, name, country, locale, headline, bio, expertise, recent works
@@ -157,11 +160,11 @@ def _submit(challenge, author: str, title: str, abstract: str, body: str, team: 
                                                            "locale": "en", "team_emails": [m.email for m in members]})
     if members:
         for member in members:
-            proposals.respond_to_invitation(proposal, member, accept=True)
+            teams.respond_to_invitation(proposal, member, accept=True)
         shares = {lead.id: Decimal(60), **{m.id: Decimal(40) / len(members) for m in members}}
-        proposals.set_shares(proposal, lead, shares)
+        teams.set_shares(proposal, lead, shares)
         for member in members:
-            proposals.agree_to_shares(proposal, member)
+            teams.agree_to_shares(proposal, member)
     proposals.submit(proposal, lead)
     return proposal
 
@@ -202,9 +205,9 @@ def _review(challenge, manager: User, reviewers: list[str], *, per_proposal: int
         pool.accept_agreement(challenge, _user(email), version=pool.AGREEMENT_VERSION)
     challenges.close(challenge, manager)
     settings_of(challenge).planned_awards = planned
-    assign.run_assignment(challenge, manager, assign.AssignmentRequest(per_proposal=per_proposal,
-                                                                       max_per_reviewer=max_load,
-                                                                       min_per_reviewer=min_load))
+    request = assignment_service.AssignmentRequest(per_proposal=per_proposal, max_per_reviewer=max_load,
+                                                   min_per_reviewer=min_load)
+    assignment_service.run_assignment(challenge, manager, request)
 
 
 def seed_judging_challenge(password: str) -> None:

@@ -13,7 +13,7 @@ from flask import Response, stream_with_context
 from flask_babel import lazy_gettext as _l
 
 from marketplace.analytics import access
-from marketplace.audit.services import record
+from marketplace.audit.services import record_read
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.exports import sources
 from marketplace.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
@@ -56,10 +56,7 @@ def check_format(fmt: str) -> str:
 def response(tables: list[sources.Table], fmt: str, name: str, *, actor, entity: tuple[str, int | None]) -> Response:
     """Stream the export; the audit log says who took what (exports carry personal data)."""
     check_format(fmt)
-    record("export.downloaded", entity[0], entity[1], actor=actor, export=name, format=fmt)
-    from marketplace.extensions import db
-
-    db.session.commit()
+    record_read("export.downloaded", entity[0], entity[1], actor=actor, export=name, format=fmt)
     if fmt == "csv":
         table = tables[0] if len(tables) == 1 else sources.long_format(name, tables)
         body = stream_with_context(csv_chunks(table.header, table.rows()))

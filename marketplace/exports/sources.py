@@ -76,7 +76,7 @@ def _shared_proposals(challenge) -> tuple:
 
 def ranking(challenge) -> Table:
     """The ranking the staff page shows (raw and calibrated scores with their intervals)."""
-    from marketplace.reviews.ranking_service import challenge_ranking
+    from marketplace.reviews.ranking.service import challenge_ranking
 
     planned = db.session.scalar(select(func.count()).select_from(Award).where(
         Award.challenge_id == challenge.id, Award.status != "cancelled")) or 1

@@ -34,150 +34,33 @@ Decisions, so that reviewers can open what solvers send without risk:
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import copy
 import csv
-import gzip
 import io
-import lzma
 import re
-import stat
-import unicodedata
-import zipfile
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import IO
 
 import olefile
-from flask_babel import lazy_gettext as _l
 from pypdf import PasswordType, PdfReader
 
-from marketplace.errors import ValidationFailed
-
-MiB = 1024 * 1024
-CHUNK = 64 * 1024
-
-
-class Kind(StrEnum):
-    PDF = "pdf"
-    PNG = "png"
-    JPEG = "jpeg"
-    GIF = "gif"
-    WEBP = "webp"
-    DOCX = "docx"
-    XLSX = "xlsx"
-    PPTX = "pptx"
-    ODT = "odt"
-    ODS = "ods"
-    ODP = "odp"
-    DOC = "doc"
-    XLS = "xls"
-    PPT = "ppt"
-    ZIP = "zip"
-    TEXT = "text"
-    CSV = "csv"
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    extension: str  # with the dot, used for pseudonymous and download names
-    content_type: str
-    aliases: frozenset[str]  # original extensions that may be kept in a download name
-
-
-def _info(extension: str, content_type: str, *aliases: str) -> KindInfo:
-    return KindInfo(extension, content_type, frozenset((extension, *aliases)))
-
-
-_OOXML = "application/vnd.openxmlformats-officedocument."
-_ODF = "application/vnd.oasis.opendocument."
-KINDS: dict[Kind, KindInfo] = {
-    Kind.PDF: _info(".pdf", "application/pdf"),
-    Kind.PNG: _info(".png", "image/png"),
-    Kind.JPEG: _info(".jpg", "image/jpeg", ".jpeg", ".jpe"),
-    Kind.GIF: _info(".gif", "image/gif"),
-    Kind.WEBP: _info(".webp", "image/webp"),
-    Kind.DOCX: _info(".docx", _OOXML + "wordprocessingml.document"),
-    Kind.XLSX: _info(".xlsx", _OOXML + "spreadsheetml.sheet"),
-    Kind.PPTX: _info(".pptx", _OOXML + "presentationml.presentation"),
-    Kind.ODT: _info(".odt", _ODF + "text"),
-    Kind.ODS: _info(".ods", _ODF + "spreadsheet"),
-    Kind.ODP: _info(".odp", _ODF + "presentation"),
-    Kind.DOC: _info(".doc", "application/msword"),
-    Kind.XLS: _info(".xls", "application/vnd.ms-excel"),
-    Kind.PPT: _info(".ppt", "application/vnd.ms-powerpoint"),
-    Kind.ZIP: _info(".zip", "application/zip"),
-    # Only extensions no operating system executes may stay on a text file's download name.
-    Kind.TEXT: _info(".txt", "text/plain", ".text", ".md", ".markdown", ".rst", ".log", ".tex", ".bib", ".json"),
-    Kind.CSV: _info(".csv", "text/csv", ".tsv"),
-}
-
-
-@dataclass(frozen=True)
-class Detected:
-    kind: Kind
-    content_type: str  # text kinds carry their charset: "text/plain; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class ArchiveLimits:
-    max_entries: int = 10_000
-    max_total_uncompressed: int = 200 * MiB
-    max_ratio: int = 100
-    ratio_applies_above: int = 1 * MiB  # small, very repetitive files compress far beyond 100:1
-    max_nesting: int = 1  # a zip may contain archives; those may not contain archives
-    max_nested_archive_bytes: int = 32 * MiB  # a nested zip is inspected in memory
-
-
-class UnsupportedFileType(ValidationFailed):
-    """The content is not on the allow-list; `detected` names what it looked like (English)."""
-
-    def __init__(self, detected: str, detail=None):
-        message = detail or _l(
-            "This file type is not accepted (%(detected)s). Upload a PDF, an image (PNG, JPEG, GIF, WebP), "
-            "an Office document, a zip archive, plain text or CSV.",
-            detected=detected,
-        )
-        super().__init__(message, errors={"file": [message]})
-        self.detected = detected
-
-
-class UnsafeArchive(UnsupportedFileType):
-    """A zip (or Office document) that could harm whoever unpacks it: bomb, traversal, executable."""
-
-    def __init__(self, detected: str):
-        super().__init__(detected, _l("This archive cannot be accepted: %(reason)s.", reason=detected))
-
-
-# Refused whatever the name says. Checked before the allow-list so that a polyglot cannot slip through.
-_REFUSED_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x7fELF", "ELF executable"),
-    (b"MZ", "Windows executable (PE/MZ)"),
-    (b"\xfe\xed\xfa\xce", "Mach-O executable"),
-    (b"\xfe\xed\xfa\xcf", "Mach-O executable"),
-    (b"\xce\xfa\xed\xfe", "Mach-O executable"),
-    (b"\xcf\xfa\xed\xfe", "Mach-O executable"),
-    (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"),
-    (b"\x00asm", "WebAssembly module"),
-    (b"#!", "script (#!)"),
-    (b"{\\rtf", "RTF document"),
-    (b"\x1f\x8b", "gzip archive"),
-    (b"BZh", "bzip2 archive"),
-    (b"\xfd7zXZ\x00", "xz archive"),
-    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
-    (b"Rar!\x1a\x07", "rar archive"),
+from marketplace.files.archives import inspect_zip
+from marketplace.files.kinds import (
+    CHUNK,
+    KINDS,
+    REFUSED_SIGNATURES,
+    ArchiveLimits,
+    Detected,
+    Kind,
+    UnsupportedFileType,
 )
+
 _PDF = b"%PDF-"
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
 _GIF = (b"GIF87a", b"GIF89a")
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_NATIVE_EXECUTABLES = tuple(sig for sig, name in _REFUSED_SIGNATURES if "executable" in name or "binary" in name)
 
 
 def detect(path: Path, *, limits: ArchiveLimits | None = None) -> Detected:
@@ -185,7 +68,7 @@ def detect(path: Path, *, limits: ArchiveLimits | None = None) -> Detected:
     limits = limits or ArchiveLimits()
     with path.open("rb") as handle:
         head = handle.read(4096)
-    for signature, name in _REFUSED_SIGNATURES:
+    for signature, name in REFUSED_SIGNATURES:
         if head.startswith(signature):
             raise UnsupportedFileType(name)
     if head.startswith(_PDF):
@@ -200,7 +83,7 @@ def detect(path: Path, *, limits: ArchiveLimits | None = None) -> Detected:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return _detected(Kind.WEBP)
     if head.startswith(_ZIP):
-        return _detected(_inspect_zip(path, limits))
+        return _detected(inspect_zip(path, limits))
     if head.startswith(_OLE):
         return _detected(_inspect_ole(path))
     return _inspect_text(path, head)
@@ -226,209 +109,6 @@ def _check_pdf(path: Path) -> None:
         raise UnsupportedFileType("damaged PDF") from error
     if pages == 0:
         raise UnsupportedFileType("PDF without pages")
-
-
-# --- Zip, Office Open XML, OpenDocument ----------------------------------------------------------
-
-class _Budget:
-    """What all archive levels of one upload may unpack together."""
-
-    def __init__(self, limits: ArchiveLimits):
-        self.limits = limits
-        self.entries = 0
-        self.uncompressed = 0
-
-    def add_entries(self, count: int) -> None:
-        self.entries += count
-        if self.entries > self.limits.max_entries:
-            raise UnsafeArchive(f"more than {self.limits.max_entries} entries")
-
-    def add_bytes(self, count: int) -> None:
-        self.uncompressed += count
-        self.check(0)
-
-    def check(self, more: int) -> None:
-        """Refuse when `more` bytes on top of what was unpacked would pass the limit (headers: a first look)."""
-        if self.uncompressed + more > self.limits.max_total_uncompressed:
-            raise UnsafeArchive(f"more than {self.limits.max_total_uncompressed // MiB} MiB once unpacked")
-
-
-class _Meter:
-    """Bytes ACTUALLY inflated from one archive's entries, whatever their headers claim.
-
-    Counted while streaming, so a bomb whose headers lie is stopped at the first byte over the
-    limit: the archive's ratio cap, or the budget shared by every level of the upload.
-    """
-
-    def __init__(self, archive_size: int, budget: _Budget):
-        limits = budget.limits
-        self.cap = max(limits.ratio_applies_above, limits.max_ratio * max(archive_size, 1))
-        self.budget = budget
-        self.inflated = 0
-
-    def add(self, count: int) -> None:
-        self.inflated += count
-        if self.inflated > self.cap:
-            raise UnsafeArchive(f"compression ratio above {self.budget.limits.max_ratio}:1")
-        self.budget.add_bytes(count)
-
-
-class _CountedMember:
-    """An archive member read to the end of its compressed data (not to its declared size), metered."""
-
-    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter):
-        unbounded = copy.copy(info)
-        unbounded.file_size = 1 << 62  # zipfile stops at the declared size: a lying header would hide the rest
-        self._stream = archive.open(unbounded)
-        self._meter = meter
-        self.count = 0
-
-    def read(self, size: int) -> bytes:
-        data = self._stream.read(size)
-        self.count += len(data)
-        self._meter.add(len(data))
-        return data
-
-    def drain(self) -> None:
-        while self.read(CHUNK):
-            pass
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-def _inspect_zip(path: Path, limits: ArchiveLimits) -> Kind:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            _check_archive(archive, path.stat().st_size, depth=0, budget=_Budget(limits))
-            return _zip_kind(archive)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzma.LZMAError, OSError) as error:
-        # NotImplementedError: a compression method zipfile lacks (deflate64, ...): uninspectable.
-        raise UnsupportedFileType("damaged or unsupported zip archive") from error
-
-
-def _check_archive(archive: zipfile.ZipFile, archive_size: int, *, depth: int, budget: _Budget) -> None:
-    infos = archive.infolist()
-    budget.add_entries(len(infos))
-    # Declared sizes give a cheap first refusal; what counts is what _Meter sees inflated.
-    declared = sum(info.file_size for info in infos)
-    budget.check(declared)
-    limits = budget.limits
-    meter = _Meter(archive_size, budget)
-    if declared > meter.cap:
-        raise UnsafeArchive(f"compression ratio above {limits.max_ratio}:1")
-    names = [info.filename for info in infos]
-    if len(set(names)) != len(names):
-        raise UnsafeArchive("duplicate entry names")
-    for info in infos:
-        _check_entry_header(info)
-        if not info.is_dir():
-            _check_entry_content(archive, info, depth=depth, meter=meter)
-
-
-def _check_entry_header(info: zipfile.ZipInfo) -> None:
-    name = info.filename.replace("\\", "/")
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in name.split("/"):
-        raise UnsafeArchive(f"entry with an unsafe path ({_printable(info.filename)})")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise UnsafeArchive(f"symbolic link ({_printable(info.filename)})")
-    if info.flag_bits & 0x1:
-        raise UnsafeArchive(f"encrypted entry ({_printable(info.filename)})")
-
-
-def _check_entry_content(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, depth: int, meter: _Meter) -> None:
-    member = _CountedMember(archive, info, meter)
-    try:
-        _inspect_member(member, info, depth=depth, budget=meter.budget)
-        # Reading to the end makes zipfile verify the CRC; the count shows a size that lies.
-        member.drain()
-    finally:
-        member.close()
-    if member.count != info.file_size:
-        raise UnsafeArchive(f"entry whose header hides its real size ({_printable(info.filename)})")
-
-
-def _inspect_member(member: _CountedMember, info: zipfile.ZipInfo, *, depth: int, budget: _Budget) -> None:
-    limits = budget.limits
-    head = member.read(8)
-    if head.startswith(_NATIVE_EXECUTABLES):
-        raise UnsafeArchive(f"executable inside ({_printable(info.filename)})")
-    nested = _nested_archive_type(head)
-    if nested and depth + 1 > limits.max_nesting:
-        raise UnsafeArchive("archives nested too deeply")
-    if nested == "zip":
-        data = head + member.read(limits.max_nested_archive_bytes + 1 - len(head))
-        if len(data) > limits.max_nested_archive_bytes:
-            raise UnsafeArchive(f"nested archive too large to inspect ({_printable(info.filename)})")
-        with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            _check_archive(inner, len(data), depth=depth + 1, budget=budget)
-    elif nested in ("gzip", "bzip2", "xz"):
-        _measure_stream(nested, _Prefixed(head, member), budget)
-    elif nested:
-        raise UnsafeArchive(f"{nested} archive inside, which cannot be inspected")
-
-
-def _nested_archive_type(head: bytes) -> str | None:
-    for signature, name in ((_ZIP, "zip"), (b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
-                            (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar")):
-        if head.startswith(signature):
-            return name
-    return None
-
-
-class _Prefixed(io.RawIOBase):
-    """A member stream with its already-read first bytes put back in front."""
-
-    def __init__(self, head: bytes, rest: _CountedMember):
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self._head:
-            count = min(len(buffer), len(self._head))
-            buffer[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _measure_stream(kind: str, raw: io.RawIOBase, budget: _Budget) -> None:
-    """Decompress a nested gzip/bzip2/xz stream in chunks, counting against the budget."""
-    source = io.BufferedReader(raw)
-    stream: IO[bytes]
-    if kind == "gzip":
-        stream = gzip.GzipFile(fileobj=source)
-    elif kind == "bzip2":
-        stream = bz2.BZ2File(source)
-    else:
-        stream = lzma.LZMAFile(source)
-    with stream:
-        while chunk := stream.read(CHUNK):
-            budget.add_bytes(len(chunk))
-
-
-def _zip_kind(archive: zipfile.ZipFile) -> Kind:
-    names = archive.namelist()
-    lowered = [name.lower() for name in names]
-    if "[Content_Types].xml" in names:
-        if any(name.endswith("vbaproject.bin") for name in lowered):
-            raise UnsupportedFileType("Office document with macros")
-        for prefix, kind in (("word/", Kind.DOCX), ("xl/", Kind.XLSX), ("ppt/", Kind.PPTX)):
-            if any(name.startswith(prefix) for name in names):
-                return kind
-    if names and names[0] == "mimetype":
-        mimetype = archive.read("mimetype").strip().decode("ascii", "replace")
-        kinds = {_ODF + "text": Kind.ODT, _ODF + "spreadsheet": Kind.ODS, _ODF + "presentation": Kind.ODP}
-        if mimetype in kinds:
-            if any(name.startswith(("basic/", "scripts/")) for name in lowered):
-                raise UnsupportedFileType("OpenDocument file with macros")
-            return kinds[mimetype]
-    return Kind.ZIP
 
 
 # --- Legacy Office (OLE compound files) -----------------------------------------------------------
@@ -535,9 +215,3 @@ def _looks_like_csv(sample: str, *, truncated: bool) -> bool:
         if len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2:
             return True
     return False
-
-
-def _printable(name: str) -> str:
-    """An entry name fit for an error message: no control characters, bounded length."""
-    cleaned = "".join(char for char in name if unicodedata.category(char)[0] != "C")
-    return cleaned[:80]

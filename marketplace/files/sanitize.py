@@ -47,7 +47,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
-from marketplace.files.filetypes import KINDS, Kind
+from marketplace.files.kinds import KINDS, Kind
 
 HIDDEN_AUTHOR = "Author"
 _PASSED_THROUGH = frozenset({Kind.DOC, Kind.XLS, Kind.PPT, Kind.ZIP})

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 
 from marketplace.errors import NotFound, PayloadTooLarge, ValidationFailed
-from marketplace.files.filetypes import KINDS, ArchiveLimits, Kind, detect
+from marketplace.files.filetypes import detect
+from marketplace.files.kinds import KINDS, ArchiveLimits, Kind
 
 CHUNK = 64 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")

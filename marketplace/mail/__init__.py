@@ -1,4 +1,9 @@
-"""Mail: the outbox, SMTP sending, retries and `flask mail flush`."""
+"""Mail: the outbox, SMTP sending, retries and `flask mail flush`.
+
+Layout: subjects.py (every mail's subject, the one registry), services.py (queue, render, send; mails
+queued in a transaction are sent after it commits, through marketplace.after_commit), jobs.py (the RQ
+worker's job), cli.py, models.py (the outbox).
+"""
 
 
 def register(app, api) -> None:

@@ -15,29 +15,20 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, g, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, get_translations
-from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from marketplace import after_commit
 from marketplace.bulk import insert_rows
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.mail.models import OutboxMail
+from marketplace.mail.subjects import SUBJECTS
+
+MAIL_QUEUE = "mail"
 
 MAX_BACKOFF = timedelta(hours=6)
-
-SUBJECTS = {
-    # Evaluated inside force_locale, so each recipient gets their own language.
-    "confirm_email": lambda: _("Confirm your InnoBridge e-mail address"),
-    "reset_password": lambda: _("Reset your InnoBridge password"),
-}
-
-
-def register_subject(template: str, subject) -> None:
-    """Feature packages add their mail subjects (a callable returning a translated string)."""
-    SUBJECTS[template] = subject
-
 
 def queue_mail(recipient: str, template: str, *, locale: str = "en", **context) -> OutboxMail:
     """Render mail `template` in the recipient's locale and put it in the outbox."""
@@ -47,7 +38,7 @@ def queue_mail(recipient: str, template: str, *, locale: str = "en", **context) 
     mail = OutboxMail(recipient=recipient, subject=subject, body_text=body, template=template, locale=locale)
     db.session.add(mail)
     db.session.flush()
-    db.session.info.setdefault("outbox_new", set()).add(mail.id)
+    after_commit.add(MAIL_QUEUE, mail.id)
     return mail
 
 
@@ -178,28 +169,6 @@ def send_and_retry(ids: list[int]) -> None:
 
 
 def install(app) -> None:
-    """Track mails committed by a request and send them once the response is ready."""
-
-    @event.listens_for(db.session, "after_commit")
-    def _remember_committed(session):
-        new = session.info.pop("outbox_new", None)
-        if new:
-            from flask import has_app_context
-
-            if has_app_context():
-                g.setdefault("outbox_committed", set()).update(new)
-
-    @event.listens_for(db.session, "after_rollback")
-    def _forget_rolled_back(session):
-        session.info.pop("outbox_new", None)
-
-    @app.after_request
-    def _send_committed(response):
-        ids = sorted(g.pop("outbox_committed", ()))
-        if ids:
-            try:
-                _enqueue_or_send(ids)
-            except Exception:  # noqa: BLE001 - the mail stays in the outbox for `mail flush`
-                app.logger.exception("could not hand mails %s to the sender", ids)
-                db.session.rollback()
-        return response
+    """Mails committed by a request are sent once the response is ready (see marketplace.after_commit)."""
+    after_commit.register_queue(MAIL_QUEUE, _enqueue_or_send, "mails to send")
+    after_commit.install(app)

@@ -1,11 +1,27 @@
-"""Payments: escrow funding, the double-entry ledger, payees, award payouts and webhooks.
+"""Payments: escrow funding, the double-entry ledger, payees, award payouts, refunds and webhooks.
 
-`providers.py` defines the provider interface and `provider_from_config`; `stripe_provider.py`
-and `manual_provider.py` implement it. `ledger.py` keeps the books; `escrow.py` (funding,
-allocation, refunds) and `payouts.py` (two-person release, exactly-once transfers) move money;
-`events.py` applies webhooks; `reconcile.py` finishes what a crash left half-done.
+| Module | Holds |
+| --- | --- |
+| `providers/` | the provider interface, the registry (the only place naming Stripe or manual), both providers |
+| `models.py` | funding intents and receipts, ledger, payees, payout accounts, payouts, refunds, provider events |
+| `ledger.py` | the double-entry books (balanced, never below zero, one transaction per dedupe key) |
+| `funding.py` | money into escrow: provider intents, receipts, `Challenge.funded` |
+| `escrow.py` | escrow allocated to the winners (and back when an award is cancelled); provider events stored once |
+| `refunds.py` | escrow back to the funder, exactly once |
+| `release.py` | screening, the two-person release and `approve_and_pay`, the release's one unit of work |
+| `payouts.py` | the award and payout state machines, exactly-once transfers, wire confirmations |
+| `payees.py`, `payout_accounts.py` | encrypted payee declarations; Stripe Connect or bank-wire accounts |
+| `conflicts.py`, `refusals.py` | finance officers with a stake in an award; refusals kept on record |
+| `events.py`, `webhooks.py` | provider events applied (Stripe webhooks, manual confirmations) |
+| `reconcile.py` | finishes what a crash left half-done (a job: it commits) |
+| `journal.py`, `reports.py` | the ledger journal and the finance overview |
+| `services.py` | the money services other packages call |
+| `api.py`, `routes.py`, `forms.py`, `cli.py` | the API, the pages, the commands |
+| `errors.py` | provider errors as domain errors |
+
+Eligibility by country (sanctions, a challenge's exclusions) is `marketplace/eligibility.py`, shared with
+proposals. Services flush and never commit; only the routes, `release.approve_and_pay` and `reconcile` do.
 """
-
 
 def register(app, api) -> None:
     from marketplace.payments import api as payments_api

@@ -16,7 +16,7 @@ from marketplace.awards.presenters import award_json
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.money import Money
-from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, reports, services
+from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, refunds, release, reports
 from marketplace.payments.ledger import KINDS
 from marketplace.payments.models import Refund
 from marketplace.payments.payees import TAX_FORMS
@@ -117,6 +117,7 @@ def connect_payout_account():
 
 def _refusal_audited(action: str, award_id: int, error: DomainError):
     audit_refusal(action, award_id, current_user, error)
+    db.session.commit()  # the refusal stays on record
     raise error
 
 
@@ -125,7 +126,7 @@ def _refusal_audited(action: str, award_id: int, error: DomainError):
 def request_release(award_id: int):
     award = get_visible(award_id, current_user)
     try:
-        payouts.request_release(award, current_user)
+        release.request_release(award, current_user)
     except DomainError as error:
         _refusal_audited("award.release_refused", award_id, error)
     db.session.commit()
@@ -135,15 +136,11 @@ def request_release(award_id: int):
 @blp.post("/awards/<int:award_id>/approve")
 @login_required_api
 def approve_release(award_id: int):
-    """Locks, writes the pending payouts and COMMITS them, then calls the provider and records its answers."""
+    """Approve and pay (`release.approve_and_pay`: the pending payouts are committed before the provider call)."""
     award = get_visible(award_id, current_user)
-    try:
-        written = services.approve_release(award, current_user)
-    except DomainError as error:
-        _refusal_audited("award.approval_refused", award_id, error)
-    db.session.commit()
-    services.send_payouts(written, actor=current_user)
-    db.session.commit()
+    refused = release.approve_and_pay([award.id], current_user).refused  # commits; a refusal is audited
+    if refused:
+        raise refused[award.id]
     return award_json(award, current_user)
 
 
@@ -199,9 +196,9 @@ def list_refunds():
 @login_required_api
 def send_refund(refund_id: int):
     refund = _load_refund(refund_id)
-    escrow.begin_refund(refund, current_user)
+    refunds.begin_refund(refund, current_user)
     db.session.commit()
-    escrow.record_refund_result(escrow.send_refund(refund), actor=current_user)
+    refunds.record_refund_result(refunds.send_refund(refund), actor=current_user)
     db.session.commit()
     return _refund_json(refund)
 
@@ -211,7 +208,7 @@ def send_refund(refund_id: int):
 @login_required_api
 def confirm_refund(data, refund_id: int):
     refund = _load_refund(refund_id)
-    escrow.confirm_refund_wire(refund, current_user, reference=data["reference"])
+    refunds.confirm_refund_wire(refund, current_user, reference=data["reference"])
     db.session.commit()
     return _refund_json(refund)
 

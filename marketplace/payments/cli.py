@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.awards.models import Award
+from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
 from marketplace.locks import scheduled_once
 
@@ -43,8 +44,7 @@ def reconcile_command(retry_failed: bool, min_age_seconds: int) -> None:
 def release_batch_command(approver_email: str, org_slug: str | None, award_ids: tuple[int, ...], workers: int) -> None:
     """Approve every award whose release was requested (by someone else) and pay it."""
     from marketplace.accounts.models import Organization
-    from marketplace.challenges.models import Challenge
-    from marketplace.payments.batch import approve_all, pay_all
+    from marketplace.payments.release import APPROVE_CHUNK, approve_and_pay
 
     approver = db.session.scalar(select(User).filter_by(email=approver_email.strip().lower()))
     if approver is None:
@@ -64,15 +64,22 @@ def release_batch_command(approver_email: str, org_slug: str | None, award_ids: 
         return
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one line per request would bury the progress bars
     started = time.monotonic()
-    with click.progressbar(length=len(ids), label="Approving awards", show_pos=True) as bar:
-        report = approve_all(ids, approver, on_progress=bar.update)
-    approved_at = time.monotonic()
-    with click.progressbar(length=len(report.orders), label="Paying recipients", show_pos=True) as bar:
-        pay_all(report, approver, workers=workers, on_progress=bar.update)
+    bars = [click.progressbar(length=len(ids), label="Approving awards", show_pos=True)]
+    approved_at = started
+
+    def start_paying(total: int) -> None:
+        nonlocal approved_at
+        bars[0].render_finish()
+        approved_at = time.monotonic()
+        bars.append(click.progressbar(length=total, label="Paying recipients", show_pos=True))
+
+    report = approve_and_pay(ids, approver, workers=workers, chunk=APPROVE_CHUNK, on_approved=bars[0].update,
+                             on_paying=start_paying, on_paid=lambda n: bars[-1].update(n))
+    bars[-1].render_finish()
     finished = time.monotonic()
     click.echo(f"Approved {len(report.approved)} of {len(ids)} awards in {approved_at - started:.1f} s; "
                f"{len(report.orders)} transfers in {finished - approved_at:.1f} s; total {finished - started:.1f} s.")
     click.echo("Payouts: " + (", ".join(f"{count} {status}" for status, count in sorted(report.payouts.items()))
                               or "none"))
-    for award_id, reason in sorted(report.refused.items()):
-        click.echo(f"award {award_id} refused: {reason}")
+    for award_id, error in sorted(report.refused.items()):
+        click.echo(f"award {award_id} refused: {error.detail}")

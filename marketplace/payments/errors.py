@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from marketplace.errors import DomainError
-from marketplace.payments.providers import ProviderDeclined, ProviderError, ProviderUnavailable
+from marketplace.payments.providers.interface import ProviderDeclined, ProviderError, ProviderUnavailable
 
 
 class PaymentProviderUnavailable(DomainError):

@@ -16,11 +16,10 @@ from sqlalchemy import select
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import lock_for_update
 from marketplace.extensions import db
-from marketplace.payments import escrow, ledger
+from marketplace.payments import escrow, funding, ledger
 from marketplace.payments.models import Payout, PayoutAccount
-from marketplace.payments.payout_states import move
-from marketplace.payments.payouts import complete_payout, move_award
-from marketplace.payments.providers import ProviderError, ProviderEvent
+from marketplace.payments.payouts import complete_payout, move, move_award
+from marketplace.payments.providers.interface import ProviderError, ProviderEvent
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +107,9 @@ def _funding_refunded(event: ProviderEvent) -> str:
 
 
 _HANDLERS = {
-    "funding.received": escrow.apply_funding_received,
-    "funding.failed": escrow.apply_funding_failed,
-    "funding.canceled": escrow.apply_funding_failed,
+    "funding.received": funding.apply_funding_received,
+    "funding.failed": funding.apply_funding_failed,
+    "funding.canceled": funding.apply_funding_failed,
     "funding.refunded": _funding_refunded,
     "transfer.paid": _transfer_paid,
     "transfer.reversed": _transfer_reversed,

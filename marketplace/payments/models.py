@@ -1,4 +1,5 @@
-"""Money records: the double-entry ledger, payees, payout accounts, payouts and provider events.
+"""Money records: funding intents and receipts, the double-entry ledger, payees, payout accounts, payouts and
+provider events.
 
 Every amount is integer minor units with its ISO currency; never a binary fraction.
 """
@@ -25,7 +26,7 @@ from marketplace.db import TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 # The payout state machine: the one home of its states (the CHECK constraint is built from it) and of
-# the moves between them; `payout_states.move` is the only writer of `Payout.status`.
+# the moves between them; `payouts.move` is the only writer of `Payout.status`.
 PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"sent", "paid", "failed"}),  # written, provider not yet known to have acted
     "sent": frozenset({"paid", "failed"}),  # wire instruction out, waiting for its bank reference
@@ -178,3 +179,36 @@ class Refund(TimestampMixin, db.Model):
 
     __table_args__ = (CheckConstraint(one_of("status", REFUND_STATES), name="status"),
                       CheckConstraint("amount_minor > 0", name="amount_positive"))
+
+
+class FundingReceipt(TimestampMixin, db.Model):
+    """Money received for a challenge's escrow (a bank receipt recorded by a finance officer)."""
+
+    __tablename__ = "funding_receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(120))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (UniqueConstraint("challenge_id", "reference"),)
+
+
+class FundingIntent(TimestampMixin, db.Model):
+    """A request to fund a challenge's escrow through a payment provider."""
+
+    __tablename__ = "funding_intents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    client_secret = None  # not stored: Stripe's secret for the card form, set when the intent is opened

@@ -18,9 +18,8 @@ from marketplace.countries import country_name
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.payments import payees
-from marketplace.payments.manual_provider import ManualProvider
 from marketplace.payments.models import PayoutAccount
-from marketplace.payments.routing import current_provider, payout_provider_for
+from marketplace.payments.providers.registry import current_provider, manual_provider, payout_provider_for
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def connect(user, *, return_url: str, refresh_url: str) -> tuple[PayoutPlan, str
     if plan.provider == "manual":
         account = plan.account
         if account is None:
-            opened = ManualProvider().create_payout_account(f"user:{user.id}", user.email, plan.country,
+            opened = manual_provider().create_payout_account(f"user:{user.id}", user.email, plan.country,
                                                             f"user-{user.id}-payout-account")
             account = PayoutAccount(user_id=user.id, provider="manual", external_id=opened.external_id, ready=True)
             db.session.add(account)

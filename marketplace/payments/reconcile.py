@@ -24,16 +24,15 @@ from marketplace.audit.services import record
 from marketplace.awards.models import Award, AwardRecipient
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.payments import escrow, ledger, payouts
+from marketplace.payments import escrow, funding, ledger, payouts, refunds, release
 from marketplace.payments.models import Payout, Refund
-from marketplace.payments.payout_states import move
-from marketplace.payments.providers import (
+from marketplace.payments.providers.interface import (
     DuplicateTransfer,
     ProviderError,
     ProviderEvent,
     ProviderUnavailable,
 )
-from marketplace.payments.routing import current_provider, provider_named
+from marketplace.payments.providers.registry import current_provider, provider_named
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _retry_failed_payouts() -> list[Line]:
         base, _, attempt = payout.idempotency_key.partition("-retry")
         key = f"{base}-retry{int(attempt or 1) + 1}"
         payout.idempotency_key = key
-        move(payout, "pending", actor=None, reason="reconcile retry", idempotency_key=key)
+        payouts.move(payout, "pending", actor=None, reason="reconcile retry", idempotency_key=key)
         db.session.commit()
         retried = True
         lines.append(Line(f"payout {payout.id}", "retrying", f"new key {key}"))
@@ -123,7 +122,7 @@ def _retry_problems(payout: Payout) -> list[str]:
     """The approval's eligibility screen for this payout's recipient; refusals are audited and committed."""
     recipient = db.session.get(AwardRecipient, payout.award_recipient_id)
     award = db.session.get(Award, recipient.award_id)
-    found = [p.message for p in payouts.problems(award, payouts.refresh_onboarding(payouts.facts_of(award)))
+    found = [p.message for p in release.problems(award, release.refresh_onboarding(release.facts_of(award)))
              if p.recipient_id == recipient.id]
     if found:
         record("payout.retry_refused", "award", award.id, actor=None, payout_id=payout.id, problems=found)
@@ -144,15 +143,15 @@ def _sending_refunds(min_age: timedelta) -> list[Line]:
     for refund_id in db.session.scalars(select(Refund.id).where(Refund.status == "sending",
                                                                 Refund.created_at <= cutoff)).all():
         refund = db.session.get(Refund, refund_id)
-        result = escrow.send_refund(refund)
-        refund = escrow.record_refund_result(result)
+        result = refunds.send_refund(refund)
+        refund = refunds.record_refund_result(result)
         db.session.commit()
         lines.append(Line(f"refund {refund.id}", refund.status, refund.last_error or ""))
     return lines
 
 
 def _pending_fundings() -> list[Line]:
-    from marketplace.challenges.models import FundingIntent
+    from marketplace.payments.models import FundingIntent
 
     provider = current_provider()
     if not provider.has_remote_state:
@@ -177,7 +176,7 @@ def _pending_fundings() -> list[Line]:
                               object_id=intent.external_id, data={}, amount_minor=remote.amount_minor,
                               currency=remote.currency)
         if escrow.store_event(event):
-            outcome = escrow.apply_funding_received(event)
+            outcome = funding.apply_funding_received(event)
             lines.append(Line(f"funding {intent.external_id}", "completed" if outcome == "applied" else outcome,
                               "paid at the provider; the webhook never arrived"))
         db.session.commit()

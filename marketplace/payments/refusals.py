@@ -1,7 +1,7 @@
 """Refused releases and approvals stay on record (eligibility screening above all).
 
-A refusal rolls the attempted change back, so its audit entry is written and committed after the
-rollback. Only routes and commands call this (it commits).
+A refusal rolls the attempted change back, so its audit entry is written after the rollback; the
+caller (a route, or the release job) commits it.
 """
 
 from __future__ import annotations
@@ -15,4 +15,3 @@ def audit_refusal(action: str, award_id: int, actor, error: DomainError) -> None
     db.session.rollback()
     record(action, "award", award_id, actor=actor, status=error.status, reason=str(error.detail),
            problems=[str(m) for m in error.errors.get("recipients", [])])
-    db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.awards.models import Award
+from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.money import Money
@@ -23,8 +24,6 @@ CHART_WIDTH = 400  # pixels for the longest bar
 
 
 def visible_challenge_ids(user) -> list[int]:
-    from marketplace.challenges.models import Challenge
-
     if not (user and user.is_authenticated):
         return []
     statement = select(Challenge.id)
@@ -34,8 +33,6 @@ def visible_challenge_ids(user) -> list[int]:
 
 
 def challenge_rows(challenge_ids: list[int]) -> list[dict]:
-    from marketplace.challenges.models import Challenge
-
     figures = ledger.challenge_figures(challenge_ids)
     rows = []
     for challenge in db.session.scalars(select(Challenge).where(Challenge.id.in_(challenge_ids or [-1]))
@@ -71,8 +68,6 @@ class AwardAge:
 
 def awards_by_age(challenge_ids: list[int], now: datetime | None = None) -> list[AwardAge]:
     """Unpaid awards first, oldest first; paid ones after them with the days they took."""
-    from marketplace.challenges.models import Challenge
-
     target = int(current_app.config.get("PAYOUT_TARGET_DAYS") or 30)
     now = now or utcnow()
     awards = db.session.scalars(select(Award).where(Award.challenge_id.in_(challenge_ids or [-1]),

@@ -23,11 +23,13 @@ from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, format_money
 from marketplace.labels import LEDGER_KIND_LABELS, ledger_account_label, ledger_kind_label
 from marketplace.money import Money
-from marketplace.payments import escrow, journal, payees, payout_accounts, payouts, reports, services
+from marketplace.page_actions import run_action
+from marketplace.payments import journal, payees, payout_accounts, payouts, refunds, reports
 from marketplace.payments.conflicts import finance_conflict
 from marketplace.payments.forms import ActionForm, JournalForm, PayeeForm, ReferenceForm
 from marketplace.payments.models import Refund
 from marketplace.payments.refusals import audit_refusal
+from marketplace.payments.release import approve_and_pay, problems, request_release
 
 bp = Blueprint("payments", __name__, template_folder="templates")
 JOURNAL_PER_PAGE = 50
@@ -156,7 +158,7 @@ def _journal_form():
 def finance_award(award_id: int):
     award = _finance_award(award_id)
     return render_template("payments/award.html", award=award, challenge=award_challenge(award),
-                           problems=payouts.problems(award) if award.status in ("awarded", "release_requested")
+                           problems=problems(award) if award.status in ("awarded", "release_requested")
                            else [], payouts=payouts.payouts_of(award), action_form=ActionForm(),
                            conflict=finance_conflict(award, current_user),
                            reference_form=ReferenceForm(), paid_to=_paid_to(award))
@@ -176,36 +178,30 @@ def _finance_award(award_id: int) -> Award:
     return award
 
 
-def _attempt(success: str, *steps) -> None:
-    """Run a finance action's steps, committing after each; flash the outcome (a refusal rolls back)."""
-    try:
-        for step in steps:
-            step()
-            db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.detail), "error")
-    else:
-        flash(success, "success")
-
-
 def _back(award_id: int):
-    return redirect(url_for("payments.finance_award", award_id=award_id), code=303)
+    return redirect(_award_page(award_id), code=303)
+
+
+def _award_page(award_id: int) -> str:
+    return url_for("payments.finance_award", award_id=award_id)
+
+
+def _refusal_on_record(action: str, award_id: int):
+    def on_record(error: DomainError) -> None:
+        audit_refusal(action, award_id, current_user, error)
+        db.session.commit()  # the refusal stays on record
+
+    return on_record
 
 
 @bp.post("/finance/awards/<int:award_id>/release")
 @login_required
 def release(award_id: int):
     award = _finance_award(award_id)
-    if ActionForm().validate_on_submit():
-        try:
-            payouts.request_release(award, current_user)
-            db.session.commit()
-            flash(_("Release requested. Another finance officer must approve it."), "success")
-        except DomainError as error:
-            audit_refusal("award.release_refused", award_id, current_user, error)
-            flash(str(error.detail), "error")
-    return _back(award_id)
+    return run_action(lambda: request_release(award, current_user), form=ActionForm(),
+                      success=_("Release requested. Another finance officer must approve it."),
+                      redirect_to=_award_page(award_id), code=303,
+                      record_refusal=_refusal_on_record("award.release_refused", award_id))
 
 
 @bp.post("/finance/awards/<int:award_id>/approve")
@@ -213,15 +209,10 @@ def release(award_id: int):
 def approve(award_id: int):
     award = _finance_award(award_id)
     if ActionForm().validate_on_submit():
-        try:
-            written = services.approve_release(award, current_user)
-            db.session.commit()
-        except DomainError as error:
-            audit_refusal("award.approval_refused", award_id, current_user, error)
-            flash(str(error.detail), "error")
+        refused = approve_and_pay([award.id], current_user).refused  # commits; a refusal is audited
+        if refused:
+            flash(str(refused[award.id].detail), "error")
             return _back(award_id)
-        services.send_payouts(written, actor=current_user)
-        db.session.commit()
         flash(_("Release approved. Transfers are on their way; wires wait for their bank reference."), "success")
     return _back(award_id)
 
@@ -231,23 +222,27 @@ def approve(award_id: int):
 def confirm(award_id: int):
     award = _finance_award(award_id)
     form = ReferenceForm()
-    if form.validate_on_submit():
-        _attempt(_("The wire is recorded; the award is paid."),
-                 lambda: payouts.confirm_wire(award, current_user, reference=form.reference.data))
-    else:
+    if not form.validate_on_submit():
         flash(_("Give the wire reference."), "error")
-    return _back(award_id)
+        return _back(award_id)
+    return run_action(lambda: payouts.confirm_wire(award, current_user, reference=form.reference.data),
+                      success=_("The wire is recorded; the award is paid."), redirect_to=_award_page(award_id),
+                      code=303)
 
 
 @bp.post("/finance/refunds/<int:refund_id>/send")
 @login_required
 def send_refund(refund_id: int):
     refund = _finance_refund(refund_id)
-    if ActionForm().validate_on_submit():
-        # Two commits: the refund is marked as sending before the provider is called.
-        _attempt(_("Refund sent."), lambda: escrow.begin_refund(refund, current_user),
-                 lambda: escrow.record_refund_result(escrow.send_refund(refund), actor=current_user))
-    return redirect(url_for("payments.finance_overview"), code=303)
+    overview = url_for("payments.finance_overview")
+    # Two transactions: the refund is committed as `sending` before the provider is called.
+    claimed: list[Refund] = []
+    response = run_action(lambda: refunds.begin_refund(refund, current_user), form=ActionForm(), success=None,
+                          redirect_to=overview, code=303, after_commit=claimed.append)
+    if not claimed:  # an invalid form or a refusal: run_action answered
+        return response
+    return run_action(lambda: refunds.record_refund_result(refunds.send_refund(refund), actor=current_user),
+                      success=_("Refund sent."), redirect_to=overview, code=303)
 
 
 @bp.post("/finance/refunds/<int:refund_id>/confirm")
@@ -255,12 +250,12 @@ def send_refund(refund_id: int):
 def confirm_refund(refund_id: int):
     refund = _finance_refund(refund_id)
     form = ReferenceForm()
-    if form.validate_on_submit():
-        _attempt(_("The refund wire is recorded."),
-                 lambda: escrow.confirm_refund_wire(refund, current_user, reference=form.reference.data))
-    else:
+    overview = url_for("payments.finance_overview")
+    if not form.validate_on_submit():
         flash(_("Give the wire reference."), "error")
-    return redirect(url_for("payments.finance_overview"), code=303)
+        return redirect(overview, code=303)
+    return run_action(lambda: refunds.confirm_refund_wire(refund, current_user, reference=form.reference.data),
+                      success=_("The refund wire is recorded."), redirect_to=overview, code=303)
 
 
 def _finance_refund(refund_id: int) -> Refund:
@@ -299,7 +294,6 @@ def payee_form():
     if request.method == "GET":
         on_file = payees.profile_of(current_user)
         form.residence_country.data = on_file.residence_country if on_file else current_user.country
-    status = 200
     valid = form.validate_on_submit()
     asks_confirmation = form.is_submitted() and payees.country_differs(current_user, form.residence_country.data)
     if valid and asks_confirmation and not form.confirm_country.data:
@@ -307,29 +301,40 @@ def payee_form():
                                          "%(payee)s, or choose %(account)s.",
                                          account=country_name(current_user.country),
                                          payee=country_name(form.residence_country.data))]
-        status = 422
-    elif valid:
-        data = {"legal_name": form.legal_name.data, "residence_country": (form.residence_country.data or "").upper(),
-                "date_of_birth": form.date_of_birth.data, "tax_form": form.tax_form.data,
-                "tax_id": form.tax_id.data or None}
-        if form.account_number.data or form.swift_bic.data:
-            data["bank_account"] = {"account_number": form.account_number.data, "swift_bic": form.swift_bic.data,
-                                    "bank_name": form.bank_name.data or ""}
-        try:
-            payees.save_payee(current_user, data)
-            db.session.commit()
-            flash(_("Your payee details are saved (encrypted)."), "success")
-            return redirect(url_for("payments.my_payments"), code=303)
-        except DomainError as error:
-            db.session.rollback()
-            for name, messages in error.errors.items():
-                target = {"bank_account.account_number": "account_number",
-                          "bank_account.swift_bic": "swift_bic", "bank_account.bank_name": "bank_name"}.get(name, name)
-                if target in form:
-                    form[target].errors = list(form[target].errors) + [str(m) for m in messages]
-            status = 422
-    elif request.method == "POST":
-        status = 422
+        return _payee_page(form, asks_confirmation, 422)
+    if valid:
+        return run_action(lambda: payees.save_payee(current_user, _payee_data(form)),
+                          success=_("Your payee details are saved (encrypted)."),
+                          redirect_to=url_for("payments.my_payments"), code=303,
+                          show=lambda error: _place_payee_errors(form, error),
+                          refused=lambda refusal: _payee_page(form, asks_confirmation, 422))
+    return _payee_page(form, asks_confirmation, 422 if request.method == "POST" else 200)
+
+
+def _payee_data(form: PayeeForm) -> dict:
+    data = {"legal_name": form.legal_name.data, "residence_country": (form.residence_country.data or "").upper(),
+            "date_of_birth": form.date_of_birth.data, "tax_form": form.tax_form.data,
+            "tax_id": form.tax_id.data or None}
+    if form.account_number.data or form.swift_bic.data:
+        data["bank_account"] = {"account_number": form.account_number.data, "swift_bic": form.swift_bic.data,
+                                "bank_name": form.bank_name.data or ""}
+    return data
+
+
+# The service names the bank account's fields by their path in the API body; the form flattens them.
+_PAYEE_FIELDS = {"bank_account.account_number": "account_number", "bank_account.swift_bic": "swift_bic",
+                 "bank_account.bank_name": "bank_name"}
+
+
+def _place_payee_errors(form: PayeeForm, error: DomainError) -> None:
+    """Field messages only, next to their fields (the page says nothing on top)."""
+    for name, messages in error.errors.items():
+        target = _PAYEE_FIELDS.get(name, name)
+        if target in form:
+            form[target].errors = list(form[target].errors) + [str(m) for m in messages]
+
+
+def _payee_page(form: PayeeForm, asks_confirmation: bool, status: int):
     profile = payees.profile_of(current_user)
     return render_template("payments/payee.html", form=form, payee=payees.masked(profile) if profile else None,
                            asks_confirmation=asks_confirmation), status
@@ -338,21 +343,15 @@ def payee_form():
 @bp.post("/me/payout-account")
 @login_required
 def connect_payout_account():
-    if not ActionForm().validate_on_submit():
-        return redirect(url_for("payments.my_payments"), code=303)
-    try:
-        plan, link, _created = payout_accounts.connect(
-            current_user, return_url=url_for("payments.payout_account_return", _external=True),
-            refresh_url=url_for("payments.payout_account_refresh", _external=True))
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.detail), "error")
-        return redirect(url_for("payments.my_payments"), code=303)
-    if link:
-        return redirect(link, code=303)
-    flash(plan.message, "success")
-    return redirect(url_for("payments.my_payments"), code=303)
+    my_payments = url_for("payments.my_payments")
+    # The answer is (plan, onboarding link or None, created): to Stripe's onboarding, or back with the plan.
+    return run_action(_connect, form=ActionForm(), success=lambda answer: None if answer[1] else answer[0].message,
+                      redirect_to=lambda answer: answer[1] or my_payments, refused=my_payments, code=303)
+
+
+def _connect():
+    return payout_accounts.connect(current_user, return_url=url_for("payments.payout_account_return", _external=True),
+                                   refresh_url=url_for("payments.payout_account_refresh", _external=True))
 
 
 @bp.get("/me/payout-account/return")
@@ -376,14 +375,7 @@ def payout_account_return():
 @login_required
 def payout_account_refresh():
     """An onboarding link expired or was used: make a new one."""
-    try:
-        _plan, link, _created = payout_accounts.connect(
-            current_user, return_url=url_for("payments.payout_account_return", _external=True),
-            refresh_url=url_for("payments.payout_account_refresh", _external=True))
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.detail), "error")
-        link = None
-    return redirect(link or url_for("payments.my_payments"), code=303)
+    my_payments = url_for("payments.my_payments")
+    return run_action(_connect, success=None, redirect_to=lambda answer: answer[1] or my_payments,
+                      refused=my_payments, code=303)
 

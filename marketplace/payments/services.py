@@ -4,39 +4,21 @@
     cancel_award(award, actor, reason=...)          an unpaid award withdrawn: payable -> escrow
     schedule_refunds(challenge, actor, reason=...)  escrow back to the funder (cancelled, no award, remainder)
     request_release(award, officer)                 finance officer A
-    approve_release(award, officer) -> [Payout]     finance officer B; commit, then send_payouts(...)
-    send_payouts(payouts, actor=None)               provider calls + recording (after the commit)
+    approve_release(award, officer) -> [Payout]     finance officer B: the pending payouts, no provider call
+    approve_and_pay([award ids], officer)           approve, COMMIT, call the provider, record (commits)
     confirm_wire(award, officer, reference=...)     a manual wire went out -> paid
     reconcile()                                     finish what a crash left half-done
 
-They flush and never commit (send_payouts excepted: it runs after the caller committed the
-pending payouts, and leaves its own recording for the caller to commit).
+They flush and never commit, `approve_and_pay` excepted: it is the release's unit of work (release.py).
 """
 
 from __future__ import annotations
 
-from marketplace.payments.escrow import allocate_award, cancel_award, schedule_refunds
-from marketplace.payments.models import Payout
-from marketplace.payments.payouts import (
-    PayoutResult,
-    approve_release,
-    confirm_wire,
-    order_for,
-    record_result,
-    request_release,
-    send,
-)
+from marketplace.payments.escrow import allocate_award, cancel_award
+from marketplace.payments.payouts import confirm_wire
 from marketplace.payments.reconcile import reconcile
-from marketplace.payments.routing import provider_named
+from marketplace.payments.refunds import schedule_refunds
+from marketplace.payments.release import approve_and_pay, approve_release, request_release
 
-__all__ = ["allocate_award", "approve_release", "cancel_award", "confirm_wire", "reconcile", "request_release",
-           "schedule_refunds", "send_payouts"]
-
-
-def send_payouts(written: list[Payout], actor=None) -> list[PayoutResult]:
-    """Call the provider for payouts the caller has COMMITTED as pending, then record each answer."""
-    orders = [order_for(payout) for payout in written]
-    results = [send(order, provider_named(order.provider)) for order in orders]
-    for result in results:
-        record_result(result, actor=actor)
-    return results
+__all__ = ["allocate_award", "approve_and_pay", "approve_release", "cancel_award", "confirm_wire", "reconcile",
+           "request_release", "schedule_refunds"]

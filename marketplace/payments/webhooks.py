@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.api import problem
 from marketplace.extensions import db
 from marketplace.payments.events import apply_event
-from marketplace.payments.providers import InvalidWebhook, ProviderError
-from marketplace.payments.routing import current_provider
+from marketplace.payments.providers.interface import InvalidWebhook, ProviderError
+from marketplace.payments.providers.registry import current_provider
 
 log = logging.getLogger(__name__)
 blp = Blueprint("payments_webhooks", __name__, url_prefix="/api/v1", description="Payment provider webhooks")

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.accounts.services import organization_by_slug
+from marketplace.accounts.services import staffed_organization
 from marketplace.api import PageArgs, login_required_api, page_of
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.programs import services
 
@@ -49,12 +47,7 @@ class ProgramOut(ma.Schema):
 @blp.response(201, ProgramOut)
 @login_required_api
 def create_program(data):
-    try:
-        organization = organization_by_slug(data.pop("organization"))
-    except NotFound:
-        organization = None
-    if organization is None or not current_user.is_staff_of(organization):
-        raise NotFound(_l("No such organization."))
+    organization = staffed_organization(data.pop("organization"), current_user)
     program = services.create_program(organization, current_user, **data)
     db.session.commit()
     return program

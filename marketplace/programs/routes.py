@@ -5,16 +5,16 @@ A program never leaves its organization's staff: anyone else gets 404, whatever 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import distinct, func, select
 
 from marketplace.accounts.models import Organization
-from marketplace.challenges.forms import show_domain_error
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.page_actions import run_action
 from marketplace.permissions import Role
 from marketplace.programs import services
 from marketplace.programs.forms import CLASSIFICATIONS, ProgramForm, RequirementForm, parse_requirements
@@ -38,32 +38,30 @@ def _managed_organizations() -> list[Organization]:
 @login_required
 def index():
     """The programs of the user's organizations, and (for center managers) a form to start one."""
-    from marketplace.challenges.models import Challenge, challenge_requirements
-
     _require_staff()
     organizations = _managed_organizations()
     form = ProgramForm(organizations=organizations)
-    status = 200
-    if request.method == "POST":
-        if not organizations:
-            raise NotFound(_l("Only center managers create programs."))
-        if form.validate_on_submit():
-            organization = next(org for org in organizations if org.id == form.organization.data)
-            try:
-                program = services.create_program(
-                    organization, current_user, title=form.title.data or "", objective=form.objective.data or "",
-                    classification=form.classification.data, requirements=parse_requirements(form.requirements.data))
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-                status = error.status
-            else:
-                db.session.commit()
-                flash(_("The program is created. Now decompose it: one unclassified challenge per requirement."),
-                      "success")
-                return redirect(url_for(".detail", program_id=program.id))
-        else:
-            status = 422
+    if request.method == "GET":
+        return _index_page(form, organizations)
+    if not organizations:
+        raise NotFound(_l("Only center managers create programs."))
+
+    def create():
+        organization = next(org for org in organizations if org.id == form.organization.data)
+        return services.create_program(
+            organization, current_user, title=form.title.data or "", objective=form.objective.data or "",
+            classification=form.classification.data, requirements=parse_requirements(form.requirements.data))
+
+    return run_action(
+        create, form=form,
+        success=_("The program is created. Now decompose it: one unclassified challenge per requirement."),
+        redirect_to=lambda program: url_for(".detail", program_id=program.id),
+        refused=lambda refusal: _index_page(form, organizations, refusal.status))
+
+
+def _index_page(form: ProgramForm, organizations: list[Organization], status: int = 200):
+    from marketplace.challenges.models import Challenge, challenge_requirements
+
     programs = db.session.scalars(services.programs_for(current_user)).all()
     covered = dict(db.session.execute(
         select(Requirement.program_id, func.count(distinct(Requirement.id)))
@@ -99,15 +97,10 @@ def render_detail(program: Program, status: int = 200, requirement_form: Require
 def add_requirement(program_id: int):
     program = services.get_visible(program_id, current_user)
     form = RequirementForm()
-    if not form.validate_on_submit():
-        return render_detail(program, 422, form)
-    try:
-        requirement = services.add_requirement(program, current_user, code=(form.code.data or "").strip(),
-                                               text=form.text.data or "")
-    except DomainError as error:
-        db.session.rollback()
-        show_domain_error(form, error)
-        return render_detail(program, error.status, form)
-    db.session.commit()
-    flash(_("Requirement %(code)s added. It is not covered by any challenge yet.", code=requirement.code), "success")
-    return redirect(url_for(".detail", program_id=program.id, _anchor=f"req-{requirement.code}"))
+    return run_action(
+        lambda: services.add_requirement(program, current_user, code=(form.code.data or "").strip(),
+                                         text=form.text.data or ""), form=form,
+        success=lambda requirement: _("Requirement %(code)s added. It is not covered by any challenge yet.",
+                                      code=requirement.code),
+        redirect_to=lambda requirement: url_for(".detail", program_id=program.id, _anchor=f"req-{requirement.code}"),
+        refused=lambda refusal: render_detail(program, refusal.status, form))

@@ -1,4 +1,14 @@
-"""Proposals: drafts, submitted versions, teams, attachments and deadlines."""
+"""Proposals: drafts, submitted versions, teams, attachments and deadlines.
+
+Layout:
+  models.py        proposals, members, versions, attachments; the proposal window rule (proposal_window_refusal)
+  guards.py        who may act on a proposal and until when; content limits; the caller's active proposal
+  services.py      create, edit, submit, discard, withdraw; receipts; reading and listing
+  teams.py         invitations, answers, award shares
+  attachments.py   the per-proposal caps, adding/removing files, the audited download check
+  content.py, journey.py, downloads.py   what a viewer may see, the solver's next step, serving a file
+  routes.py, forms.py    the pages (blueprint `proposals`); api.py, schemas.py   the JSON API
+"""
 
 
 def register(app, api) -> None:

@@ -11,7 +11,7 @@ from marketplace.api import PageArgs, login_required_api, page_of
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.proposals import journey, schemas, services
+from marketplace.proposals import attachments, journey, schemas, services, teams
 from marketplace.proposals.downloads import send_attachment
 
 blp = Blueprint("proposals_api", __name__, url_prefix="/api/v1", description="Proposals")
@@ -19,6 +19,14 @@ blp = Blueprint("proposals_api", __name__, url_prefix="/api/v1", description="Pr
 
 def _out(proposal, status: int = 200):
     return schemas.proposal_json(proposal, current_user), status
+
+def _step(proposal_id: int, action, status: int = 200):
+    """One step on a visible proposal (the service checks who may take it), committed; the proposal after it."""
+    proposal = services.get_visible(proposal_id, current_user)
+    action(proposal)
+    db.session.commit()
+    return _out(proposal, status)
+
 
 
 @blp.post("/challenges/<int:challenge_id>/proposals")
@@ -42,10 +50,7 @@ def get(proposal_id: int):
 @login_required_api
 def update(data, proposal_id: int):
     """Saves the working copy; after a submission reviewers keep the last version until `submit` again."""
-    proposal = services.get_visible(proposal_id, current_user)
-    services.update_proposal(proposal, current_user, data)
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: services.update_proposal(proposal, current_user, data))
 
 
 @blp.post("/proposals/<int:proposal_id>/submit")
@@ -55,29 +60,20 @@ def submit(proposal_id: int):
 
     409 when a submitted proposal has no unsubmitted changes, after the deadline, or when the challenge is not open.
     """
-    proposal = services.get_visible(proposal_id, current_user)
-    services.submit(proposal, current_user)
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: services.submit(proposal, current_user))
 
 
 @blp.post("/proposals/<int:proposal_id>/discard")
 @login_required_api
 def discard(proposal_id: int):
     """Back to the last submitted version: text and files (409 without unsubmitted changes or when read-only)."""
-    proposal = services.get_visible(proposal_id, current_user)
-    services.discard_changes(proposal, current_user)
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: services.discard_changes(proposal, current_user))
 
 
 @blp.post("/proposals/<int:proposal_id>/withdraw")
 @login_required_api
 def withdraw(proposal_id: int):
-    proposal = services.get_visible(proposal_id, current_user)
-    services.withdraw(proposal, current_user)
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: services.withdraw(proposal, current_user))
 
 
 @blp.get("/proposals/<int:proposal_id>/versions")
@@ -111,7 +107,7 @@ def upload(proposal_id: int):
     if upload is None:
         raise ValidationFailed(_l("Send the file as multipart form field \"file\"."),
                                errors={"file": [_l("Required.")]})
-    attachment = services.add_attachment(proposal, current_user, upload.stream, upload.filename)
+    attachment = attachments.add_attachment(proposal, current_user, upload.stream, upload.filename)
     db.session.commit()
     return schemas.attachment_json(attachment), 201
 
@@ -121,7 +117,7 @@ def upload(proposal_id: int):
 @login_required_api
 def remove_attachment(proposal_id: int, attachment_id: int):
     proposal = services.get_visible(proposal_id, current_user)
-    services.remove_attachment(proposal, current_user, attachment_id)
+    attachments.remove_attachment(proposal, current_user, attachment_id)
     db.session.commit()
     return "", 204
 
@@ -129,8 +125,7 @@ def remove_attachment(proposal_id: int, attachment_id: int):
 @blp.get("/attachments/<int:attachment_id>")
 @login_required_api
 def download(attachment_id: int):
-    attachment = services.attachment_for_download(attachment_id, current_user)
-    db.session.commit()
+    attachment = attachments.attachment_for_download(attachment_id, current_user)  # audited on its own
     return send_attachment(attachment)
 
 
@@ -138,10 +133,7 @@ def download(attachment_id: int):
 @blp.arguments(schemas.InviteIn)
 @login_required_api
 def invite(data, proposal_id: int):
-    proposal = services.get_visible(proposal_id, current_user)
-    services.invite(proposal, current_user, data["email"])
-    db.session.commit()
-    return _out(proposal, 201)
+    return _step(proposal_id, lambda proposal: teams.invite(proposal, current_user, data["email"]), status=201)
 
 
 @blp.post("/proposals/<int:proposal_id>/team/invitation")
@@ -149,7 +141,7 @@ def invite(data, proposal_id: int):
 @login_required_api
 def answer_invitation(data, proposal_id: int):
     proposal = services.get_visible(proposal_id, current_user)
-    services.respond_to_invitation(proposal, current_user, accept=data["accept"])
+    teams.respond_to_invitation(proposal, current_user, accept=data["accept"])
     db.session.commit()
     if not data["accept"]:
         return {"status": "declined"}
@@ -160,19 +152,13 @@ def answer_invitation(data, proposal_id: int):
 @blp.arguments(schemas.SharesIn)
 @login_required_api
 def set_shares(data, proposal_id: int):
-    proposal = services.get_visible(proposal_id, current_user)
-    services.set_shares(proposal, current_user, data["shares"])
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: teams.set_shares(proposal, current_user, data["shares"]))
 
 
 @blp.post("/proposals/<int:proposal_id>/team/shares/agree")
 @login_required_api
 def agree_shares(proposal_id: int):
-    proposal = services.get_visible(proposal_id, current_user)
-    services.agree_to_shares(proposal, current_user)
-    db.session.commit()
-    return _out(proposal)
+    return _step(proposal_id, lambda proposal: teams.agree_to_shares(proposal, current_user))
 
 
 @blp.get("/me/proposals")

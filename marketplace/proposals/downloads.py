@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, send_file
 
-from marketplace.files.filetypes import Kind
+from marketplace.files.kinds import Kind
 from marketplace.files.storage import download_name, open_for_download, storage_for
 
 

@@ -10,27 +10,21 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.awards import next_steps
 from marketplace.challenges import agreements
-from marketplace.challenges.models import AgreementAcceptance, Challenge
+from marketplace.challenges.agreement_models import AgreementAcceptance
+from marketplace.challenges.models import Challenge
 from marketplace.challenges.routes import render_detail
 from marketplace.challenges.services import get_visible as get_visible_challenge
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, select_timezone
-from marketplace.proposals import forms, journey, services
+from marketplace.page_actions import run_action
+from marketplace.proposals import attachments, forms, journey, services, teams
 from marketplace.proposals.content import content_for
 from marketplace.proposals.downloads import send_attachment
 from marketplace.proposals.models import Proposal
 from marketplace.stages.readers import carry_on_from, proposal_stage
 
 bp = Blueprint("proposals", __name__, template_folder="templates")
-
-
-def _refused(error: DomainError, form=None) -> None:
-    db.session.rollback()
-    for field, messages in error.errors.items():
-        if form is not None and field in form:
-            form[field].errors = list(form[field].errors) + [str(m) for m in messages]
-    flash(str(error.detail or error.title), "error")
 
 
 @bp.route("/challenges/<int:challenge_id>/proposals/new", methods=["GET", "POST"])
@@ -49,22 +43,22 @@ def new(challenge_id: int):
     form = forms.ProposalForm()
     if request.method == "GET":
         form.locale.data = current_user.locale
-    status = 200
-    if form.validate_on_submit():
-        try:
-            proposal = services.create_proposal(challenge, current_user, {
-                "title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
-                "locale": form.locale.data, "team_emails": form.emails()})
-            _attach_first_file(proposal, form.file.data)
-        except DomainError as error:
-            _refused(error, form)
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("Your draft is saved. Add files, then submit it before the deadline."), "success")
-            return redirect(url_for("proposals.view", proposal_id=proposal.id))
-    elif form.errors:
-        status = 422
+        return _new_page(form, challenge)
+
+    def create():
+        proposal = services.create_proposal(challenge, current_user, {
+            "title": form.title.data, "abstract": form.abstract.data or "", "body": form.body.data or "",
+            "locale": form.locale.data, "team_emails": form.emails()})
+        _attach_first_file(proposal, form.file.data)
+        return proposal
+
+    return run_action(create, form=form,
+                      success=_("Your draft is saved. Add files, then submit it before the deadline."),
+                      redirect_to=lambda proposal: url_for("proposals.view", proposal_id=proposal.id),
+                      refused=lambda refusal: _new_page(form, challenge, refusal.status))
+
+
+def _new_page(form: forms.ProposalForm, challenge: Challenge, status: int = 200):
     _locale, title = challenge.localized("title", current_locale_id())
     return render_template("proposals/new.html", form=form, challenge=challenge, challenge_title=title), status
 
@@ -77,24 +71,22 @@ def _start_from_earlier(challenge: Challenge):
     earlier_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else raw
     earlier = db.session.get(Proposal, earlier_id) if isinstance(earlier_id, int) else None
     mine = earlier is not None and earlier.is_author(current_user)
-    try:
-        # Someone else's proposal lends no title; the service refuses it with its own message.
-        proposal = services.create_proposal(challenge, current_user, {
-            "title": earlier.title if mine else "-", "from_proposal_id": earlier_id})
-    except DomainError as error:
-        _refused(error)
-        return render_detail(challenge, error.status)
-    db.session.commit()
-    flash(_("Your stage %(k)d draft starts from your stage %(before)d proposal, with its team and files. Revise it "
+    # Someone else's proposal lends no title; the service refuses it with its own message.
+    return run_action(
+        lambda: services.create_proposal(challenge, current_user, {
+            "title": earlier.title if mine else "-", "from_proposal_id": earlier_id}),
+        success=lambda proposal: _(
+            "Your stage %(k)d draft starts from your stage %(before)d proposal, with its team and files. Revise it "
             "for this stage, then submit it before the deadline.", k=proposal.stage.position,
-            before=proposal.stage.position - 1), "success")
-    return redirect(url_for("proposals.view", proposal_id=proposal.id))
+            before=proposal.stage.position - 1),
+        redirect_to=lambda proposal: url_for("proposals.view", proposal_id=proposal.id),
+        refused=lambda refusal: render_detail(challenge, refusal.status))
 
 
 def _attach_first_file(proposal: Proposal, upload) -> None:
     """The new-proposal form may carry a file: it is stored with the draft, or neither is (one transaction)."""
     if upload and upload.filename:
-        services.add_attachment(proposal, current_user, upload.stream, upload.filename)
+        attachments.add_attachment(proposal, current_user, upload.stream, upload.filename)
 
 
 def _page(proposal: Proposal, status: int = 200, **forms_in_use):
@@ -137,14 +129,11 @@ def _act(proposal_id: int, action, success, **extra_forms):
     `success` is the message, or a function of the proposal that words it (after the action).
     """
     proposal = services.get_visible(proposal_id, current_user)
-    try:
-        action(proposal)
-    except DomainError as error:
-        _refused(error)
-        return _page(services.get_visible(proposal_id, current_user), error.status, **extra_forms)
-    db.session.commit()
-    flash(success(proposal) if callable(success) else success, "success")
-    return redirect(url_for("proposals.view", proposal_id=proposal_id))
+    return run_action(
+        lambda: action(proposal), success=lambda _result: success(proposal) if callable(success) else success,
+        redirect_to=url_for("proposals.view", proposal_id=proposal_id),
+        refused=lambda refusal: _page(services.get_visible(proposal_id, current_user), refusal.status,
+                                      **extra_forms))
 
 
 @bp.get("/proposals/<int:proposal_id>/receipt.txt")
@@ -214,7 +203,7 @@ def upload(proposal_id: int):
     if not form.validate_on_submit():
         return _page(services.get_visible(proposal_id, current_user), 422, upload=form)
     file = form.file.data
-    return _act(proposal_id, lambda p: services.add_attachment(p, current_user, file.stream, file.filename),
+    return _act(proposal_id, lambda p: attachments.add_attachment(p, current_user, file.stream, file.filename),
                 _("The file was uploaded. Its SHA-256 fingerprint is your receipt."), upload=form)
 
 
@@ -223,15 +212,14 @@ def upload(proposal_id: int):
 def remove_attachment(proposal_id: int, attachment_id: int):
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    return _act(proposal_id, lambda p: services.remove_attachment(p, current_user, attachment_id),
+    return _act(proposal_id, lambda p: attachments.remove_attachment(p, current_user, attachment_id),
                 _("The file was removed."))
 
 
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download(attachment_id: int):
-    attachment = services.attachment_for_download(attachment_id, current_user)
-    db.session.commit()
+    attachment = attachments.attachment_for_download(attachment_id, current_user)  # audited on its own
     return send_attachment(attachment)
 
 
@@ -241,7 +229,7 @@ def invite(proposal_id: int):
     form = forms.InviteForm()
     if not form.validate_on_submit():
         return _page(services.get_visible(proposal_id, current_user), 422, invite=form)
-    return _act(proposal_id, lambda p: services.invite(p, current_user, form.email.data),
+    return _act(proposal_id, lambda p: teams.invite(p, current_user, form.email.data),
                 _("The invitation was sent."), invite=form)
 
 
@@ -252,7 +240,7 @@ def answer_invitation(proposal_id: int):
     if not form.validate_on_submit() or form.decision.data not in ("accept", "decline"):
         abort(400)
     accept = form.decision.data == "accept"
-    response = _act(proposal_id, lambda p: services.respond_to_invitation(p, current_user, accept=accept),
+    response = _act(proposal_id, lambda p: teams.respond_to_invitation(p, current_user, accept=accept),
                     _("You joined the team.") if accept else _("You declined the invitation."))
     if not accept and response.status_code == 302:
         return redirect(url_for("proposals.dashboard"))
@@ -268,7 +256,7 @@ def set_shares(proposal_id: int):
     if not form.validate_on_submit():
         return _page(proposal, 422, shares=form)
     values = {m.user_id: form[f"share_{m.user_id}"].data for m in accepted}
-    return _act(proposal_id, lambda p: services.set_shares(p, current_user, values),
+    return _act(proposal_id, lambda p: teams.set_shares(p, current_user, values),
                 _("Shares proposed. Every member now confirms them."), shares=form)
 
 
@@ -277,7 +265,7 @@ def set_shares(proposal_id: int):
 def agree_shares(proposal_id: int):
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    return _act(proposal_id, lambda p: services.agree_to_shares(p, current_user), _("You agreed to the shares."))
+    return _act(proposal_id, lambda p: teams.agree_to_shares(p, current_user), _("You agreed to the shares."))
 
 
 @bp.get("/me/dashboard")

@@ -3,8 +3,9 @@
 
 def register(app, api) -> None:
     from marketplace.reminders import api as reminders_api
-    from marketplace.reminders import cli, routes, services  # noqa: F401 - services registers kinds and subjects
+    from marketplace.reminders import cli, routes, services
 
+    services.register_kinds()
     app.config.setdefault("REMINDER_DAYS", services.DEFAULT_REMINDER_DAYS)
     app.register_blueprint(routes.bp)
     api.register_blueprint(reminders_api.blp)

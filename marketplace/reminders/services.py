@@ -28,17 +28,17 @@ from datetime import UTC, datetime, timedelta
 from babel.dates import format_datetime
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, text, union
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.bulk import insert_rows
-from marketplace.challenges.models import AgreementAcceptance, Challenge, ChallengeText
+from marketplace.challenges.agreement_models import AgreementAcceptance
+from marketplace.challenges.models import Challenge, ChallengeText
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.i18n import normalise_locale
-from marketplace.mail.services import queue_mails, register_subject
+from marketplace.mail.services import queue_mails
 from marketplace.proposals.models import Proposal, ProposalMember
 from marketplace.reminders.models import SentReminder
 from marketplace.reviews.models import Review
@@ -52,8 +52,6 @@ BATCH_SIZE = 2000
 CHALLENGE_DEADLINE = "challenge_deadline"
 REVIEW_DUE = "review_due"
 
-register_subject("deadline_reminder", lambda: str(_l("Reminder: a challenge deadline is approaching")))
-register_subject("review_due_reminder", lambda: str(_l("Reminder: your InnoBridge reviews are due soon")))
 
 
 # --- who is concerned ------------------------------------------------------------------------------------
@@ -192,8 +190,10 @@ def describe_challenges(challenge_ids: list[int]) -> dict[int, dict]:
     return facts
 
 
-register_kind(ReminderKind(CHALLENGE_DEADLINE, "deadline_reminder", _challenge_deadlines_due, describe_challenges))
-register_kind(ReminderKind(REVIEW_DUE, "review_due_reminder", _reviews_due, describe_challenges))
+def register_kinds() -> None:
+    """The reminder kinds this module sends (called by reminders.register(); stages add theirs)."""
+    register_kind(ReminderKind(CHALLENGE_DEADLINE, "deadline_reminder", _challenge_deadlines_due, describe_challenges))
+    register_kind(ReminderKind(REVIEW_DUE, "review_due_reminder", _reviews_due, describe_challenges))
 
 
 # --- texts -------------------------------------------------------------------------------------------------

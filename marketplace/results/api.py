@@ -26,6 +26,14 @@ def _locale() -> str:
 def _out(result, status: int = 200):
     return result_detail(result, current_user, _locale()), status
 
+def _step(result_id: int, action, status: int = 200):
+    """One step on a visible result (the service checks who may take it), committed; the result after it."""
+    result = services.get_visible(result_id, current_user)
+    action(result)
+    db.session.commit()
+    return _out(result, status)
+
+
 
 @blp.get("/results")
 @blp.arguments(schemas.ResultListArgs, location="query")
@@ -54,29 +62,20 @@ def get_result(result_id: int):
 @blp.arguments(schemas.ResultIn)
 @login_required_api
 def update_result(data, result_id: int):
-    result = services.get_visible(result_id, current_user)
-    services.update_result(result, current_user, data)
-    db.session.commit()
-    return _out(result)
+    return _step(result_id, lambda result: services.update_result(result, current_user, data))
 
 
 @blp.post("/results/<int:result_id>/publish")
 @login_required_api
 def publish_result(result_id: int):
-    result = services.get_visible(result_id, current_user)
-    services.publish_result(result, current_user)
-    db.session.commit()
-    return _out(result)
+    return _step(result_id, lambda result: services.publish_result(result, current_user))
 
 
 @blp.post("/results/<int:result_id>/withdraw")
 @blp.arguments(schemas.WithdrawIn)
 @login_required_api
 def withdraw_result(data, result_id: int):
-    result = services.get_visible(result_id, current_user)
-    services.withdraw_result(result, current_user, reason=data["reason"])
-    db.session.commit()
-    return _out(result)
+    return _step(result_id, lambda result: services.withdraw_result(result, current_user, reason=data["reason"]))
 
 
 @blp.get("/results/<int:result_id>/consent")
@@ -143,7 +142,7 @@ def start_follow_on(data, result_id: int):
     """A center manager starts a second-round challenge from the result: a draft that must pass clearance."""
     result = services.get_visible(result_id, current_user)
     if data.get("deadline") is not None and data["deadline"].tzinfo is None:
-        from marketplace.challenges.services import localize_deadline
+        from marketplace.challenges.authoring import localize_deadline
 
         data["deadline"] = localize_deadline(data["deadline"], current_user.timezone or "UTC")
     challenge = follow_ons.start_follow_on(result, current_user, data)

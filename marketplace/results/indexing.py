@@ -10,21 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from flask import g, has_app_context
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import after_commit
 from marketplace.extensions import db
 from marketplace.search.engine import KINDS, SearchDoc, SearchIndex, register_kind
 
 KIND = "results"
+QUEUE = "results"  # the after-commit queue of results to index
 FACETS = ("field", "organization", "licensing", "patent")
-if KIND not in KINDS:
-    register_kind(KIND, facets=FACETS)
+
+
+def register_search_kind() -> None:
+    """Declare the "results" document kind and its facets (called by results.register())."""
+    if KIND not in KINDS:
+        register_kind(KIND, facets=FACETS)
 
 
 def schedule(result_id: int) -> None:
-    db.session.info.setdefault("reindex_results", set()).add(result_id)
+    after_commit.add(QUEUE, result_id)
 
 
 def open_index() -> SearchIndex:
@@ -68,7 +73,7 @@ def sync(ids: Iterable[int]) -> None:
 
 def flush_scheduled() -> None:
     """Index what this session scheduled (for commands such as `demo seed`, which have no request)."""
-    sync(db.session.info.pop("reindex_results", set()) | set(g.pop("results_committed", ())))
+    sync(after_commit.take(QUEUE))
 
 
 def source() -> tuple[int, Iterator[list[SearchDoc]]]:
@@ -107,23 +112,6 @@ def facet_counts(query: str, filters: dict) -> dict[str, dict[str, int]]:
 # --- keeping the index current -----------------------------------------------------------------------
 
 def install(app) -> None:
-    @event.listens_for(db.session, "after_commit")
-    def _remember_committed(session):
-        ids = session.info.pop("reindex_results", None)
-        if ids and has_app_context():
-            g.setdefault("results_committed", set()).update(ids)
-
-    @event.listens_for(db.session, "after_rollback")
-    def _forget_rolled_back(session):
-        session.info.pop("reindex_results", None)
-
-    @app.after_request
-    def _index_committed(response):
-        ids = g.pop("results_committed", None)
-        if ids:
-            try:
-                sync(ids)
-            except Exception:  # noqa: BLE001 - the database is the truth; `flask search reindex` repairs
-                app.logger.exception("could not index results %s", sorted(ids))
-                db.session.rollback()
-        return response
+    """Results changed by a request are indexed once it has committed (see marketplace.after_commit)."""
+    after_commit.register_queue(QUEUE, sync, "results to index")
+    after_commit.install(app)

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace.challenges.forms import ActionForm, show_domain_error
+from marketplace.challenges.forms import ActionForm
 from marketplace.challenges.models import Challenge
 from marketplace.content_locales import is_content_locale
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.page_actions import run_action
 from marketplace.results import citations, feed, follow_ons, listing, services
 from marketplace.results.forms import ConsentForm, NewResultForm, ResultForm, ResultSearchForm, WithdrawForm
 from marketplace.results.models import ResultRecord
@@ -75,25 +76,21 @@ def consent(result_id: int):
     winner = next((w for w in result.winners if w.user_id == current_user.id), None)
     if winner is None:
         raise NotFound(_l("No such result."))
-    form = ConsentForm(formdata=None, consent="yes" if winner.consent == "given" else "no",
-                       cited_name=winner.cited_name) if request.method == "GET" else ConsentForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.decide_consent(result, current_user, consent=form.consent.data == "yes",
-                                        cited_name=form.cited_name.data or "")
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-                status = error.status
-            else:
-                db.session.commit()
-                flash(_("Thank you: your name will be shown on this result.") if form.consent.data == "yes"
-                      else _("Your name will not be shown on this result."), "success")
-                return redirect(url_for(".consent", result_id=result.id))
-        else:
-            status = 422
+    if request.method == "GET":
+        form = ConsentForm(formdata=None, consent="yes" if winner.consent == "given" else "no",
+                           cited_name=winner.cited_name)
+        return _consent_page(result, winner, form)
+    form = ConsentForm()
+    return run_action(
+        lambda: services.decide_consent(result, current_user, consent=form.consent.data == "yes",
+                                        cited_name=form.cited_name.data or ""), form=form,
+        success=lambda _done: _("Thank you: your name will be shown on this result.") if form.consent.data == "yes"
+        else _("Your name will not be shown on this result."),
+        redirect_to=url_for(".consent", result_id=result.id),
+        refused=lambda refusal: _consent_page(result, winner, form, refusal.status))
+
+
+def _consent_page(result: ResultRecord, winner, form: ConsentForm, status: int = 200):
     view = result_detail(result, current_user, current_locale_id())
     return render_template("results/consent.html", result=result, view=view, winner=winner, form=form), status
 
@@ -129,28 +126,25 @@ def new(challenge_id: int):
     recipients = services.award_recipients(challenge)
     winners = list({r.user_id: r for r in recipients}.values())
     form = NewResultForm(winners=winners)
-    status = 200
     if request.method == "GET":
-        prefill = services.prefill_from_challenge(challenge)
-        form.locale.data = challenge.default_locale
-        form.title.data = prefill["title"].get(challenge.default_locale, "")
-        form.abstract.data = prefill["abstract"].get(challenge.default_locale, "")
-        form.field.data = challenge.field
-    elif form.validate_on_submit():
-        data = _form_data(form, form.locale.data)
-        data["default_locale"] = form.locale.data
-        try:
-            result = services.create_result(challenge, current_user, data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The result is saved as a draft. The winners you named were asked for consent."), "success")
-            return redirect(url_for(".detail", result_id=result.id))
-    else:
-        status = 422
+        _prefill_new(form, challenge)
+        return _new_page(form, challenge, recipients)
+    data = {**_form_data(form, form.locale.data), "default_locale": form.locale.data}
+    return run_action(lambda: services.create_result(challenge, current_user, data), form=form,
+                      success=_("The result is saved as a draft. The winners you named were asked for consent."),
+                      redirect_to=lambda result: url_for(".detail", result_id=result.id),
+                      refused=lambda refusal: _new_page(form, challenge, recipients, refusal.status))
+
+
+def _prefill_new(form: NewResultForm, challenge: Challenge) -> None:
+    prefill = services.prefill_from_challenge(challenge)
+    form.locale.data = challenge.default_locale
+    form.title.data = prefill["title"].get(challenge.default_locale, "")
+    form.abstract.data = prefill["abstract"].get(challenge.default_locale, "")
+    form.field.data = challenge.field
+
+
+def _new_page(form: NewResultForm, challenge: Challenge, recipients, status: int = 200):
     return render_template("results/edit.html", form=form, challenge=challenge, result=None,
                            has_award=bool(recipients), locale=form.locale.data), status
 
@@ -163,49 +157,44 @@ def edit(result_id: int):
     if not is_content_locale(locale):
         raise NotFound(_l("Unknown language."))
     form = ResultForm(winners=result.winners)
-    status = 200
     if request.method == "GET":
-        texts = {t.locale: t for t in result.texts}
-        text = texts.get(locale)
-        form.title.data = text.title if text else ""
-        form.abstract.data = text.abstract if text else ""
-        form.licence_terms.data = text.licence_terms if text else ""
-        form.field.data = result.field
-        form.patent_application.data = result.patent_application or ""
-        form.open_for_licensing.data = result.open_for_licensing
-        form.licensing_contact.data = result.licensing_contact
-        form.named_winner_ids.data = [w.user_id for w in result.winners if w.named]
-    elif form.validate_on_submit():
-        try:
-            services.update_result(result, current_user, _form_data(form, locale))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The result is saved."), "success")
-            return redirect(url_for(".detail", result_id=result.id))
-    else:
-        status = 422
+        _fill_from(form, result, locale)
+        return _edit_page(form, result, locale)
+    return run_action(lambda: services.update_result(result, current_user, _form_data(form, locale)), form=form,
+                      success=_("The result is saved."), redirect_to=url_for(".detail", result_id=result.id),
+                      refused=lambda refusal: _edit_page(form, result, locale, refusal.status))
+
+
+def _fill_from(form: ResultForm, result: ResultRecord, locale: str) -> None:
+    text = {t.locale: t for t in result.texts}.get(locale)
+    form.title.data = text.title if text else ""
+    form.abstract.data = text.abstract if text else ""
+    form.licence_terms.data = text.licence_terms if text else ""
+    form.field.data = result.field
+    form.patent_application.data = result.patent_application or ""
+    form.open_for_licensing.data = result.open_for_licensing
+    form.licensing_contact.data = result.licensing_contact
+    form.named_winner_ids.data = [w.user_id for w in result.winners if w.named]
+
+
+def _edit_page(form: ResultForm, result: ResultRecord, locale: str, status: int = 200):
     return render_template("results/edit.html", form=form, challenge=result.challenge, result=result,
                            has_award=True, locale=locale), status
 
 
-def _action(result_id: int, call, message: str, form_name: str | None = None, form=None):
+def _action(result_id: int, call, message: str, form_name: str | None = None, form=None, *,
+            invalid_status: int = 422, redirect_to=None):
+    """A button on the result's page: the refusal is flashed on the page, shown again with its status."""
     result = _load_for_staff(result_id)
-    form = form or ActionForm()
-    if not form.validate_on_submit():
-        return render_detail(result, 422, **({form_name: form} if form_name else {}))
-    try:
-        call(result)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.detail or error.title), "error")
-        return render_detail(db.session.get(ResultRecord, result_id), error.status)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for(".detail", result_id=result_id))
+
+    def show_again(refusal):
+        if refusal.error is None:
+            return render_detail(result, refusal.status, **({form_name: form} if form_name else {}))
+        return render_detail(db.session.get(ResultRecord, result_id), refusal.status)
+
+    return run_action(lambda: call(result), form=form or ActionForm(), invalid_status=invalid_status,
+                      validate=True, success=message, refused=show_again,
+                      redirect_to=redirect_to or url_for(".detail", result_id=result_id))
 
 
 @bp.post("/staff/results/<int:result_id>/publish")
@@ -226,16 +215,7 @@ def withdraw(result_id: int):
 @bp.post("/staff/results/<int:result_id>/follow-on")
 @login_required
 def start_follow_on(result_id: int):
-    result = _load_for_staff(result_id)
-    if not ActionForm().validate_on_submit():
-        return render_detail(result, 400)
-    try:
-        challenge = follow_ons.start_follow_on(result, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.detail or error.title), "error")
-        return render_detail(db.session.get(ResultRecord, result_id), error.status)
-    db.session.commit()
-    flash(_("A follow-on challenge was drafted from this result. Review it, then request clearance: it is "
-            "published only after a security officer clears it."), "success")
-    return redirect(url_for("challenges.edit", challenge_id=challenge.id))
+    return _action(result_id, lambda r: follow_ons.start_follow_on(r, current_user),
+                   _("A follow-on challenge was drafted from this result. Review it, then request clearance: it is "
+                     "published only after a security officer clears it."), invalid_status=400,
+                   redirect_to=lambda challenge: url_for("challenge_staff.edit", challenge_id=challenge.id))

@@ -1,4 +1,4 @@
-"""Who may see what of a challenge's review, and its settings.
+"""Who may see what of a challenge's review.
 
 Review staff are the center's managers and officers (`permissions.SEEKER_STAFF_ROLES`, the same people as
 `Challenge.is_staff`). A user whose only role in the organization is `reviewer` is not staff: reviewers never see
@@ -10,10 +10,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from marketplace.challenges.models import Challenge
-from marketplace.db import utcnow
 from marketplace.errors import Forbidden, NotFound
 from marketplace.extensions import db
-from marketplace.reviews.models import ReviewSettings
+from marketplace.proposals.services import get_visible
 
 REVIEWABLE_STATES = ("closed", "judging")
 
@@ -42,12 +41,9 @@ def managed_challenge(challenge_id: int, user) -> Challenge:
     return challenge
 
 
-def settings_of(challenge: Challenge) -> ReviewSettings:
-    """The challenge's review settings; defaults (added to the session) when none were saved yet."""
-    settings = db.session.get(ReviewSettings, challenge.id)
-    if settings is None:
-        settings = ReviewSettings(challenge_id=challenge.id, per_proposal=3, max_per_reviewer=10, min_per_reviewer=0,
-                                  one_per_institution=False, exclude_same_country=False, planned_awards=1,
-                                  updated_at=utcnow())
-        db.session.add(settings)
-    return settings
+def authored_proposal(proposal_id: int, user):
+    """A proposal for one of its authors; 404 for anyone else, staff included (author pages and endpoints)."""
+    proposal = get_visible(proposal_id, user)
+    if not proposal.is_author(user):
+        raise NotFound(_l("No such proposal."))
+    return proposal

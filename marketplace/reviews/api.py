@@ -14,27 +14,20 @@ from sqlalchemy import func, select
 from marketplace.api import PageArgs, login_required_api
 from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge
-from marketplace.db import utcnow
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.proposals.downloads import send_attachment
-from marketplace.proposals.services import get_visible as get_visible_proposal
-from marketplace.reviews import (
-    assign,
-    blind,
-    clarifications,
-    coi,
-    feedback,
-    pool,
-    presenters,
-    ranking_service,
-    schemas,
-    scoring,
-    suggestions,
-)
-from marketplace.reviews.access import managed_challenge, settings_of, staff_challenge
+from marketplace.reviews import blind, clarifications, pool, presenters, schemas, scoring
+from marketplace.reviews.access import authored_proposal, managed_challenge, staff_challenge
+from marketplace.reviews.assignment import service as assignment_service
+from marketplace.reviews.assignment import suggestions
+from marketplace.reviews.conflicts import exclusions
+from marketplace.reviews.conflicts.service import challenge_conflicts, reason_label
 from marketplace.reviews.models import Review
+from marketplace.reviews.ranking import feedback
+from marketplace.reviews.ranking import service as ranking_service
+from marketplace.reviews.settings import change_settings, settings_of
 
 blp = Blueprint("reviews_api", __name__, url_prefix="/api/v1", description="Peer review")
 
@@ -45,10 +38,10 @@ def _loads(challenge: Challenge) -> dict[int, int]:
 
 
 def _pool_conflicts(challenge: Challenge, members) -> dict:
-    ids = [e.proposal.id for e in assign.eligible_proposals(challenge)]
+    ids = [e.proposal.id for e in assignment_service.eligible_proposals(challenge)]
     if not ids or not members:
         return {}
-    return coi.challenge_conflicts(challenge, [m.user_id for m in members], proposal_ids=ids)
+    return challenge_conflicts(challenge, [m.user_id for m in members], proposal_ids=ids)
 
 
 # --- the pool ---------------------------------------------------------------------------------
@@ -95,7 +88,7 @@ def list_conflicts(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     found = _pool_conflicts(challenge, pool.pool_of(challenge))
     return {"items": [{"proposal_id": pid, "reviewer_id": rid, "reasons": list(codes),
-                       "reason_labels": [coi.reason_label(c) for c in codes]}
+                       "reason_labels": [reason_label(c) for c in codes]}
                       for (pid, rid), codes in sorted(found.items())]}
 
 
@@ -109,16 +102,7 @@ def get_settings(challenge_id: int):
 @blp.arguments(schemas.SettingsIn)
 @login_required_api
 def put_settings(data, challenge_id: int):
-    challenge = managed_challenge(challenge_id, current_user)
-    settings = settings_of(challenge)
-    if data.get("review_due_at") is not None and data["review_due_at"] <= utcnow():
-        raise ValidationFailed(_l("The review deadline must lie in the future."),
-                               errors={"review_due_at": [_l("The review deadline must lie in the future.")]})
-    for name, value in data.items():
-        setattr(settings, name, value)
-    settings.updated_at = utcnow()
-    record("review.settings_changed", "challenge", challenge.id, actor=current_user,
-           **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()})
+    settings = change_settings(managed_challenge(challenge_id, current_user), current_user, data)
     db.session.commit()
     return presenters.settings_json(settings)
 
@@ -130,7 +114,7 @@ def put_settings(data, challenge_id: int):
 @login_required_api
 def create_assignments(data, challenge_id: int):
     challenge = managed_challenge(challenge_id, current_user)
-    outcome = assign.run_assignment(challenge, current_user, assign.AssignmentRequest(**data))
+    outcome = assignment_service.run_assignment(challenge, current_user, assignment_service.AssignmentRequest(**data))
     db.session.commit()
     return outcome.as_dict(), 201
 
@@ -172,7 +156,7 @@ def remind_reviewers(challenge_id: int):
 @login_required_api
 def identity_flags(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    return {"items": [flag for e in assign.eligible_proposals(challenge)
+    return {"items": [flag for e in assignment_service.eligible_proposals(challenge)
                       for flag in blind.identity_flags(e.proposal, e.version)]}
 
 
@@ -285,7 +269,7 @@ def submit_review(review_id: int):
 @login_required_api
 def declare_conflict(data, review_id: int):
     review = scoring.review_for_reviewer(review_id, current_user)
-    outcome = assign.declare_conflict(review, current_user, note=data["note"])
+    outcome = assignment_service.declare_conflict(review, current_user, note=data["note"])
     db.session.commit()
     # The declaring reviewer learns that the proposal was handed on, never to whom.
     return {"conflict_id": outcome.conflict.id, "review_id": review.id, "status": review.status,
@@ -295,14 +279,7 @@ def declare_conflict(data, review_id: int):
 @blp.get("/reviews/<int:review_id>/attachments/<int:index>")
 @login_required_api
 def review_attachment(review_id: int, index: int):
-    review = scoring.review_for_reviewer(review_id, current_user)
-    scoring.open_review(review, current_user, what=f"attachment-{index}")
-    version = presenters.review_version(review)
-    if version is None:
-        raise NotFound(_l("No such attachment."))
-    file = blind.blind_file(version, index)
-    record("review.attachment_downloaded", "review", review.id, actor=current_user, attachment=file.attachment.id,
-           served_as=file.name, metadata_removed=file.content is not None, warning=file.warning)
+    file = blind.attachment_for_reviewer(scoring.review_for_reviewer(review_id, current_user), current_user, index)
     db.session.commit()
     response = send_attachment(file.attachment, blind_name=file.name, content=file.content)
     if file.warning:
@@ -322,17 +299,10 @@ def ask_clarification(data, review_id: int):
 
 # --- authors --------------------------------------------------------------------------------------
 
-def _authored(proposal_id: int):
-    proposal = get_visible_proposal(proposal_id, current_user)
-    if not proposal.is_author(current_user):
-        raise NotFound(_l("No such proposal."))
-    return proposal
-
-
 @blp.get("/proposals/<int:proposal_id>/clarifications")
 @login_required_api
 def proposal_clarifications(proposal_id: int):
-    proposal = _authored(proposal_id)
+    proposal = authored_proposal(proposal_id, current_user)
     return {"items": [clarifications.for_author_json(c) for c in clarifications.for_authors(proposal)]}
 
 
@@ -357,16 +327,16 @@ def _exclusion_json(row) -> dict:
 @blp.get("/proposals/<int:proposal_id>/exclusions")
 @login_required_api
 def list_exclusions(proposal_id: int):
-    proposal = _authored(proposal_id)
-    return {"items": [_exclusion_json(row) for row in coi.exclusions_of(proposal, current_user)]}
+    proposal = authored_proposal(proposal_id, current_user)
+    return {"items": [_exclusion_json(row) for row in exclusions.exclusions_of(proposal, current_user)]}
 
 
 @blp.post("/proposals/<int:proposal_id>/exclusions")
 @blp.arguments(schemas.ExclusionIn)
 @login_required_api
 def add_exclusion(data, proposal_id: int):
-    proposal = _authored(proposal_id)
-    row = coi.add_exclusion(proposal, current_user, user_id=data["user_id"], email=data["email"],
+    proposal = authored_proposal(proposal_id, current_user)
+    row = exclusions.add_exclusion(proposal, current_user, user_id=data["user_id"], email=data["email"],
                             reason=data["reason"])
     db.session.commit()
     return _exclusion_json(row), 201
@@ -376,8 +346,8 @@ def add_exclusion(data, proposal_id: int):
 @blp.response(204)
 @login_required_api
 def remove_exclusion(proposal_id: int, exclusion_id: int):
-    proposal = _authored(proposal_id)
-    coi.remove_exclusion(proposal, current_user, exclusion_id)
+    proposal = authored_proposal(proposal_id, current_user)
+    exclusions.remove_exclusion(proposal, current_user, exclusion_id)
     db.session.commit()
     return "", 204
 
@@ -385,5 +355,5 @@ def remove_exclusion(proposal_id: int, exclusion_id: int):
 @blp.get("/proposals/<int:proposal_id>/feedback")
 @login_required_api
 def proposal_feedback(proposal_id: int):
-    return feedback.feedback_for(_authored(proposal_id), current_user)
+    return feedback.feedback_for(authored_proposal(proposal_id, current_user), current_user)
 

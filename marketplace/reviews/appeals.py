@@ -1,7 +1,7 @@
 """Appeals of provisional scores: the center releases each solver's own scores, solvers appeal, reviewers answer.
 
-A challenge takes appeals when it has an appeal window (`Challenge.appeals_window_days`, default 3 days). During
-judging, once every assigned review is in, a center manager releases the provisional scores: each solver then reads
+The appeal window and the release of the scores live in `score_release`. During judging, once every assigned
+review is in, a center manager releases the provisional scores: each solver then reads
 their own calibrated score, criterion scores and the reviewers' comments (reviewers are "Reviewer 1, 2, ..." as in
 the feedback), and may appeal one reviewer's score on one criterion, with a written reason, until the window closes.
 The reviewer who gave the score answers (still blind: they see the proposal's pseudonym, never its authors): the
@@ -9,11 +9,9 @@ score is upheld with a response, or rescored through the same validation as the 
 has not answered within ANSWER_DAYS, a center manager may answer instead. The ranking is computed from the scores,
 so a rescoring changes it at once. The awards cannot be decided while an appeal is open (`Challenge.appeal_refusal`).
 
-    release(challenge, actor) -> ScoreRelease
     provisional_scores(proposal, user, locale) -> dict
     file_appeal(proposal, user, criterion_id=, reason=, review_number=None) -> Appeal
     visible_appeals(challenge, user, status=None) -> (appeals, "staff" | "reviewer")
-    set_window(challenge, actor, days) -> Challenge   (before the release; None turns appeals off)
     answer(appeal, user, outcome=, response=, score=None) -> Appeal
 """
 
@@ -34,30 +32,26 @@ from marketplace.content_locales import pick
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.labels import label
+from marketplace.mail.services import queue_mail
 from marketplace.proposals.models import Proposal
 from marketplace.reviews import blind, pool, scoring
-from marketplace.reviews.models import APPEAL_OUTCOMES, Appeal, Review, ReviewScore, ScoreRelease
+from marketplace.reviews.models import APPEAL_OUTCOMES, Appeal, Review, ReviewScore
+from marketplace.reviews.score_release import SCORES_RELEASED, notify_authors, numbered_reviews, require_release
 
-DEFAULT_WINDOW_DAYS = 3
-MAX_WINDOW_DAYS = 30
 MAX_REASON = 2000
 MAX_RESPONSE = 5000
 ANSWER_DAYS = 3  # the reviewer's time to answer; after it a center manager may answer instead
 
-SCORES_RELEASED = "provisional_scores_released"
 APPEAL_ANSWERED = "appeal_answered"
 APPEAL_FILED = "appeal_filed"
 
-register_subject(SCORES_RELEASED, lambda: _("Your provisional scores are available"))
-register_subject(APPEAL_ANSWERED, lambda: _("Your appeal was answered"))
-register_subject(APPEAL_FILED, lambda: _("A solver appealed one of your scores"))
 
 OUTCOME_LABELS = {"open": _l("Waiting for an answer"), "upheld": _l("Score upheld"), "rescored": _l("Rescored")}
 
 
 def outcome_label(code: str) -> str:
-    return str(OUTCOME_LABELS.get(code, code))
+    return label(OUTCOME_LABELS, code)
 
 
 def register_notifications() -> None:
@@ -80,109 +74,7 @@ def register_notifications() -> None:
     register_kind(APPEAL_FILED, text=filed, link=lambda payload: "/reviews/appeals")
 
 
-# --- the challenge's setting ---------------------------------------------------------------------------
-
-def check_window_days(value) -> int | None:
-    """The appeal window of a challenge (`appeals: {"window_days": N}`); None turns appeals off."""
-    if value is None:
-        return None
-    days = value.get("window_days", DEFAULT_WINDOW_DAYS) if isinstance(value, dict) else value
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WINDOW_DAYS:
-        message = _l("The appeal window is a whole number of days from 1 to %(n)d.", n=MAX_WINDOW_DAYS)
-        raise ValidationFailed(message, errors={"appeals.window_days": [message]})
-    return days
-
-
-def set_window(challenge: Challenge, actor, days) -> Challenge:
-    """Change the appeal window before the scores are released (None: no appeals); creating or editing a draft
-    through the challenge services sets it too, with the same check."""
-    if not challenge.can_manage(actor):
-        raise Forbidden(_l("Only center managers of this organization can do this."))
-    lock_for_update(db.session, challenge)
-    if release_of(challenge.id) is not None:
-        raise Conflict(_l("The provisional scores were released; the appeal window can no longer change."))
-    if challenge.status in ("awarded", "no_award", "cancelled"):
-        raise Conflict(_l("The appeal window can no longer change (this challenge is %(state)s).",
-                          state=challenge.status))
-    before = challenge.appeals_window_days
-    challenge.appeals_window_days = check_window_days(days)
-    db.session.flush()
-    record("appeals.window_set", "challenge", challenge.id, actor=actor, window_days=challenge.appeals_window_days,
-           before=before)
-    return challenge
-
-
-def release_of(challenge_id: int) -> ScoreRelease | None:
-    return db.session.get(ScoreRelease, challenge_id)
-
-
-# --- releasing the provisional scores --------------------------------------------------------------------
-
-def release(challenge: Challenge, actor, *, now: datetime | None = None) -> ScoreRelease:
-    from marketplace.awards.decisions import outstanding_reviews
-
-    if not challenge.can_manage(actor):
-        raise Forbidden(_l("Only center managers of this organization can do this."))
-    lock_for_update(db.session, challenge)
-    now = now or utcnow()
-    if challenge.appeals_window_days is None:
-        raise Conflict(_l("This challenge takes no appeals; set an appeal window first."))
-    if challenge.status != "judging":
-        raise Conflict(_l("Provisional scores are released during judging (this challenge is %(state)s).",
-                          state=challenge.status))
-    if release_of(challenge.id) is not None:
-        raise Conflict(_l("The provisional scores of this challenge were released already."))
-    if not scoring_started(challenge):
-        raise Conflict(_l("No review has been submitted yet."))
-    outstanding = outstanding_reviews(challenge, [])
-    if outstanding:
-        raise Conflict(_l("Wait until every assigned review is in (%(num)d outstanding).", num=outstanding))
-    row = ScoreRelease(challenge_id=challenge.id, released_by_id=actor.id, released_at=now,
-                       window_closes_at=now + timedelta(days=challenge.appeals_window_days))
-    db.session.add(row)
-    db.session.flush()
-    record("appeals.scores_released", "challenge", challenge.id, actor=actor,
-           window_closes_at=row.window_closes_at.isoformat(), window_days=challenge.appeals_window_days)
-    _notify_released(challenge, row)
-    return row
-
-
-def scoring_started(challenge: Challenge) -> bool:
-    return db.session.scalar(select(Review.id).where(Review.challenge_id == challenge.id,
-                                                     Review.status == "submitted").limit(1)) is not None
-
-
-def _authors(proposal: Proposal) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.id.in_(proposal.author_ids())).order_by(User.id)))
-
-
-def _notify(challenge: Challenge, proposal: Proposal, kind: str, **context) -> None:
-    from marketplace.solvers import notifications
-
-    link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/proposals/{proposal.id}/scores"
-    payload = {"challenge_id": challenge.id, "proposal_id": proposal.id, "title": challenge.text_map("title"),
-               "default_locale": challenge.default_locale}
-    for user in _authors(proposal):
-        notifications.add(user.id, kind, payload, mailed=True)
-        _locale, title = challenge.localized("title", user.locale)
-        queue_mail(user.email, kind, locale=user.locale, user=user, challenge_title=title,
-                   proposal_title=proposal.title, link=link, **context)
-
-
-def _notify_released(challenge: Challenge, row: ScoreRelease) -> None:
-    reviewed = select(Review.proposal_id).where(Review.challenge_id == challenge.id, Review.status == "submitted")
-    for proposal in db.session.scalars(select(Proposal).where(Proposal.id.in_(reviewed)).order_by(Proposal.id)):
-        _notify(challenge, proposal, SCORES_RELEASED, closes_at=row.window_closes_at)
-
-
 # --- what the solver reads ----------------------------------------------------------------------------
-
-def numbered_reviews(proposal_id: int) -> list[Review]:
-    """The proposal's submitted reviews in the order the authors number them (by pseudonym: says nothing)."""
-    return list(db.session.scalars(select(Review).where(Review.proposal_id == proposal_id,
-                                                        Review.status == "submitted")
-                                   .order_by(Review.pseudonym, Review.id)))
-
 
 def _authored(proposal: Proposal, user) -> Challenge:
     if not proposal.is_author(user):
@@ -190,18 +82,11 @@ def _authored(proposal: Proposal, user) -> Challenge:
     return db.session.get(Challenge, proposal.challenge_id)
 
 
-def _released(challenge: Challenge) -> ScoreRelease:
-    row = release_of(challenge.id)
-    if row is None:
-        raise Conflict(_l("The center has not released provisional scores for this challenge."))
-    return row
-
-
 def provisional_scores(proposal: Proposal, user, locale: str | None, *, now: datetime | None = None) -> dict:
-    from marketplace.reviews.ranking_service import challenge_ranking
+    from marketplace.reviews.ranking.service import challenge_ranking
 
     challenge = _authored(proposal, user)
-    row = _released(challenge)
+    row = require_release(challenge)
     now = now or utcnow()
     reviews = numbered_reviews(proposal.id)
     number = {r.id: n for n, r in enumerate(reviews, start=1)}
@@ -254,7 +139,7 @@ def file_appeal(proposal: Proposal, user, *, criterion_id, reason, review_number
     challenge = _authored(proposal, user)
     lock_for_update(db.session, challenge)  # a decision at the same moment: one of the two sees the other
     now = now or utcnow()
-    row = _released(challenge)
+    row = require_release(challenge)
     if challenge.status != "judging":
         raise Conflict(_l("Appeals are closed: the awards of this challenge were decided."))
     if proposal.status != "submitted":
@@ -402,7 +287,7 @@ def answer(appeal: Appeal, user, *, outcome, response, score=None, now: datetime
     db.session.flush()
     record("appeal.answered", "proposal", appeal.proposal_id, actor=user, appeal=appeal.id, outcome=outcome,
            answered_as=role, score_from=appeal.original_score, score_to=appeal.new_score)
-    _notify(challenge, db.session.get(Proposal, appeal.proposal_id), APPEAL_ANSWERED, outcome=outcome,
+    notify_authors(challenge, db.session.get(Proposal, appeal.proposal_id), APPEAL_ANSWERED, outcome=outcome,
             outcome_label=outcome_label(outcome))
     return appeal
 

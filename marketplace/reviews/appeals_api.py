@@ -14,9 +14,8 @@ from marketplace.challenges.models import Challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
-from marketplace.proposals.services import get_visible as get_visible_proposal
-from marketplace.reviews import appeals, schemas
-from marketplace.reviews.access import managed_challenge
+from marketplace.reviews import appeals, schemas, score_release
+from marketplace.reviews.access import authored_proposal, managed_challenge
 
 blp = Blueprint("appeals_api", __name__, url_prefix="/api/v1", description="Appeals of provisional scores")
 
@@ -26,19 +25,13 @@ def _release_json(challenge: Challenge, row) -> dict:
             "window_days": challenge.appeals_window_days}
 
 
-def _authored(proposal_id: int):
-    proposal = get_visible_proposal(proposal_id, current_user)
-    if not proposal.is_author(current_user):
-        raise NotFound(_l("No such proposal."))
-    return proposal
-
 
 @blp.post("/challenges/<int:challenge_id>/provisional-scores")
 @blp.response(201, schemas.ScoreReleaseOut)
 @login_required_api
 def release_scores(challenge_id: int):
     challenge = managed_challenge(challenge_id, current_user)
-    row = appeals.release(challenge, current_user)
+    row = score_release.release(challenge, current_user)
     db.session.commit()
     return _release_json(challenge, row)
 
@@ -47,7 +40,7 @@ def release_scores(challenge_id: int):
 @blp.response(200, schemas.ProvisionalScoresOut)
 @login_required_api
 def proposal_scores(proposal_id: int):
-    return appeals.provisional_scores(_authored(proposal_id), current_user, current_locale_id())
+    return appeals.provisional_scores(authored_proposal(proposal_id, current_user), current_user, current_locale_id())
 
 
 @blp.post("/proposals/<int:proposal_id>/appeals")
@@ -55,7 +48,7 @@ def proposal_scores(proposal_id: int):
 @blp.response(201, schemas.AppealOut)
 @login_required_api
 def file_appeal(data, proposal_id: int):
-    proposal = _authored(proposal_id)
+    proposal = authored_proposal(proposal_id, current_user)
     appeal = appeals.file_appeal(proposal, current_user, criterion_id=data["criterion_id"], reason=data["reason"],
                                  review_number=data["review"])
     db.session.commit()

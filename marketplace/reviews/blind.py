@@ -19,14 +19,16 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace.audit.services import record
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
-from marketplace.files.filetypes import Kind
+from marketplace.files.kinds import Kind
 from marketplace.files.sanitize import MetadataError, blind_safe, pseudonymous_name, strip_metadata
 from marketplace.files.storage import local_copy, storage_for, upload_root
 from marketplace.proposals.models import Attachment, Proposal, ProposalVersion
-from marketplace.reviews.coi import author_ids
-from marketplace.reviews.people import load_directory
+from marketplace.reviews.conflicts.identities import load_directory
+from marketplace.reviews.conflicts.service import author_ids
+from marketplace.reviews.models import Review
 
 MASK = "[…]"
 _PSEUDONYM_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B)
@@ -178,3 +180,23 @@ def blind_file(version: ProposalVersion, index: int) -> BlindFile:
                           "can ask the authors for a clean copy.")) from error
     content = cleaned if isinstance(cleaned, bytes) else None
     return BlindFile(attachment, pseudonymous_name(kind, index), content, not blind_safe(kind))
+
+
+def review_version(review: Review) -> ProposalVersion | None:
+    """The frozen version the review is about."""
+    return db.session.scalar(select(ProposalVersion).where(ProposalVersion.proposal_id == review.proposal_id,
+                                                           ProposalVersion.number == review.proposal_version))
+
+
+def attachment_for_reviewer(review: Review, reviewer, index: int) -> BlindFile:
+    """One attachment of the reviewed version, made anonymous; the view and the download are on record."""
+    from marketplace.reviews.scoring import open_review
+
+    open_review(review, reviewer, what=f"attachment-{index}")
+    version = review_version(review)
+    if version is None:
+        raise NotFound(_l("No such attachment."))
+    file = blind_file(version, index)
+    record("review.attachment_downloaded", "review", review.id, actor=reviewer, attachment=file.attachment.id,
+           served_as=file.name, metadata_removed=file.content is not None, warning=file.warning)
+    return file

@@ -7,7 +7,6 @@ answer, without knowing who answered (the answer is the team's). Mails carry no 
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -16,7 +15,7 @@ from marketplace.audit.services import record
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 from marketplace.proposals.models import Proposal
 from marketplace.reviews.models import Clarification, Review
 from marketplace.reviews.scoring import open_review
@@ -24,8 +23,6 @@ from marketplace.reviews.scoring import open_review
 MAX_TEXT = 4000
 MAX_OPEN_PER_REVIEW = 3  # unanswered questions one reviewer may have at a time
 
-register_subject("clarification_question", lambda: _("A reviewer has a question about your proposal"))
-register_subject("clarification_answered", lambda: _("The authors answered a clarification question"))
 
 
 def _text(value: str | None, field: str) -> str:

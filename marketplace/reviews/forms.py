@@ -119,3 +119,14 @@ def decision_form_for(proposals, formdata=None):
             _l("Share of the award for proposal %(id)d (percent)", id=proposal.id), places=2,
             validators=[Optional(), NumberRange(min=0, max=100)]))
     return _Decision(formdata=formdata)
+
+
+def number_or_raw(value: str | None):
+    """A form's number as int; an empty field as None; anything else as sent (the service refuses it)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return value

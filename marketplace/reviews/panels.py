@@ -11,7 +11,10 @@ from flask_login import current_user
 from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.reviews import clarifications, coi, feedback, forms
+from marketplace.reviews import clarifications, forms
+from marketplace.reviews.conflicts import exclusions
+from marketplace.reviews.conflicts.rules import MAX_SOLVER_EXCLUSIONS
+from marketplace.reviews.ranking import feedback
 
 
 def proposal_review_panel(proposal) -> dict | None:
@@ -25,16 +28,16 @@ def proposal_review_panel(proposal) -> dict | None:
             body = feedback.feedback_for(proposal, current_user)
         except DomainError as error:  # decided a moment ago by another request: show the reason instead
             available, why_not = False, str(error.detail)
-    exclusions = coi.exclusions_of(proposal, current_user)
+    excluded = exclusions.exclusions_of(proposal, current_user)
     names = {u.id: u.display_name for u in db.session.scalars(
-        db.select(User).where(User.id.in_([e.excluded_user_id for e in exclusions])))} if exclusions else {}
+        db.select(User).where(User.id.in_([e.excluded_user_id for e in excluded])))} if excluded else {}
     return {
         "feedback": body, "feedback_note": why_not,
         "clarifications": clarifications.for_authors(proposal),
         "answer_form": forms.AnswerForm(formdata=None),
-        "exclusions": [(e, names.get(e.excluded_user_id, "")) for e in exclusions],
-        "exclusions_open": proposal.status != "withdrawn" and proposal.challenge.status in coi.EXCLUSION_STATES,
-        "max_exclusions": coi.conflicts.MAX_SOLVER_EXCLUSIONS,
+        "exclusions": [(e, names.get(e.excluded_user_id, "")) for e in excluded],
+        "exclusions_open": proposal.status != "withdrawn" and proposal.challenge.status in exclusions.EXCLUSION_STATES,
+        "max_exclusions": MAX_SOLVER_EXCLUSIONS,
         "exclusion_form": forms.ExclusionForm(formdata=None),
         "action_form": forms.ActionForm(formdata=None),
         "answering_open": proposal.challenge.status == "judging",

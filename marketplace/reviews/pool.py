@@ -19,17 +19,16 @@ from marketplace.challenges.models import Challenge
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 from marketplace.permissions import ORGANIZATION_ROLES, Role
-from marketplace.proposals.models import Proposal, ProposalMember
 from marketplace.reviews.access import is_manager
+from marketplace.reviews.conflicts.service import solver_ids
 from marketplace.reviews.models import ChallengeReviewer, Review
 
 AGREEMENT_VERSION = "reviewer-2027-01"
 MAX_ADD_AT_ONCE = 200
 CLOSED_STATES = ("awarded", "no_award", "cancelled")
 
-register_subject("reviewer_invited", lambda: _("You are invited to review for InnoBridge"))
 
 
 def agreement_text() -> list[str]:
@@ -67,15 +66,6 @@ def require_agreement(challenge: Challenge, user) -> ChallengeReviewer:
         raise Forbidden(_l("Accept the reviewer agreement (version %(version)s) before you see any proposal.",
                            version=AGREEMENT_VERSION))
     return member
-
-
-def solver_ids(challenge_id: int) -> set[int]:
-    """Everyone on a proposal of the challenge, whatever its state (drafts and withdrawn ones included)."""
-    leads = select(Proposal.lead_id).where(Proposal.challenge_id == challenge_id)
-    members = (select(ProposalMember.user_id).join(Proposal, Proposal.id == ProposalMember.proposal_id)
-               .where(Proposal.challenge_id == challenge_id, ProposalMember.user_id.is_not(None),
-                      ProposalMember.status.in_(("accepted", "invited"))))
-    return set(db.session.scalars(leads)) | set(db.session.scalars(members))
 
 
 def pool_of(challenge: Challenge) -> list[ChallengeReviewer]:

@@ -6,22 +6,15 @@ challenge's criteria: no author list, no file names, no reviewer names. Staff vi
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from marketplace.challenges.models import Challenge
 from marketplace.content_locales import pick
 from marketplace.extensions import db
-from marketplace.proposals.models import Proposal, ProposalVersion
+from marketplace.proposals.models import Proposal
 from marketplace.reviews import blind, clarifications
 from marketplace.reviews.models import ChallengeReviewer, Review
 from marketplace.reviews.pool import has_accepted, membership
 from marketplace.reviews.scoring import SCORE_ANCHORS, other_reviews
 from marketplace.stages.readers import earlier_stage_for_reviewer
-
-
-def review_version(review: Review) -> ProposalVersion | None:
-    return db.session.scalar(select(ProposalVersion).where(ProposalVersion.proposal_id == review.proposal_id,
-                                                           ProposalVersion.number == review.proposal_version))
 
 
 def criteria_json(challenge: Challenge, locale: str | None) -> list[dict]:
@@ -39,7 +32,7 @@ def review_summary(review: Review, challenge: Challenge, user, locale: str | Non
             "submitted_at": review.submitted_at.isoformat() if review.submitted_at else None,
             "agreement_accepted": accepted, "proposal": None}
     if accepted:
-        version = review_version(review)
+        version = blind.review_version(review)
         proposal = db.session.get(Proposal, review.proposal_id)
         body["proposal"] = blind.blind_text(proposal, version) if version else None
     return body
@@ -48,7 +41,7 @@ def review_summary(review: Review, challenge: Challenge, user, locale: str | Non
 def review_detail(review: Review, challenge: Challenge, user, locale: str | None) -> dict:
     """Everything the reviewer works with on one review (the agreement is checked by the caller)."""
     body = review_summary(review, challenge, user, locale)
-    version = review_version(review)
+    version = blind.review_version(review)
     body.update({
         "locale": version.locale if version else None,
         "attachments": blind.attachment_listing(version) if version else [],

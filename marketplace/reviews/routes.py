@@ -5,6 +5,7 @@ Staff pages are in staff_routes.py on the same blueprint. Every page reads throu
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,26 +13,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.page_actions import run_action
 from marketplace.proposals.downloads import send_attachment
-from marketplace.proposals.services import get_visible as get_visible_proposal
-from marketplace.reviews import assign, blind, clarifications, coi, forms, pool, presenters, scoring
+from marketplace.reviews import blind, clarifications, forms, pool, presenters, scoring
+from marketplace.reviews.access import authored_proposal
+from marketplace.reviews.assignment import service as assignment_service
+from marketplace.reviews.conflicts import exclusions
 from marketplace.reviews.models import ChallengeReviewer, Review
 
 bp = Blueprint("reviews", __name__, template_folder="templates")
-
-
-def refused(error: DomainError, form=None) -> None:
-    """Show a service's refusal: field errors on the form, the summary as a flash message."""
-    db.session.rollback()
-    for name, messages in error.errors.items():
-        if form is not None and name in form:
-            form[name].errors = list(form[name].errors) + [str(m) for m in messages]
-    flash(str(error.detail or error.title), "error")
 
 
 # --- the reviewer's dashboard and the agreement --------------------------------------------------------
@@ -71,19 +65,16 @@ def agreement(challenge_id: int):
     if member is None:
         raise NotFound(_("No such challenge."))
     form = forms.AgreementForm()
-    status = 200
     if form.validate_on_submit():
-        try:
-            pool.accept_agreement(challenge, current_user, version=pool.AGREEMENT_VERSION)
-        except DomainError as error:
-            refused(error, form)
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your proposals to review are listed below."), "success")
-            return redirect(url_for("reviews.dashboard"))
-    elif form.errors:
-        status = 422
+        return run_action(
+            lambda: pool.accept_agreement(challenge, current_user, version=pool.AGREEMENT_VERSION),
+            form=form, validate=False, success=_("Thank you. Your proposals to review are listed below."),
+            redirect_to=url_for("reviews.dashboard"),
+            refused=lambda refusal: _agreement_page(challenge, member, form, refusal.status))
+    return _agreement_page(challenge, member, form, 422 if form.errors else 200)
+
+
+def _agreement_page(challenge, member, form, status: int):
     return render_template("reviews/agreement.html", challenge=challenge, form=form, member=member,
                            accepted=pool.has_accepted(member), paragraphs=pool.agreement_text(),
                            version=pool.AGREEMENT_VERSION,
@@ -106,20 +97,22 @@ def _review_page(review: Review, status: int = 200, *, form=None, conflict_form=
         and challenge.status == "judging"), status
 
 
-def _load(review_id: int):
-    """The review for its reviewer; the agreement first (a redirect), and the view on record."""
-    review = scoring.review_for_reviewer(review_id, current_user)
-    if not pool.has_accepted(pool.membership(scoring.challenge_of(review), current_user)):
-        return review, redirect(url_for("reviews.agreement", challenge_id=review.challenge_id))
-    return review, None
+def _agreed_review(view):
+    """Load the review for its reviewer (404 for anyone else) and pass it on; a reviewer who has not accepted the
+    agreement is sent there first."""
+    @functools.wraps(view)
+    def with_review(review_id: int, **kwargs):
+        review = scoring.review_for_reviewer(review_id, current_user)
+        if not pool.has_accepted(pool.membership(scoring.challenge_of(review), current_user)):
+            return redirect(url_for("reviews.agreement", challenge_id=review.challenge_id))
+        return view(review, **kwargs)
+    return with_review
 
 
 @bp.get("/reviews/<int:review_id>")
 @login_required
-def review_page(review_id: int):
-    review, detour = _load(review_id)
-    if detour:
-        return detour
+@_agreed_review
+def review_page(review: Review):
     scoring.open_review(review, current_user)
     db.session.commit()
     return _review_page(review)
@@ -138,157 +131,113 @@ def _posted_scores() -> dict[int, int]:
 
 @bp.post("/reviews/<int:review_id>")
 @login_required
-def save_review(review_id: int):
-    review, detour = _load(review_id)
-    if detour:
-        return detour
+@_agreed_review
+def save_review(review: Review):
     form = forms.ReviewForm()
     scores = _posted_scores()
     if not form.validate_on_submit():
         return _review_page(review, 422, form=form, posted_scores=scores)
     data = {"scores": {str(k): v for k, v in scores.items()}, "comment": form.comment.data or "",
             "recommendation": form.recommendation.data or None}
-    try:
-        scoring.save_draft(review, current_user, data)
-    except DomainError as error:
-        refused(error, form)
-        return _review_page(scoring.review_for_reviewer(review_id, current_user), error.status, form=form,
-                            posted_scores=scores)
-    db.session.commit()
-    if not form.submit.data:
-        flash(_("Your draft is saved."), "success")
-        return redirect(url_for("reviews.review_page", review_id=review.id))
-    try:
-        scoring.submit(review, current_user)
-    except DomainError as error:
-        refused(error, form)
+    page = url_for("reviews.review_page", review_id=review.id)
+
+    def again(refusal, **kwargs):
+        return _review_page(scoring.review_for_reviewer(review.id, current_user), refusal.status, form=form, **kwargs)
+
+    # The draft is saved (and committed) first, so a refused submission keeps what the reviewer wrote.
+    saved = run_action(lambda: scoring.save_draft(review, current_user, data), form=form, validate=False,
+                       success=None if form.submit.data else _("Your draft is saved."), redirect_to=page,
+                       refused=lambda refusal: again(refusal, posted_scores=scores))
+    if not form.submit.data or isinstance(saved, tuple):  # only a draft, or the draft was refused: done
+        return saved
+
+    def incomplete(refusal):
         flash(_("Your draft is saved; complete it to submit."), "error")
-        return _review_page(scoring.review_for_reviewer(review_id, current_user), error.status, form=form)
-    db.session.commit()
-    flash(_("Your review is submitted. You can now read the other reviews of this proposal."), "success")
-    return redirect(url_for("reviews.review_page", review_id=review.id))
+        return again(refusal)
+
+    return run_action(lambda: scoring.submit(review, current_user), form=form, validate=False, redirect_to=page,
+                      success=_("Your review is submitted. You can now read the other reviews of this proposal."),
+                      refused=incomplete)
 
 
 @bp.post("/reviews/<int:review_id>/conflict")
 @login_required
-def declare_conflict(review_id: int):
-    review, detour = _load(review_id)
-    if detour:
-        return detour
+@_agreed_review
+def declare_conflict(review: Review):
     form = forms.ConflictForm()
-    if not form.validate_on_submit():
-        return _review_page(review, 422, conflict_form=form)
-    try:
-        outcome = assign.declare_conflict(review, current_user, note=form.note.data or "")
-    except DomainError as error:
-        refused(error, form)
-        return _review_page(scoring.review_for_reviewer(review_id, current_user), error.status, conflict_form=form)
-    db.session.commit()
-    flash(_("Thank you for declaring the conflict. The proposal was removed from your list.") if outcome.replacement
-          else _("Thank you for declaring the conflict. The proposal was removed from your list; the center's staff "
-                 "will find another reviewer."), "success")
-    return redirect(url_for("reviews.dashboard"))
+    return run_action(
+        lambda: assignment_service.declare_conflict(review, current_user, note=form.note.data or ""), form=form,
+        success=lambda outcome: _("Thank you for declaring the conflict. The proposal was removed from your list.")
+        if outcome.replacement else _("Thank you for declaring the conflict. The proposal was removed from your "
+                                      "list; the center's staff will find another reviewer."),
+        redirect_to=url_for("reviews.dashboard"),
+        refused=lambda refusal: _review_page(scoring.review_for_reviewer(review.id, current_user), refusal.status,
+                                             conflict_form=form))
 
 
 @bp.post("/reviews/<int:review_id>/clarifications")
 @login_required
-def ask_clarification(review_id: int):
-    review, detour = _load(review_id)
-    if detour:
-        return detour
+@_agreed_review
+def ask_clarification(review: Review):
     form = forms.QuestionForm()
-    if not form.validate_on_submit():
-        return _review_page(review, 422, question_form=form)
-    try:
-        clarifications.ask(review, current_user, form.question.data)
-    except DomainError as error:
-        refused(error, form)
-        return _review_page(scoring.review_for_reviewer(review_id, current_user), error.status, question_form=form)
-    db.session.commit()
-    flash(_("Your question was sent to the authors, without your name."), "success")
-    return redirect(url_for("reviews.review_page", review_id=review.id, _anchor="clarifications"))
+    return run_action(
+        lambda: clarifications.ask(review, current_user, form.question.data), form=form,
+        success=_("Your question was sent to the authors, without your name."),
+        redirect_to=url_for("reviews.review_page", review_id=review.id, _anchor="clarifications"),
+        refused=lambda refusal: _review_page(scoring.review_for_reviewer(review.id, current_user), refusal.status,
+                                             question_form=form))
 
 
 @bp.get("/reviews/<int:review_id>/attachments/<int:index>")
 @login_required
-def attachment(review_id: int, index: int):
-    review, detour = _load(review_id)
-    if detour:
-        return detour
-    scoring.open_review(review, current_user, what=f"attachment-{index}")
-    version = presenters.review_version(review)
-    if version is None:
-        raise NotFound(_("No such attachment."))
-    file = blind.blind_file(version, index)
-    record("review.attachment_downloaded", "review", review.id, actor=current_user, attachment=file.attachment.id,
-           served_as=file.name, metadata_removed=file.content is not None, warning=file.warning)
+@_agreed_review
+def attachment(review: Review, index: int):
+    file = blind.attachment_for_reviewer(review, current_user, index)
     db.session.commit()
     return send_attachment(file.attachment, blind_name=file.name, content=file.content)
 
 
 # --- authors: answers to reviewers' questions, exclusions ----------------------------------------------
 
-def _authored(proposal_id: int):
-    proposal = get_visible_proposal(proposal_id, current_user)
-    if not proposal.is_author(current_user):
-        raise NotFound(_("No such proposal."))
-    return proposal
 
-
-def _back(proposal_id: int, anchor: str):
-    return redirect(url_for("proposals.view", proposal_id=proposal_id, _anchor=anchor))
+def _back(proposal_id: int, anchor: str) -> str:
+    return url_for("proposals.view", proposal_id=proposal_id, _anchor=anchor)
 
 
 @bp.post("/proposals/<int:proposal_id>/clarifications/<int:clarification_id>/answer")
 @login_required
 def answer_clarification(proposal_id: int, clarification_id: int):
-    _authored(proposal_id)
+    authored_proposal(proposal_id, current_user)
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         flash(_("Write your answer first."), "error")
-        return _back(proposal_id, "clarifications")
+        return redirect(_back(proposal_id, "clarifications"))
     clarification = clarifications.get_for_author(clarification_id, current_user)
     if clarification.proposal_id != proposal_id:
         raise NotFound(_("No such question."))
-    try:
-        clarifications.answer(clarification, current_user, form.answer.data)
-    except DomainError as error:
-        refused(error)
-        return _back(proposal_id, "clarifications")
-    db.session.commit()
-    flash(_("Your answer was sent to the reviewers of your proposal."), "success")
-    return _back(proposal_id, "clarifications")
+    return run_action(lambda: clarifications.answer(clarification, current_user, form.answer.data),
+                      success=_("Your answer was sent to the reviewers of your proposal."),
+                      redirect_to=_back(proposal_id, "clarifications"))
 
 
 @bp.post("/proposals/<int:proposal_id>/exclusions")
 @login_required
 def add_exclusion(proposal_id: int):
-    proposal = _authored(proposal_id)
+    proposal = authored_proposal(proposal_id, current_user)
     form = forms.ExclusionForm()
     if not form.validate_on_submit():
         flash(" ".join(str(m) for messages in form.errors.values() for m in messages), "error")
-        return _back(proposal_id, "exclusions")
-    try:
-        coi.add_exclusion(proposal, current_user, email=form.email.data, reason=form.reason.data or "")
-    except DomainError as error:
-        refused(error)
-        return _back(proposal_id, "exclusions")
-    db.session.commit()
-    flash(_("That person will not review your proposal."), "success")
-    return _back(proposal_id, "exclusions")
+        return redirect(_back(proposal_id, "exclusions"))
+    return run_action(
+        lambda: exclusions.add_exclusion(proposal, current_user, email=form.email.data, reason=form.reason.data or ""),
+        success=_("That person will not review your proposal."), redirect_to=_back(proposal_id, "exclusions"))
 
 
 @bp.post("/proposals/<int:proposal_id>/exclusions/<int:exclusion_id>/remove")
 @login_required
 def remove_exclusion(proposal_id: int, exclusion_id: int):
-    proposal = _authored(proposal_id)
+    proposal = authored_proposal(proposal_id, current_user)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    try:
-        coi.remove_exclusion(proposal, current_user, exclusion_id)
-    except DomainError as error:
-        refused(error)
-        return _back(proposal_id, "exclusions")
-    db.session.commit()
-    flash(_("The exclusion was removed."), "success")
-    return _back(proposal_id, "exclusions")
+    return run_action(lambda: exclusions.remove_exclusion(proposal, current_user, exclusion_id),
+                      success=_("The exclusion was removed."), redirect_to=_back(proposal_id, "exclusions"))

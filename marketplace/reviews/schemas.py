@@ -77,19 +77,6 @@ class SuggestionArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class AwardItemIn(ma.Schema):
-    proposal_id = RowId(required=True)
-    share_pct = ma.fields.Raw(required=True)  # a number or a decimal string, checked exactly by the service
-
-
-class AwardsIn(ma.Schema):
-    awards = ma.fields.List(ma.fields.Nested(AwardItemIn), required=True, validate=validate.Length(max=50))
-    reason = ma.fields.String(load_default="")
-    feedback_enabled = ma.fields.Boolean(load_default=True)
-    # Required while assigned reviews are outstanding (else 409); stored with the decision and audited.
-    override_reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-
-
 # --- appeals of provisional scores (appeals_api.py) -----------------------------------------------------
 
 class AppealIn(ma.Schema):

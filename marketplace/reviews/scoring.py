@@ -23,7 +23,8 @@ from marketplace.challenges.models import Challenge, Criterion
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.labels import label
+from marketplace.mail.services import queue_mail
 from marketplace.reviews.models import ChallengeReviewer, Review, ReviewScore
 from marketplace.reviews.pool import has_accepted, require_agreement
 
@@ -32,7 +33,6 @@ MAX_COMMENT = 20_000
 REMIND_EVERY = timedelta(days=1)
 ACTIVE_STATES = ("assigned", "draft")
 
-register_subject("review_reminder", lambda: _("Reminder: your InnoBridge reviews are due soon"))
 
 # What each score means, the same for every criterion, so reviewers share one scale.
 SCORE_ANCHORS = {
@@ -63,11 +63,11 @@ REVIEW_STATUS_LABELS = {
 
 
 def recommendation_label(code: str | None) -> str:
-    return str(RECOMMENDATIONS.get(code, code or ""))
+    return label(RECOMMENDATIONS, code)
 
 
 def review_status_label(code: str) -> str:
-    return str(REVIEW_STATUS_LABELS.get(code, code))
+    return label(REVIEW_STATUS_LABELS, code)
 
 
 def review_for_reviewer(review_id: int, user) -> Review:

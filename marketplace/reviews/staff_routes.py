@@ -1,7 +1,9 @@
-"""Staff pages of a challenge's review: pool, assignment, progress, ranking and the award decision.
+"""Staff pages of a challenge's review (blueprint `review_staff`): pool, settings, assignment, progress, ranking,
+the award decision, and the appeals queue with the appeal window and the release of the provisional scores.
 
 The challenge's managers and officers see them (404 for anyone else, reviewers included); only managers act.
-Each action is a POST form that calls one service and commits once; a refusal re-renders the page with it.
+Each action is a POST form run by `page_actions.run_action`: one service call, one commit; a refusal shows the
+page again with the reason.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import statistics
 import zoneinfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,17 +19,23 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace.accounts.models import User, user_by_email
-from marketplace.audit.services import record
 from marketplace.awards import decisions
-from marketplace.challenges.services import localize_deadline
+from marketplace.challenges.authoring import localize_deadline
 from marketplace.db import utcnow
-from marketplace.errors import DomainError, Forbidden, ValidationFailed
+from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
-from marketplace.reviews import assign, blind, coi, forms, pool, presenters, ranking_service, scoring, suggestions
-from marketplace.reviews.access import is_manager, settings_of, staff_challenge
+from marketplace.page_actions import run_action
+from marketplace.reviews import appeals, blind, forms, pool, presenters, score_release, scoring
+from marketplace.reviews.access import is_manager, staff_challenge
+from marketplace.reviews.assignment import service as assignment_service
+from marketplace.reviews.assignment import suggestions
+from marketplace.reviews.conflicts.service import challenge_conflicts, reason_label, solver_ids
 from marketplace.reviews.models import Review
-from marketplace.reviews.routes import bp, refused
+from marketplace.reviews.ranking import service as ranking_service
+from marketplace.reviews.settings import change_settings, settings_of
+
+bp = Blueprint("review_staff", __name__, template_folder="templates")
 
 
 def _timezone() -> str:
@@ -43,16 +51,16 @@ def _local(moment):
 
 def _common(challenge, tab: str) -> dict:
     return {"challenge": challenge, "tab": tab, "manager": is_manager(challenge, current_user),
-            "title": challenge.localized("title", current_locale_id())[1], "reason_label": coi.reason_label}
+            "title": challenge.localized("title", current_locale_id())[1], "reason_label": reason_label}
 
 
 # --- the pool -------------------------------------------------------------------------------------------
 
 def _pool_page(challenge, status: int = 200, *, add_form=None, settings_form=None):
     members = pool.pool_of(challenge)
-    eligible = assign.eligible_proposals(challenge)
-    conflicts = coi.challenge_conflicts(challenge, [m.user_id for m in members],
-                                        proposal_ids=[e.proposal.id for e in eligible]) if eligible else {}
+    eligible = assignment_service.eligible_proposals(challenge)
+    conflicts = challenge_conflicts(challenge, [m.user_id for m in members],
+                                    proposal_ids=[e.proposal.id for e in eligible]) if eligible else {}
     loads = dict(db.session.execute(select(Review.reviewer_id, db.func.count(Review.id)).where(
         Review.challenge_id == challenge.id, Review.status != "released").group_by(Review.reviewer_id)).all())
     rows = presenters.pool_json(members, loads, conflicts)
@@ -63,7 +71,7 @@ def _pool_page(challenge, status: int = 200, *, add_form=None, settings_form=Non
                                            review_due_at=_local(settings.review_due_at))
     manager = is_manager(challenge, current_user)
     in_pool = {m.user_id for m in members}
-    solvers = pool.solver_ids(challenge.id)
+    solvers = solver_ids(challenge.id)
     return render_template(
         "reviews/staff/pool.html", **_common(challenge, "pool"), rows=rows, eligible=len(eligible),
         add_form=add_form or forms.AddReviewersForm(), settings_form=settings_form, action=forms.ActionForm(),
@@ -74,7 +82,7 @@ def _pool_page(challenge, status: int = 200, *, add_form=None, settings_form=Non
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/pool")
 @login_required
-def staff_pool(challenge_id: int):
+def show_pool(challenge_id: int):
     return _pool_page(staff_challenge(challenge_id, current_user))
 
 
@@ -86,9 +94,13 @@ def _resolve(entries: list[str]) -> tuple[list[int], list[str]]:
     return ids, unknown
 
 
+def _pool_url(challenge) -> str:
+    return url_for("review_staff.show_pool", challenge_id=challenge.id)
+
+
 @bp.post("/staff/challenges/<int:challenge_id>/review/pool")
 @login_required
-def staff_pool_add(challenge_id: int):
+def add_reviewers(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     form = forms.AddReviewersForm()
     if not form.validate_on_submit():
@@ -97,93 +109,58 @@ def staff_pool_add(challenge_id: int):
     if unknown:
         form.people.errors = [_("No account for: %(who)s", who=", ".join(unknown))]
         return _pool_page(challenge, 422, add_form=form)
-    try:
-        pool.add_reviewers(challenge, current_user, ids)
-    except DomainError as error:
-        refused(error)
-        form.people.errors = [str(m) for messages in error.errors.values() for m in messages]
-        return _pool_page(challenge, error.status, add_form=form)
-    db.session.commit()
-    flash(_("Added to the reviewer pool; each reviewer was asked to accept the reviewer agreement."), "success")
-    return redirect(url_for("reviews.staff_pool", challenge_id=challenge.id))
+    return run_action(
+        lambda: pool.add_reviewers(challenge, current_user, ids), form=form, validate=False,
+        aliases={"user_ids": "people"},
+        success=_("Added to the reviewer pool; each reviewer was asked to accept the reviewer agreement."),
+        redirect_to=_pool_url(challenge),
+        refused=lambda refusal: _pool_page(challenge, refusal.status, add_form=form))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/pool/<int:user_id>")
 @login_required
-def staff_pool_add_one(challenge_id: int, user_id: int):
+def add_reviewer(challenge_id: int, user_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    if forms.ActionForm().validate_on_submit():
-        try:
-            pool.add_reviewers(challenge, current_user, [user_id])
-        except DomainError as error:
-            refused(error)
-            return _pool_page(challenge, error.status)
-        db.session.commit()
-        flash(_("Added to the reviewer pool."), "success")
-    return redirect(url_for("reviews.staff_pool", challenge_id=challenge.id))
+    if not forms.ActionForm().validate_on_submit():
+        return redirect(_pool_url(challenge))
+    return run_action(lambda: pool.add_reviewers(challenge, current_user, [user_id]),
+                      success=_("Added to the reviewer pool."), redirect_to=_pool_url(challenge),
+                      refused=lambda refusal: _pool_page(challenge, refusal.status))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/pool/<int:user_id>/remove")
 @login_required
-def staff_pool_remove(challenge_id: int, user_id: int):
+def remove_reviewer(challenge_id: int, user_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    if forms.ActionForm().validate_on_submit():
-        try:
-            pool.remove_reviewer(challenge, current_user, user_id)
-        except DomainError as error:
-            refused(error)
-            return _pool_page(challenge, error.status)
-        db.session.commit()
-        flash(_("Removed from the reviewer pool."), "success")
-    return redirect(url_for("reviews.staff_pool", challenge_id=challenge.id))
+    if not forms.ActionForm().validate_on_submit():
+        return redirect(_pool_url(challenge))
+    return run_action(lambda: pool.remove_reviewer(challenge, current_user, user_id),
+                      success=_("Removed from the reviewer pool."), redirect_to=_pool_url(challenge),
+                      refused=lambda refusal: _pool_page(challenge, refusal.status))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/settings")
 @login_required
-def staff_settings(challenge_id: int):
+def save_settings(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     form = forms.SettingsForm()
-    if not form.validate_on_submit():
-        return _pool_page(challenge, 422, settings_form=form)
-    try:
-        if not is_manager(challenge, current_user):
-            raise Forbidden(_("Only center managers of this organization can do this."))
+
+    def save():
         due = localize_deadline(form.review_due_at.data, _timezone()) if form.review_due_at.data else None
-        if due is not None and due <= utcnow():
-            raise ValidationFailed(_("The review deadline must lie in the future."),
-                                   errors={"review_due_at": [_("The review deadline must lie in the future.")]})
-    except DomainError as error:
-        refused(error, form)
-        return _pool_page(challenge, error.status, settings_form=form)
-    settings = settings_of(challenge)
-    settings.exclude_same_country, settings.planned_awards = form.exclude_same_country.data, form.planned_awards.data
-    settings.review_due_at, settings.updated_at = due, utcnow()
-    record("review.settings_changed", "challenge", challenge.id, actor=current_user,
-           exclude_same_country=settings.exclude_same_country, planned_awards=settings.planned_awards,
-           review_due_at=due.isoformat() if due else None)
-    db.session.commit()
-    flash(_("Review settings saved."), "success")
-    return redirect(url_for("reviews.staff_pool", challenge_id=challenge.id))
+        return change_settings(challenge, current_user, {
+            "exclude_same_country": form.exclude_same_country.data, "planned_awards": form.planned_awards.data,
+            "review_due_at": due})
+
+    return run_action(save, form=form, success=_("Review settings saved."), redirect_to=_pool_url(challenge),
+                      refused=lambda refusal: _pool_page(challenge, refusal.status, settings_form=form))
 
 
 # --- assignment -------------------------------------------------------------------------------------
 
 def _assignment_page(challenge, status: int = 200, *, form=None):
-    eligible = assign.eligible_proposals(challenge)
-    reviews = assign.active_reviews(challenge)
+    eligible = assignment_service.eligible_proposals(challenge)
+    reviews = assignment_service.active_reviews(challenge)
     members = pool.pool_of(challenge)
-    names = {m.user_id: m.user.display_name for m in members}
-    loads: dict[int, int] = {m.user_id: 0 for m in members}
-    for review in reviews:
-        loads[review.reviewer_id] = loads.get(review.reviewer_id, 0) + 1
-    per_proposal = {e.proposal.id: [r for r in reviews if r.proposal_id == e.proposal.id] for e in eligible}
-    summary = None
-    if reviews:
-        means = [sum(r.affinity or 0 for r in rs) / len(rs) for rs in per_proposal.values() if rs]
-        summary = {"total_affinity": sum(r.affinity or 0 for r in reviews), "reviews": len(reviews),
-                   "load_min": min(loads.values()), "load_max": max(loads.values()),
-                   "load_std": statistics.pstdev(loads.values()) if loads else 0.0,
-                   "worst": min(means) if means else 0.0}
     settings = settings_of(challenge)
     form = form or forms.AssignmentForm(formdata=None, per_proposal=settings.per_proposal,
                                         max_per_reviewer=settings.max_per_reviewer,
@@ -193,49 +170,70 @@ def _assignment_page(challenge, status: int = 200, *, form=None):
     flags = [flag for e in eligible for flag in blind.identity_flags(e.proposal, e.version)]
     return render_template(
         "reviews/staff/assignment.html", **_common(challenge, "assignment"), eligible=eligible, form=form,
-        per_proposal=per_proposal, names=names, summary=summary, flags=flags, members=len(members),
-        accepted=sum(1 for m in members if pool.has_accepted(m)), status_label=scoring.review_status_label,
-        can_assign=challenge.status in ("closed", "judging")), status
+        per_proposal={e.proposal.id: [r for r in reviews if r.proposal_id == e.proposal.id] for e in eligible},
+        names={m.user_id: m.user.display_name for m in members}, summary=_assignment_summary(members, reviews),
+        flags=flags, members=len(members), accepted=sum(1 for m in members if pool.has_accepted(m)),
+        status_label=scoring.review_status_label, can_assign=challenge.status in ("closed", "judging")), status
+
+
+def _assignment_summary(members, reviews) -> dict | None:
+    """Total and worst affinity and the spread of loads, for the figures above the assignment table."""
+    if not reviews:
+        return None
+    loads: dict[int, int] = {m.user_id: 0 for m in members}
+    by_proposal: dict[int, list[Review]] = {}
+    for review in reviews:
+        loads[review.reviewer_id] = loads.get(review.reviewer_id, 0) + 1
+        by_proposal.setdefault(review.proposal_id, []).append(review)
+    means = [sum(r.affinity or 0 for r in rs) / len(rs) for rs in by_proposal.values()]
+    return {"total_affinity": sum(r.affinity or 0 for r in reviews), "reviews": len(reviews),
+            "load_min": min(loads.values()), "load_max": max(loads.values()),
+            "load_std": statistics.pstdev(loads.values()) if loads else 0.0,
+            "worst": min(means) if means else 0.0}
 
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/assignment")
 @login_required
-def staff_assignment(challenge_id: int):
+def show_assignment(challenge_id: int):
     return _assignment_page(staff_challenge(challenge_id, current_user))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/assignment")
 @login_required
-def staff_assign(challenge_id: int):
+def assign(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     form = forms.AssignmentForm()
-    if not form.validate_on_submit():
-        return _assignment_page(challenge, 422, form=form)
-    due = localize_deadline(form.due_at.data, _timezone()) if form.due_at.data else None
-    wanted = assign.AssignmentRequest(per_proposal=form.per_proposal.data, max_per_reviewer=form.max_per_reviewer.data,
-                                      min_per_reviewer=form.min_per_reviewer.data,
-                                      one_per_institution=form.one_per_institution.data, due_at=due)
-    try:
-        outcome = assign.run_assignment(challenge, current_user, wanted)
-    except DomainError as error:
-        refused(error, form)
-        for message in error.errors.get("assignment", []):
+
+    def run():
+        due = localize_deadline(form.due_at.data, _timezone()) if form.due_at.data else None
+        return assignment_service.run_assignment(challenge, current_user, assignment_service.AssignmentRequest(
+            per_proposal=form.per_proposal.data, max_per_reviewer=form.max_per_reviewer.data,
+            min_per_reviewer=form.min_per_reviewer.data, one_per_institution=form.one_per_institution.data,
+            due_at=due))
+
+    def refused(refusal):
+        # Why no assignment exists is a list of sentences, not a field's message: each goes on top of the page.
+        for message in refusal.error.errors.get("assignment", []) if refusal.error else []:
             flash(str(message), "error")
-        return _assignment_page(staff_challenge(challenge_id, current_user), error.status, form=form)
-    db.session.commit()
+        return _assignment_page(staff_challenge(challenge_id, current_user), refusal.status, form=form)
+
+    return run_action(run, form=form, success=_assigned_message, refused=refused,
+                      redirect_to=url_for("review_staff.show_assignment", challenge_id=challenge.id))
+
+
+def _assigned_message(outcome) -> str:
     spread = outcome.result.load_spread
-    flash(_("%(n)d reviews assigned. Total affinity %(total).2f; loads from %(lo)d to %(hi)d per reviewer.",
-            n=len(outcome.created), total=outcome.result.total_affinity, lo=spread.min, hi=spread.max), "success")
-    return redirect(url_for("reviews.staff_assignment", challenge_id=challenge.id))
+    return _("%(n)d reviews assigned. Total affinity %(total).2f; loads from %(lo)d to %(hi)d per reviewer.",
+             n=len(outcome.created), total=outcome.result.total_affinity, lo=spread.min, hi=spread.max)
 
 
 # --- progress, ranking ---------------------------------------------------------------------------------
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/progress")
 @login_required
-def staff_progress(challenge_id: int):
+def show_progress(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    reviews = assign.active_reviews(challenge)
+    reviews = assignment_service.active_reviews(challenge)
     submitted = sum(1 for r in reviews if r.status == "submitted")
     return render_template("reviews/staff/progress.html", **_common(challenge, "progress"),
                            rows=scoring.progress(challenge), total=len(reviews), submitted=submitted,
@@ -244,27 +242,32 @@ def staff_progress(challenge_id: int):
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/reminders")
 @login_required
-def staff_remind(challenge_id: int):
+def remind(challenge_id: int):
     """The manager's "remind now" button on the progress page."""
     challenge = staff_challenge(challenge_id, current_user)
-    if forms.ActionForm().validate_on_submit():
-        try:
-            if not is_manager(challenge, current_user):
-                raise Forbidden(_l("Only center managers of this organization can do this."))
-            count = scoring.remind_reviewers(challenge, current_user)
-        except DomainError as error:
-            refused(error)
-        else:
-            db.session.commit()
-            flash(ngettext("A reminder was sent to %(num)d reviewer.", "A reminder was sent to %(num)d reviewers.",
-                           count) if count else
-                  _("Every reviewer with open reviews was reminded in the last day; nobody was mailed."), "success")
-    return redirect(url_for("reviews.staff_progress", challenge_id=challenge.id), code=303)
+    back = url_for("review_staff.show_progress", challenge_id=challenge.id)
+    if not forms.ActionForm().validate_on_submit():
+        return redirect(back, code=303)
+
+    def send():
+        if not is_manager(challenge, current_user):
+            raise Forbidden(_l("Only center managers of this organization can do this."))
+        return scoring.remind_reviewers(challenge, current_user)
+
+    response = run_action(send, success=_reminded_message, redirect_to=back)
+    response.status_code = 303  # the button lives on a page the browser should load again with GET
+    return response
+
+
+def _reminded_message(count: int) -> str:
+    if not count:
+        return _("Every reviewer with open reviews was reminded in the last day; nobody was mailed.")
+    return ngettext("A reminder was sent to %(num)d reviewer.", "A reminder was sent to %(num)d reviewers.", count)
 
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/ranking")
 @login_required
-def staff_ranking(challenge_id: int):
+def show_ranking(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     awards = request.args.get("awards", type=int)
     if awards is not None and not 0 <= awards <= 100:
@@ -272,14 +275,13 @@ def staff_ranking(challenge_id: int):
     ranking = ranking_service.challenge_ranking(challenge, awards=awards)
     criteria = {str(c["id"]): c["name"] for c in presenters.criteria_json(challenge, current_locale_id())}
     return render_template("reviews/staff/ranking.html", **_common(challenge, "ranking"), ranking=ranking,
-                           criteria=criteria, band_label=lambda code: ranking_service.label(
-                               ranking_service.RANK_BAND_LABELS, code))
+                           criteria=criteria, band_label=ranking_service.rank_band_label)
 
 
 # --- the decision ------------------------------------------------------------------------------------
 
 def _decision_page(challenge, status: int = 200, *, form=None):
-    eligible = assign.eligible_proposals(challenge)
+    eligible = assignment_service.eligible_proposals(challenge)
     decided = decisions.decision_json(challenge)
     ranking = ranking_service.challenge_ranking(challenge, bootstrap=100) if not decided else None
     by_id = {item["proposal_id"]: item for item in (ranking or {}).get("items", [])}
@@ -294,27 +296,72 @@ def _decision_page(challenge, status: int = 200, *, form=None):
 
 @bp.get("/staff/challenges/<int:challenge_id>/review/decision")
 @login_required
-def staff_decision(challenge_id: int):
+def show_decision(challenge_id: int):
     return _decision_page(staff_challenge(challenge_id, current_user))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/review/decision")
 @login_required
-def staff_decide(challenge_id: int):
+def decide(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
-    eligible = assign.eligible_proposals(challenge)
+    eligible = assignment_service.eligible_proposals(challenge)
     form = forms.decision_form_for([e.proposal for e in eligible], formdata=request.form)
-    if not form.validate_on_submit():
-        return _decision_page(challenge, 422, form=form)
-    awards = [{"proposal_id": e.proposal.id, "share_pct": str(form[f"share_{e.proposal.id}"].data)}
-              for e in eligible if form[f"share_{e.proposal.id}"].data]
-    try:
-        decisions.decide(challenge, current_user, awards, reason=form.reason.data or "",
-                         feedback_enabled=form.feedback_enabled.data,
-                         override_reason=form.override_reason.data or None)
-    except DomainError as error:
-        refused(error, form)
-        return _decision_page(staff_challenge(challenge_id, current_user), error.status, form=form)
-    db.session.commit()
-    flash(_("The awards are decided; every author was told."), "success")
-    return redirect(url_for("reviews.staff_decision", challenge_id=challenge.id))
+
+    def run():
+        awards = [{"proposal_id": e.proposal.id, "share_pct": str(form[f"share_{e.proposal.id}"].data)}
+                  for e in eligible if form[f"share_{e.proposal.id}"].data]
+        return decisions.decide(challenge, current_user, awards, reason=form.reason.data or "",
+                                feedback_enabled=form.feedback_enabled.data,
+                                override_reason=form.override_reason.data or None)
+
+    return run_action(
+        run, form=form, success=_("The awards are decided; every author was told."),
+        redirect_to=url_for("review_staff.show_decision", challenge_id=challenge.id),
+        refused=lambda refusal: _decision_page(staff_challenge(challenge_id, current_user), refusal.status,
+                                               form=form))
+
+
+# --- appeals: the queue, the window, the release of the provisional scores ------------------------------
+
+def appeals_page(challenge, status: int = 200, *, posted: dict | None = None):
+    """The challenge's appeals queue; also shown again when a manager's answer to an appeal is refused."""
+    found, _role = appeals.visible_appeals(challenge, current_user)
+    locale = current_locale_id()
+    reviewers = {r.id: r.reviewer_id for r in db.session.scalars(
+        db.select(Review).where(Review.id.in_([a.review_id for a in found])))} if found else {}
+    names = {u.id: u.display_name for u in db.session.scalars(
+        db.select(User).where(User.id.in_(set(reviewers.values()))))} if reviewers else {}
+    return render_template("reviews/appeals/staff.html", **_common(challenge, "appeals"),
+                           appeals=[appeals.appeal_json(a, "staff", locale) for a in found], names=names,
+                           release=score_release.release_of(challenge.id), posted=posted or {}, now=utcnow(),
+                           scale=range(scoring.MIN_SCORE, scoring.MAX_SCORE + 1),
+                           open_count=sum(1 for a in found if a.is_open)), status
+
+
+@bp.get("/staff/challenges/<int:challenge_id>/review/appeals")
+@login_required
+def show_appeals(challenge_id: int):
+    return appeals_page(staff_challenge(challenge_id, current_user))
+
+
+@bp.post("/staff/challenges/<int:challenge_id>/review/appeal-window")
+@login_required
+def set_appeal_window(challenge_id: int):
+    challenge = staff_challenge(challenge_id, current_user)
+    return run_action(
+        lambda: score_release.set_window(challenge, current_user, forms.number_or_raw(request.form.get("window_days"))),
+        success=_("The appeal window is saved."),
+        redirect_to=url_for("review_staff.show_appeals", challenge_id=challenge.id),
+        refused=lambda refusal: appeals_page(staff_challenge(challenge_id, current_user), refusal.status,
+                                             posted={"window_days": request.form.get("window_days", "")}))
+
+
+@bp.post("/staff/challenges/<int:challenge_id>/review/provisional-scores")
+@login_required
+def release_scores(challenge_id: int):
+    challenge = staff_challenge(challenge_id, current_user)
+    return run_action(
+        lambda: score_release.release(challenge, current_user),
+        success=_("The provisional scores are released; every solver was told."),
+        redirect_to=url_for("review_staff.show_appeals", challenge_id=challenge.id),
+        refused=lambda refusal: appeals_page(staff_challenge(challenge_id, current_user), refusal.status))

@@ -8,12 +8,13 @@ once.
 Text is analysed in Python by the same analyzer as Whoosh (jieba for Chinese, stemmed Latin
 words) and stored as a ``tsvector`` literal: titles with weight A, the texts with weight D, so
 ``ts_rank`` prefers title matches the way Whoosh's title boost does. Queries are ``tsquery``
-literals built from the same words and word parts (``queries.text_queries`` for Whoosh); user
+literals built from the same words and word parts (``queries.word_plan``, as for Whoosh); user
 text is never parsed as syntax. Each facet value is also a tag in the document
 (``'f:field=ai'``), so one GIN scan answers the text and the facet filters of a text search
-together and only the final matches are read from the table. A search is one statement: a materialised CTE keeps the
-matches' narrow columns, counted exactly for the total and ordered for the page; relevance ranks
-at most RANK_CANDIDATES of them (the newest), so a relaxed query matching thousands stays bounded.
+together and only the final matches are read from the table. A search is one statement: a
+materialised CTE keeps the matches' narrow columns, counted exactly for the total and ordered
+for the page; relevance ranks at most RANK_CANDIDATES of them (the newest), so a relaxed query
+matching thousands stays bounded.
 
 Writes run in their own transaction on the engine (not the caller's session), visible to
 searches as soon as the call returns, as for Whoosh.
@@ -41,12 +42,11 @@ from marketplace.search.engine import (
 )
 from marketplace.search.models import SearchDocument
 from marketplace.search.queries import (
-    MAX_QUERY_CHARS,
-    MAX_QUERY_WORDS,
     RANGE_FIELDS,
     RANGE_FILTERS,
     is_set,
     utc_naive,
+    word_plan,
 )
 
 TABLE = SearchDocument.__table__
@@ -88,19 +88,18 @@ def tsvector_literal(titles: Iterable[str], texts: Iterable[str], tags: Iterable
     return " ".join(lexemes + [_quote(tag) for tag in dict.fromkeys(tags) if tag not in positions])
 
 
-def _word_query(word: str) -> str:
-    parts = analysis.word_parts(word)
+def _word_query(word: str, parts: tuple[str, ...]) -> str:
     if not parts:
         return _quote(word)
     return f"({_quote(word)} | ({' & '.join(map(_quote, parts))}))"
 
 
 def tsquery_literals(text: str) -> tuple[str, str | None] | None:
-    """(every word, any word) tsquery literals for user text, as ``queries.text_queries``."""
-    words = analysis.query_words(text[:MAX_QUERY_CHARS])[:MAX_QUERY_WORDS]
-    if not words:
+    """(every word, any word) tsquery literals for user text, from ``queries.word_plan``."""
+    plan = word_plan(text)
+    if plan is None:
         return None
-    groups = [_word_query(word) for word in words]
+    groups = [_word_query(word, parts) for word, parts in plan]
     if len(groups) == 1:
         return groups[0], None
     return " & ".join(groups), " | ".join(groups)
@@ -275,6 +274,10 @@ class PostgresIndex:
         candidates are read again by their row address (a TID scan, no index). With fewer matches
         (any specific query) every match is ranked and the order is exact.
         """
+        if tsquery is None:  # browsing: every row is read anyway, so count them on the way (no CTE to fill)
+            statement = (sa.select(TABLE.c.doc_id, sa.func.count().over().label("total"))
+                         .where(*self._where(None, filters)).order_by(*_order(TABLE, sort)))
+            return self._run(statement.limit(per_page).offset((page - 1) * per_page), None, filters, page, per_page)
         hits = (sa.select(TABLE.c.doc_id, TABLE.c.award, TABLE.c.published, TABLE.c.deadline,
                           sa.literal_column("search_documents.ctid").label("row"))
                 .where(*self._where(tsquery, filters)).cte("hits").prefix_with("MATERIALIZED"))
@@ -289,7 +292,10 @@ class PostgresIndex:
                          .order_by(rank.desc(), ranked.c.doc_id))
         else:
             statement = sa.select(hits.c.doc_id, total).order_by(*_order(hits, sort))
-        statement = statement.limit(per_page).offset((page - 1) * per_page)
+        return self._run(statement.limit(per_page).offset((page - 1) * per_page), tsquery, filters, page, per_page)
+
+    def _run(self, statement, tsquery: str | None, filters, page: int, per_page: int) -> SearchPage:
+        """The page of ids and the total a (doc_id, total) statement gives; past the last page, a count."""
         with self.engine.connect() as connection:
             rows = connection.execute(statement).all()
             if rows:

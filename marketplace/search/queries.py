@@ -1,11 +1,13 @@
-"""Whoosh queries from user text, and the vocabulary of filters.
+"""What user text searches for (``word_plan``), and the vocabulary of filters.
 
 User text is never parsed as query syntax: quotes, colons, brackets, ``AND``
 and ``OR`` are characters like any other, dropped or kept by the analyzer.
 Each analysed word matches the body or (boosted) the title or, for a Chinese
 word, the parts it may have been segmented into in a document (see
 ``analysis.word_parts``). Words are combined with AND for precision; the
-engine falls back to OR when AND finds nothing.
+engine falls back to OR when AND finds nothing. The Whoosh backend matches
+and ranks the plan itself (``ranking``); ``text_queries`` states the same as
+Whoosh queries, the reference its scores are checked against.
 """
 
 from __future__ import annotations
@@ -65,9 +67,8 @@ def word_plan(text: str) -> WordPlan | None:
     return [(word, analysis.word_parts(word)) for word in words]
 
 
-def _word_query(word: str) -> Query:
+def _word_query(word: str, parts: tuple[str, ...]) -> Query:
     alternatives: list[Query] = [Term("text", word), Term("title", word, boost=TITLE_BOOST)]
-    parts = analysis.word_parts(word)
     if parts:
         alternatives.append(And([Term("text", part) for part in parts]))
     return Or(alternatives)
@@ -78,10 +79,10 @@ def text_queries(text: str) -> tuple[Query, Query | None] | None:
 
     The second is None for a single word (nothing to relax).
     """
-    words = analysis.query_words(text[:MAX_QUERY_CHARS])[:MAX_QUERY_WORDS]
-    if not words:
+    plan = word_plan(text)
+    if plan is None:
         return None
-    groups = [_word_query(word) for word in words]
+    groups = [_word_query(word, parts) for word, parts in plan]
     if len(groups) == 1:
         return groups[0], None
     # scale: documents with more of the words rank higher.

@@ -5,8 +5,7 @@ def register(app, api) -> None:
     from flask_login import current_user
     from sqlalchemy.exc import SQLAlchemyError
 
-    from marketplace.countries import country_name
-    from marketplace.i18n import locale_display_name
+    from marketplace.labels import profile_field_label, research_kind_label
     from marketplace.solvers import alerts, cli, notifications, orcid, profiles, routes, vocabulary  # noqa: F401
     from marketplace.solvers import api as solvers_api
 
@@ -29,11 +28,9 @@ def register(app, api) -> None:
         unread_notifications=unread_notifications,
         expertise_field_label=vocabulary.field_label,
         tag_label=vocabulary.tag_label,
-        research_kind_label=profiles.research_kind_label,
-        profile_field_label=profiles.field_label,
+        research_kind_label=research_kind_label,
+        profile_field_label=profile_field_label,
         orcid_url=orcid.orcid_url,
-        language_name=locale_display_name,
-        solver_country=country_name,
     )
 
 

@@ -28,10 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
+from marketplace.eligibility import participation_problem
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import normalise_locale
-from marketplace.mail.services import queue_mail, register_subject
+from marketplace.mail.services import queue_mail
 from marketplace.solvers import notifications
 from marketplace.solvers.models import AlertSettings, Interest, Notification
 from marketplace.solvers.vocabulary import normalise_tag, tag_problem
@@ -43,8 +44,6 @@ MAX_INTERESTS = 50
 MAX_KEYWORD_CHARS = 100
 MAX_FIELD_CHARS = 60
 
-register_subject("challenge_alert", lambda: str(_l("A new challenge matches your interests")))
-register_subject("challenge_digest", lambda: str(_l("New challenges that match your interests")))
 
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 # Words for matching: letters and digits of any script, keeping + and # (c++, c#); all else separates.
@@ -218,8 +217,6 @@ def notify_followers(challenge) -> int:
     E-mail goes only to confirmed addresses, at once unless the follower chose the digest; the mail's
     language is the follower's, not the publisher's.
     """
-    from marketplace.challenges.services import eligibility_problem
-
     followers = matching_followers(challenge)
     if not followers:
         return 0
@@ -228,7 +225,7 @@ def notify_followers(challenge) -> int:
         AlertSettings.user_id.in_(sorted(followers)), AlertSettings.digest.is_(True))))
     notified = 0
     for user in users:
-        if not challenge.can_view(user) or eligibility_problem(challenge, user):
+        if not challenge.can_view(user) or participation_problem(challenge, user):
             continue
         payload = _payload(challenge, followers[user.id])
         mail_now = user.id not in digest_users and user.email_confirmed

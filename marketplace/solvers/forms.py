@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.countries import country_choices
+from marketplace.labels import RESEARCH_KIND_LABELS, profile_field_label
 from marketplace.solvers import profiles
 from marketplace.solvers.models import VISIBILITY_FIELDS, ExpertProfile
 from marketplace.solvers.vocabulary import FIELDS, VOCABULARY, field_label, normalise_tag
@@ -32,7 +33,7 @@ def _columns(line: str, count: int) -> list[str]:
 def _kind_code(text: str) -> str:
     """A research kind from its code or its name in the reader's language ("Patent", "Patentschrift"...)."""
     wanted = text.strip().casefold()
-    for code, label in profiles.RESEARCH_KINDS.items():
+    for code, label in RESEARCH_KIND_LABELS.items():
         if wanted in (code, str(label).casefold()):
             return code
     return wanted
@@ -117,7 +118,7 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.expertise.choices = [SelectChoice(tag) for tags in VOCABULARY.values() for tag in tags]
-        self.private_fields.choices = [SelectChoice(field, profiles.field_label(field)) for field in VISIBILITY_FIELDS]
+        self.private_fields.choices = [SelectChoice(field, profile_field_label(field)) for field in VISIBILITY_FIELDS]
         self.line_problems: dict[str, list[str]] = {}
 
     @staticmethod

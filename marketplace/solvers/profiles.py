@@ -20,6 +20,7 @@ from marketplace.audit.services import record
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, ValidationFailed
 from marketplace.extensions import db
+from marketplace.labels import RESEARCH_KIND_LABELS
 from marketplace.solvers import experts
 from marketplace.solvers.models import VISIBILITY_FIELDS, ExpertProfile, ResearchEntry
 from marketplace.solvers.orcid import normalise_orcid
@@ -36,41 +37,13 @@ MAX_AFFILIATIONS = 30
 MAX_LANGUAGES = 20
 FIRST_YEAR = 1950
 
-RESEARCH_KINDS = {
-    "publication": _l("Publication"),
-    "patent": _l("Patent"),
-    "project": _l("Project"),
-    "grant": _l("Grant"),
-    "thesis": _l("Thesis"),
-    "other": _l("Other"),
-}
 
-FIELD_LABELS = {
-    "headline": _l("Headline"),
-    "bio": _l("About me"),
-    "expertise": _l("Expertise"),
-    "affiliation": _l("Affiliation"),
-    "orcid": _l("ORCID iD"),
-    "research_history": _l("Research history"),
-    "latest_progress": _l("Latest progress"),
-    "languages": _l("Languages spoken"),
-    "early_career": _l("Early-career researcher"),
-    "awards": _l("Awards won"),
-}
 
 TEXT_LIMITS = {"headline": MAX_HEADLINE, "affiliation": MAX_AFFILIATION, "bio": MAX_LONG_TEXT,
                "latest_progress": MAX_LONG_TEXT}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-
-
-def research_kind_label(code: str) -> str:
-    return str(RESEARCH_KINDS.get(code, code))
-
-
-def field_label(code: str) -> str:
-    return str(FIELD_LABELS.get(code, code))
 
 
 def awards_won(user) -> list:
@@ -159,8 +132,9 @@ def _clean_research(entries, problems: _Problems) -> list[dict]:
             problems.add(f"{where}.year", _l("The year must lie between %(first)d and %(last)d.",
                                              first=FIRST_YEAR, last=last_year))
         kind = str(entry.get("kind") or "").strip().lower()
-        if kind not in RESEARCH_KINDS:
-            problems.add(f"{where}.kind", _l("The kind must be one of: %(kinds)s.", kinds=", ".join(RESEARCH_KINDS)))
+        if kind not in RESEARCH_KIND_LABELS:
+            problems.add(f"{where}.kind",
+                         _l("The kind must be one of: %(kinds)s.", kinds=", ".join(RESEARCH_KIND_LABELS)))
         title = " ".join(str(entry.get("title") or "").split())
         if not title:
             problems.add(f"{where}.title", _l("Give the title."))

@@ -15,6 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.page_actions import run_action, summary
 from marketplace.solvers import alerts, experts, notifications, profiles
 from marketplace.solvers.forms import ActionForm, DigestForm, ExpertSearchForm, FollowForm, ProfileForm
 from marketplace.solvers.models import ExpertProfile
@@ -35,21 +36,23 @@ def edit_profile():
     form = ProfileForm()
     if request.method == "GET":
         form.fill(profile or profiles.blank_profile(current_user))
-    elif form.validate_on_submit():
-        data = form.to_data()
-        if data is not None:
-            try:
-                profiles.save_profile(current_user, data, actor=current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.show_service_errors({k: [str(m) for m in v] for k, v in error.errors.items()}
-                                         or {"_": [str(error.detail or error.title)]})
-                flash(str(error.detail or error.title), "error")
-            else:
-                db.session.commit()
-                flash(_("Your profile was saved."), "success")
-                return redirect(url_for("solvers.edit_profile"))
-    return render_template("solvers/profile_edit.html", form=form, profile=profile), 422 if form.errors else 200
+        return _profile_page(form, profile)
+    data = form.to_data() if form.validate_on_submit() else None
+    if data is None:
+        return _profile_page(form, profile, 422)
+
+    def show(error: DomainError) -> None:
+        form.show_service_errors({k: [str(m) for m in v] for k, v in error.errors.items()}
+                                 or {"_": [summary(error)]})
+        flash(summary(error), "error")
+
+    return run_action(lambda: profiles.save_profile(current_user, data, actor=current_user), show=show,
+                      success=_("Your profile was saved."), redirect_to=url_for("solvers.edit_profile"),
+                      refused=lambda _refusal: _profile_page(form, profile, 422))
+
+
+def _profile_page(form: ProfileForm, profile, status: int = 200):
+    return render_template("solvers/profile_edit.html", form=form, profile=profile), status
 
 
 # --- the public solver page --------------------------------------------------------------------------
@@ -85,20 +88,24 @@ def alerts_page():
 @login_required
 def follow():
     form = FollowForm(prefix="follow")
-    if form.validate_on_submit():
-        try:
-            _interest, created = alerts.follow(current_user, form.kind.data, form.value.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.value.errors = list(form.value.errors) + [str(error.detail or error.title)]
-        else:
-            db.session.commit()
-            flash(_("You now follow “%(value)s”.", value=_interest.value) if created
-                  else _("You already follow “%(value)s”.", value=_interest.value), "success")
-            return redirect(url_for("solvers.alerts_page"))
+
+    def show(error: DomainError) -> None:
+        form.value.errors = list(form.value.errors) + [summary(error)]
+
+    def followed(result) -> str:
+        interest, created = result
+        return (_("You now follow “%(value)s”.", value=interest.value) if created
+                else _("You already follow “%(value)s”.", value=interest.value))
+
+    return run_action(lambda: alerts.follow(current_user, form.kind.data, form.value.data, actor=current_user),
+                      form=form, show=show, success=followed, redirect_to=url_for("solvers.alerts_page"),
+                      refused=lambda _refusal: _alerts_page(form, _digest_form(), 422))
+
+
+def _digest_form() -> DigestForm:
     digest_form = DigestForm(prefix="digest", formdata=None)
     digest_form.digest.data = "yes" if alerts.settings_of(current_user).digest else "no"
-    return _alerts_page(form, digest_form, 422)
+    return digest_form
 
 
 @bp.post("/me/alerts/<int:interest_id>/remove")

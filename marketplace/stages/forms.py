@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import InputRequired, Length, Optional
 
-from marketplace.challenges.forms import DEADLINE_FORMATS, CriterionRow, finite
+from marketplace.challenges.forms import DEADLINE_FORMATS, CriterionRow, filled_criteria, finite
 from marketplace.stages.services import MAX_DESCRIPTION, MAX_NAME, MAX_STAGES
 
 CRITERIA_ROWS = 4  # empty rows shown per stage; a stage may have up to 12 criteria
@@ -42,13 +42,7 @@ class StageRow(Form):
     remove = SubmitField(_l("Remove this stage"))
 
     def criteria_rows(self) -> list[tuple[str, int | None]]:
-        """The filled criteria rows as (name, weight); empty rows are dropped."""
-        rows = []
-        for row in self.criteria:
-            name = (row.form.name.data or "").strip()
-            if name or row.form.weight.data is not None:
-                rows.append((name, row.form.weight.data))
-        return rows
+        return filled_criteria(self.criteria)
 
 
 class StagePlanForm(FlaskForm):

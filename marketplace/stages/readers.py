@@ -31,12 +31,12 @@ def stage_note(challenge) -> str | None:
 def carry_on_from(challenge, user):
     """The user's proposal that advanced from the stage before the current one, when they may start the current
     stage's proposal from it now (the stage is open, they may take part and have no proposal in it yet)."""
+    from marketplace.proposals.guards import active_proposal_of
     from marketplace.proposals.models import Proposal, ProposalMember
-    from marketplace.proposals.services import active_proposal_of
 
     current = challenge.current_stage
     if (not getattr(user, "is_authenticated", False) or current is None or current.position == 1
-            or challenge.status != "open" or challenge.participation_refusal(user)
+            or challenge.shown_status != "open" or challenge.participation_refusal(user)
             or active_proposal_of(challenge.id, user.id)):
         return None
     before = previous_stage(challenge, current)

@@ -10,19 +10,20 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace.challenges.services import localize_deadline
-from marketplace.challenges.staff_routes import _local, _user_timezone, load_for_staff
+from marketplace.challenges.authoring import localize_deadline
+from marketplace.challenges.staff_routes import load_for_staff, local_time, user_timezone
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.money import Money
+from marketplace.page_actions import run_action
 from marketplace.stages import presenters, services
 from marketplace.stages.analytics import chart_rows, stage_figures
 from marketplace.stages.forms import StagePlanForm, advance_form_for
@@ -104,23 +105,19 @@ def plan(challenge_id: int):
     stages = _plan_data(form, challenge) if form.validate_on_submit() else None
     if stages is None:
         return _plan_page(challenge, form, 422)
-    was_cleared = challenge.status == "cleared"
-    try:
-        services.replace_stages(challenge, current_user, stages)
-    except DomainError as error:
-        db.session.rollback()
-        _place(form, error, lambda key: _plan_field(form, key))
-        return _plan_page(db.session.get(type(challenge), challenge_id), form, error.status)
-    db.session.commit()
-    flash(_("The stage plan is saved. The challenge went back to clearance because it had changed after "
-            "clearance.") if was_cleared else _("The stage plan is saved."), "success")
-    return redirect(url_for("challenges.manage", challenge_id=challenge.id))
+    saved = (_("The stage plan is saved. The challenge went back to clearance because it had changed after "
+               "clearance.") if challenge.status == "cleared" else _("The stage plan is saved."))
+    return run_action(lambda: services.replace_stages(challenge, current_user, stages), success=saved,
+                      show=lambda error: _place(form, error, lambda key: _plan_field(form, key)),
+                      redirect_to=url_for("challenge_staff.manage", challenge_id=challenge.id),
+                      refused=lambda refusal: _plan_page(db.session.get(type(challenge), challenge_id), form,
+                                                         refusal.status))
 
 
 def _plan_page(challenge, form, status: int = 200):
     return render_template(
         "stages/plan.html", challenge=challenge, form=form, editable=challenge.status in PLANNABLE_STATES,
-        timezone=str(_user_timezone()), final_award=Money(challenge.final_award_minor, challenge.award_currency),
+        timezone=str(user_timezone()), final_award=Money(challenge.final_award_minor, challenge.award_currency),
         max_stages=services.MAX_STAGES, title=challenge.localized("title", current_locale_id())[1]), status
 
 
@@ -134,7 +131,7 @@ def _fill_plan(form, challenge) -> None:
         row.source.data = str(stage.id)
         row.name.data = (stage.name or {}).get(locale, "")
         row.description.data = (stage.description or {}).get(locale, "")
-        row.deadline.data = _local(stage.deadline)
+        row.deadline.data = local_time(stage.deadline)
         row.advance.data = stage.advance
         row.award.data = Money(stage.award_minor, challenge.award_currency).amount if stage.award_minor else None
         criteria = challenge.criteria_for(stage.id)
@@ -180,7 +177,7 @@ def _stage_criteria(form, entry, locale: str, stored: list) -> list[dict] | None
 
 def _plan_data(form, challenge) -> list[dict] | None:
     """What the form says, in the shape replace_stages takes (None: a criteria table is incomplete)."""
-    locale, timezone = challenge.default_locale, str(_user_timezone())
+    locale, timezone = challenge.default_locale, str(user_timezone())
     stored = {str(s.id): s for s in challenge.stages}
     entries = form.stages.entries
     stages = []
@@ -236,30 +233,30 @@ def advance(challenge_id: int, stage_id: int):
                   "info")
         return _advance_page(challenge, stage, candidates, form, open_summary=True)
     awards = [{"proposal_id": pid, "share_pct": format(share, "f")} for pid, share in shares.items()]
-    try:
-        result = services.advance(challenge, stage, current_user, finalists=chosen, awards=awards,
-                                  override_reason=form.override_reason.data or None)
-    except DomainError as error:
-        db.session.rollback()
-        _place(form, error, lambda key: _advance_field(form, key, awards))
-        challenge = db.session.get(type(challenge), challenge_id)
-        return _advance_page(challenge, stage_of(challenge, stage_id), candidates, form, error.status)
-    db.session.commit()
-    following = result["next_stage"]
-    flash(ngettext("Stage %(stage)d is decided: %(num)d finalist is invited to stage %(next)d.",
-                   "Stage %(stage)d is decided: %(num)d finalists are invited to stage %(next)d.",
-                   len(result["finalists"]), stage=stage.position, next=following.position), "success")
-    return redirect(url_for("challenges.manage", challenge_id=challenge.id))
+    def show_again(refusal):
+        fresh = db.session.get(type(challenge), challenge_id)
+        return _advance_page(fresh, stage_of(fresh, stage_id), candidates, form, refusal.status)
+
+    return run_action(
+        lambda: services.advance(challenge, stage, current_user, finalists=chosen, awards=awards,
+                                 override_reason=form.override_reason.data or None),
+        show=lambda error: _place(form, error, lambda key: _advance_field(form, key, awards)),
+        success=lambda result: ngettext(
+            "Stage %(stage)d is decided: %(num)d finalist is invited to stage %(next)d.",
+            "Stage %(stage)d is decided: %(num)d finalists are invited to stage %(next)d.",
+            len(result["finalists"]), stage=stage.position, next=result["next_stage"].position),
+        redirect_to=url_for("challenge_staff.manage", challenge_id=challenge.id), refused=show_again)
 
 
 def _candidates(challenge, stage) -> list[dict]:
     """The submitted proposals of the stage being advanced, best first, each with its ranking item (None: not
     reviewed). Empty for a stage that is not the one now judged."""
-    from marketplace.reviews import assign, ranking_service
+    from marketplace.reviews.assignment import service as assignment_service
+    from marketplace.reviews.ranking import service as ranking_service
 
     if stage.id != challenge.current_stage_id or stage.decided_at is not None:
         return []
-    eligible = assign.eligible_proposals(challenge)
+    eligible = assignment_service.eligible_proposals(challenge)
     if not eligible:
         return []
     # The grey zone is measured against the advance cut: proposals that may or may not belong among the finalists.
@@ -307,7 +304,7 @@ def _summary_key(chosen: list[int], shares: dict[int, Decimal]) -> str:
 def _summary(challenge, stage, candidates, chosen: list[int], shares: dict[int, Decimal]) -> dict:
     """What an advance with this choice would do: finalists invited, others told, milestone amounts (once the
     shares add up to 100; services.advance checks the same again)."""
-    from marketplace.reviews.money_split import split_award
+    from marketplace.awards.money_split import split_award
 
     given = [(pid, shares[pid]) for pid in chosen if pid in shares]
     total = sum((share for _pid, share in given), Decimal(0))
@@ -325,7 +322,7 @@ def _summary(challenge, stage, candidates, chosen: list[int], shares: dict[int, 
 
 def _advance_page(challenge, stage, candidates, form, status: int = 200, *, open_summary: bool = False):
     from marketplace.awards.decisions import outstanding_reviews
-    from marketplace.reviews.ranking_service import FLAG_LABELS
+    from marketplace.reviews.ranking.service import FLAG_LABELS
 
     judged_now = bool(candidates) and challenge.status in ADVANCEABLE_STATES
     chosen, shares = _choice(form, candidates)

@@ -43,7 +43,7 @@ def checked_stages(stages: list[dict], default_locale: str, currency: str, *, im
     """Validate the contract's `stages` (ordered, deadlines rising, `advance` on all but the last, a milestone
     `award` only before the last) and return them with aware deadlines and awards as Money. `implicit`: the one
     stage of a challenge created without `stages`, whose errors name the challenge's own fields."""
-    from marketplace.challenges.services import _check_criteria, _check_deadline
+    from marketplace.challenges.authoring import check_criteria, check_deadline
 
     if not isinstance(stages, list) or not 1 <= len(stages) <= MAX_STAGES:
         raise _fail("stages", _l("A challenge has from 1 to %(n)d stages.", n=MAX_STAGES))
@@ -54,14 +54,14 @@ def checked_stages(stages: list[dict], default_locale: str, currency: str, *, im
         if not isinstance(stage.get("deadline"), datetime):
             raise _fail(f"{field}deadline", _l("Give the deadline with its time zone."))
         try:
-            deadline = _check_deadline(stage["deadline"])
+            deadline = check_deadline(stage["deadline"])
         except ValidationFailed as error:
             raise _fail(f"{field}deadline", error.detail) from error
         if previous is not None and deadline <= previous:
             raise _fail(f"{field}deadline", _l("Each stage's deadline must come after the one before."))
         previous = deadline
         try:
-            _check_criteria(stage.get("criteria") or [], default_locale)
+            check_criteria(stage.get("criteria") or [], default_locale)
         except ValidationFailed as error:
             raise _fail(f"{field}criteria", error.detail) from error
         advance = stage.get("advance")
@@ -121,7 +121,8 @@ def build_stages(challenge: Challenge, stages: list[dict]) -> None:
 def replace_stages(challenge: Challenge, actor, stages: list[dict]) -> Challenge:
     """Re-plan the stages of a draft (or a cleared challenge, which goes back through clearance): the stage rows
     and their criteria are replaced, the award is priced again with the new milestone pools."""
-    from marketplace.challenges.services import _price, _screen_for_clearance
+    from marketplace.challenges.authoring import price
+    from marketplace.challenges.services import screen_for_clearance
     from marketplace.challenges.states import require_state
 
     if not challenge.can_manage(actor):
@@ -133,13 +134,13 @@ def replace_stages(challenge: Challenge, actor, stages: list[dict]) -> Challenge
     db.session.flush()
     challenge.stages.clear()
     db.session.flush()
-    _price(challenge)  # the final award alone; build_stages adds the new milestone pools
+    price(challenge)  # the final award alone; build_stages adds the new milestone pools
     build_stages(challenge, checked)
     challenge.note_text_change(actor)
     record("challenge.stages_planned", "challenge", challenge.id, actor=actor, stages=len(checked),
            milestone_pools=challenge.milestone_pools_minor, award=challenge.award.as_dict())
     if challenge.status == "cleared":
-        warnings = _screen_for_clearance(challenge, actor)
+        warnings = screen_for_clearance(challenge, actor)
         move(challenge, "in_clearance", actor=actor, action="challenge.clearance_revoked_by_edit",
              marker_warnings=warnings)
     return challenge
@@ -266,7 +267,7 @@ def _checked_split(stage: ChallengeStage, chosen: list, awards: list) -> dict[in
 def _milestone_awards(challenge: Challenge, stage: ChallengeStage, chosen: list, shares: dict, actor) -> list:
     from marketplace.awards.decisions import _move_money_for, _recipients
     from marketplace.awards.models import Award
-    from marketplace.reviews.money_split import split_award
+    from marketplace.awards.money_split import split_award
 
     if not shares:
         return []
@@ -343,11 +344,7 @@ def _notify(challenge: Challenge, stage: ChallengeStage, following: ChallengeSta
 
 
 def register_notifications() -> None:
-    from marketplace.mail.services import register_subject
     from marketplace.solvers.notifications import localized_title, register_kind
-
-    register_subject("stage_advanced", lambda: _("Your proposal advanced to the next stage"))
-    register_subject("stage_not_advanced", lambda: _("A stage of a challenge was decided"))
 
     def went_on(payload: dict, locale: str) -> str:
         return _("Your proposal advanced to stage %(n)d of “%(title)s”. Start from it before the stage's deadline.",

@@ -12,7 +12,7 @@ import pytest
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 from tests.helpers import csrf_token_from, link_in_mail, outbox
 
 NEW_PASSWORD = "a-brand-new-long-passphrase"

@@ -6,8 +6,8 @@ import pytest
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
-from tests.helpers import link_in_mail, outbox
+from tests.factories import TEST_PASSWORD
+from tests.helpers import link_in_mail, outbox, rows, value_of
 
 GOOD = {
     "email": "ada@example.org",
@@ -130,12 +130,14 @@ def test_wrong_password_is_401_and_repeated_failures_are_429(client, make_user):
     assert right.status_code == 429
 
 
-def test_successful_logins_are_not_throttled(client, make_user):
+def test_successful_logins_are_not_throttled(app, client, make_user):
     user = make_user()
     for _ in range(8):
         assert (
             client.post("/api/v1/auth/tokens", json={"email": user.email, "password": TEST_PASSWORD}).status_code == 201
         )
+    assert rows(app, "api_tokens", user_id=user.id) == 8  # every sign-in issued its token
+    assert rows(app, "sign_in_failures") == 0
 
 
 def test_token_is_stored_hashed_and_expires(client, app, make_user):
@@ -183,10 +185,12 @@ def test_password_reset_by_mail_token_works_once(client, app, make_user):
     done = client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": new_password})
     assert done.status_code == 200
     assert client.post("/api/v1/auth/tokens", json={"email": user.email, "password": new_password}).status_code == 201
+    password_hash = value_of(app, "users", user.id, "password_hash")
     again = client.post(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "yet-another-passphrase"}
     )
     assert again.status_code == 422
+    assert value_of(app, "users", user.id, "password_hash") == password_hash  # the used token changed nothing
 
 
 def test_password_reset_for_unknown_address_says_the_same_and_sends_nothing(client, app):

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
-from tests.helpers import csrf_token_from
-
-
-def sign_in(client, user, next_path: str | None = None):
-    token = csrf_token_from(client.get("/auth/login"))
-    return client.post("/auth/login", query_string={"next": next_path} if next_path else None,
-                       data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+from tests.factories import sign_in
 
 
 @pytest.mark.parametrize(("roles", "landing", "heading"), [
@@ -40,13 +33,13 @@ def test_each_role_lands_on_its_own_work(client, make_org, make_user, roles, lan
 def test_a_next_always_wins(client, make_org, make_user, roles):
     org = make_org()
     user = make_user(roles=[(role, org) for role in roles])
-    response = sign_in(client, user, "/account")
+    response = sign_in(client, user, next_path="/account")
     assert response.status_code == 302 and response.headers["Location"] == "/account"
 
 
 def test_an_unsafe_next_falls_back_to_the_landing_page(client, make_org, make_user):
     user = make_user(roles=[("finance_officer", make_org())])
-    response = sign_in(client, user, "//evil.example")
+    response = sign_in(client, user, next_path="//evil.example")
     assert response.status_code == 302 and response.headers["Location"] == "/finance"
 
 

@@ -10,8 +10,8 @@ import pytest
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
-from tests.helpers import csrf_token_from, link_in_mail, outbox
+from tests.factories import TEST_PASSWORD
+from tests.helpers import csrf_token_from, link_in_mail, outbox, rows, value_of
 
 GOOD = {"display_name": "Ada Lovelace", "email": "ada@example.org", "country": "GB", "locale": "en",
         "password": TEST_PASSWORD, "confirm": TEST_PASSWORD}
@@ -27,11 +27,6 @@ def submit(client, url: str, data: dict, **kwargs):
     """GET the form, then POST it with the page's CSRF token, like a browser."""
     token = csrf_token_from(client.get(url))
     return client.post(url, data={**data, "csrf_token": token}, **kwargs)
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 def stored_user(app, email: str) -> User | None:
@@ -69,17 +64,17 @@ def test_bad_registration_shows_the_message_next_to_the_field_and_writes_nothing
     message = field_error(response, field)
     assert message and expected.lower() in message.lower(), message
     assert f'id="{field}"' in response.get_data(as_text=True)  # the form is shown again
-    assert count(app, User) == 0 and count(app, AuditEntry) == 0
+    assert rows(app, User) == 0 and rows(app, AuditEntry) == 0
     assert outbox(app) == []
 
 
 def test_register_with_a_taken_email_says_so_at_the_email_field(client, app, make_user):
     make_user("ada@example.org")
-    before = count(app, AuditEntry)
+    before = rows(app, AuditEntry)
     response = submit(client, "/auth/register", {**GOOD, "email": "ADA@example.org"})
     assert response.status_code == 422
     assert "already exists" in field_error(response, "email")
-    assert count(app, User) == 1 and count(app, AuditEntry) == before and outbox(app) == []
+    assert rows(app, User) == 1 and rows(app, AuditEntry) == before and outbox(app) == []
 
 
 def test_register_page_is_prefilled_with_the_negotiated_language(client):
@@ -115,10 +110,13 @@ def test_login_then_logout_with_csrf(client, make_user):
     assert client.get("/account").status_code == 302  # back to the login page
 
 
-def test_logout_without_csrf_token_is_refused_and_keeps_the_session(client, make_user, login):
-    login(make_user())
+def test_logout_without_csrf_token_is_refused_and_keeps_the_session(app, client, make_user, login):
+    user = make_user()
+    login(user)
     assert client.post("/auth/logout").status_code == 400
-    assert client.get("/account").status_code == 200
+    account = client.get("/account")
+    assert account.status_code == 200 and user.email.encode() in account.data  # still signed in as the same user
+    assert value_of(app, "users", user.id, "auth_version") == 0  # no session was ended
 
 
 def test_wrong_password_shows_a_message_and_401(client, make_user):
@@ -236,7 +234,7 @@ def test_post_without_csrf_token_is_400_and_changes_nothing(client, app, make_us
     assert forged.status_code == 400
     client.post("/auth/logout", data={"csrf_token": csrf_token_from(client.get("/"))})
     assert client.post("/auth/register", data=GOOD).status_code == 400
-    assert count(app, User) == 1
+    assert rows(app, User) == 1
 
 
 # --- the staff outbox page ---------------------------------------------------------------------

@@ -6,20 +6,10 @@ from __future__ import annotations
 from marketplace.accounts.models import ApiToken, User
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 from tests.helpers import csrf_token_from, link_in_mail, outbox
 
 NEW_PASSWORD = "a-brand-new-long-passphrase"
-
-
-def browser(app, user, password: str = TEST_PASSWORD):
-    """A separate browser, signed in through the real form."""
-    client = app.test_client()
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": user.email, "password": password,
-                                                "csrf_token": csrf_token_from(page)})
-    assert response.status_code == 302, response.data
-    return client
 
 
 def signed_in(client) -> bool:
@@ -54,9 +44,9 @@ def change_password_on_page(client, current: str, new: str):
 
 # --- a reset or change ends the other sessions and tokens ------------------------------------------
 
-def test_password_reset_ends_every_session_and_token(app, client, make_user, api_token):
+def test_password_reset_ends_every_session_and_token(app, client, make_user, api_token, browser):
     user = make_user("ada@example.org")
-    other_browser, old_token = browser(app, user), api_token(user)
+    other_browser, old_token = browser(user), api_token(user)
     assert signed_in(other_browser) and me(client, old_token) == 200
 
     assert client.post("/api/v1/auth/password-reset", json={"email": user.email}).status_code == 202
@@ -66,14 +56,14 @@ def test_password_reset_ends_every_session_and_token(app, client, make_user, api
 
     assert not signed_in(other_browser)
     assert me(client, old_token) == 401
-    assert signed_in(browser(app, user, NEW_PASSWORD))  # the new password signs in
+    assert signed_in(browser(user, NEW_PASSWORD))  # the new password signs in
     assert actions(app, user)[-2:] == ["user.password_reset", "user.sessions_revoked"]
 
 
-def test_password_change_on_the_page_keeps_this_session_only(app, client, make_user, api_token, login):
+def test_password_change_on_the_page_keeps_this_session_only(app, client, make_user, api_token, login, browser):
     user = make_user()
     login(user)
-    other_browser, old_token = browser(app, user), api_token(user)
+    other_browser, old_token = browser(user), api_token(user)
 
     response = change_password_on_page(client, TEST_PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/security")
@@ -90,9 +80,9 @@ def test_password_change_on_the_page_keeps_this_session_only(app, client, make_u
     assert failed.status_code == 401  # the old password no longer signs in
 
 
-def test_password_change_through_the_api_keeps_the_calling_token_only(app, client, make_user, api_token):
+def test_password_change_through_the_api_keeps_the_calling_token_only(app, client, make_user, api_token, browser):
     user = make_user()
-    calling, other_token, cookie_browser = api_token(user), api_token(user), browser(app, user)
+    calling, other_token, cookie_browser = api_token(user), api_token(user), browser(user)
     response = client.post("/api/v1/me/password", headers=calling,
                            json={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD})
     assert response.status_code == 204
@@ -101,9 +91,9 @@ def test_password_change_through_the_api_keeps_the_calling_token_only(app, clien
     assert not signed_in(cookie_browser)
 
 
-def test_password_change_through_the_api_with_a_cookie_keeps_that_session(app, make_user):
+def test_password_change_through_the_api_with_a_cookie_keeps_that_session(app, make_user, browser):
     user = make_user()
-    this_browser, other_browser = browser(app, user), browser(app, user)
+    this_browser, other_browser = browser(user), browser(user)
     csrf = csrf_token_from(this_browser.get("/account/security"))
     response = this_browser.post("/api/v1/me/password", headers={"X-CSRFToken": csrf},
                                  json={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD})

@@ -12,8 +12,8 @@ import pytest
 from marketplace import create_app
 from marketplace.config import check_shared_rate_limits
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
-from tests.helpers import csrf_token_from
+from tests.factories import TEST_PASSWORD
+from tests.helpers import csrf_token_from, rows, value_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,13 +46,15 @@ def test_page_and_api_failures_share_one_count(client, make_user):
     assert client.get("/account").status_code == 302  # not signed in
 
 
-def test_one_address_trying_many_accounts_is_refused(client, make_user):
+def test_one_address_trying_many_accounts_is_refused(app, client, make_user):
     users = [make_user() for _ in range(5)]
     for user in users:
         assert page_login(client, user.email, "wrong-password", address="10.9.9.9").status_code == 401
     fresh = make_user()
     assert_refused(api_login(client, fresh.email, TEST_PASSWORD, address="10.9.9.9"), "application/problem+json")
+    assert rows(app, "api_tokens", user_id=fresh.id) == 0  # the refused sign-in issued nothing
     assert api_login(client, fresh.email, TEST_PASSWORD, address="10.8.8.8").status_code == 201
+    assert rows(app, "api_tokens", user_id=fresh.id) == 1
 
 
 def test_a_successful_sign_in_forgives_the_accounts_failures(client, make_user):
@@ -64,9 +66,10 @@ def test_a_successful_sign_in_forgives_the_accounts_failures(client, make_user):
     assert api_login(client, user.email, TEST_PASSWORD, address="10.0.3.3").status_code == 429
 
 
-def test_wrong_current_passwords_count_as_failed_sign_ins(client, make_user, api_token):
+def test_wrong_current_passwords_count_as_failed_sign_ins(app, client, make_user, api_token):
     user = make_user()
     headers = api_token(user)
+    password_hash = value_of(app, "users", user.id, "password_hash")
     for i in range(5):
         response = client.post("/api/v1/me/password", headers=headers,
                                json={"current_password": f"wrong-{i}", "new_password": "another-long-passphrase"})
@@ -75,6 +78,7 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(client, make_user, api
                         json={"current_password": TEST_PASSWORD, "new_password": "another-long-passphrase"})
     assert_refused(again, "application/problem+json")
     assert_refused(page_login(client, user.email, TEST_PASSWORD), "text/html")
+    assert value_of(app, "users", user.id, "password_hash") == password_hash  # even the right one changed nothing
 
 
 def test_two_app_instances_on_one_database_share_the_count(app, client, make_user, tmp_path):

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LOCALES = ("en", "zh_Hans", "ar")

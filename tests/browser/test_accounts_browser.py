@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 from tests.helpers import link_in_mail, outbox
 
 pytestmark = pytest.mark.browser

@@ -9,15 +9,8 @@ import pytest
 
 from marketplace.extensions import db
 from tests.browser.test_challenge_flow_browser import sign_in
-from tests.challenges.conftest import pricing_rates  # noqa: F401 - fixture
-from tests.openness.conftest import World
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def world(app, make_org, make_user, pricing_rates):  # noqa: F811
-    return World(app, make_org, make_user)
 
 
 def test_the_analytics_page_shows_accessible_charts(page, live_server, world, app):

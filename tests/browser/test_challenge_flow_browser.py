@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 from tests.proposals.test_api_proposals import PDF
 
 pytestmark = pytest.mark.browser

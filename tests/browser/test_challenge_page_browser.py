@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +73,7 @@ def test_the_public_facts_and_the_next_step_are_in_view(browser, live_server, ma
 
 def test_a_signed_in_solver_on_a_phone_sees_the_next_step_above_the_longer_menu(
         browser, live_server, make_org, make_user, challenge_factory):  # noqa: F811
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     org = make_org("sh-icc", name="Shanghai IC Innovation Center")
     challenge = challenge_factory(org, make_user(roles=[("center_manager", org)]))

@@ -9,6 +9,7 @@ One world and one sign-in per device; the language changes between page loads.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +22,7 @@ from tests.browser.journeys import (
     LOCALES,
     RAW_CODES,
     axe_violations,
+    interface_text,
     no_sideways_scroll,
     open_device,
     open_menu,
@@ -28,10 +30,12 @@ from tests.browser.journeys import (
     shoot,
     sign_in,
 )
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
+# English words (or codes) of the page's own making that a Chinese or Arabic reader must never meet.
+STATE_CODES = re.compile(r"\b(draft|submitted|under.review|awarded|not.awarded|paid|withdrawn|cancelled|versions?|"
+                         r"files?)\b", re.IGNORECASE)
 SUBMITTED_AT = datetime(2026, 11, 5, 14, 30, tzinfo=UTC)
 TITLES = {"draft": "Draft readout chain", "submitted": "Chopper-stabilised readout chain",
           "under_review": "Correlated double sampling front end", "awarded": "Auto-zero amplifier array",
@@ -153,6 +157,8 @@ def test_my_dashboard_says_where_each_proposal_stands(browser, live_server, app,
 
             main = page.inner_text("main")
             assert not RAW_CODES.search(main), RAW_CODES.search(main)
+            if locale != "en":  # every state is a word of the page's language
+                assert not STATE_CODES.search(interface_text(page)), STATE_CODES.search(interface_text(page))
             assert _short_date(app, locale) in main, "dates in the reader's locale"
             if locale == "ar":  # English titles keep their own direction inside the Arabic page
                 for title in page.locator("article.proposal-card h3 a").all():

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 

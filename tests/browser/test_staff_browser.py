@@ -35,10 +35,10 @@ from tests.browser.journeys import (
     sign_in,
     too_wide,
 )
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
+ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 TITLE = "Low-noise readout circuit for wafer defect sensors"  # the challenges' own text, in English only
 # In a Chinese or Arabic page any of these Latin words is a stored code that escaped translation.
 LATIN_CODES = re.compile(r"\b(awarded|manual|funded|cleared|judging|open|closed|draft|submitted|assigned|"
@@ -86,8 +86,8 @@ class StaffWorld:
         from marketplace.challenges import agreements
         from marketplace.challenges import services as challenges
         from marketplace.proposals import services as proposals
-        from marketplace.reviews import assign as assigning
         from marketplace.reviews import pool
+        from marketplace.reviews.assignment import service as assigning
 
         reviewer = make_user("grace@navy.example", name="Grace Hopper", country="US",
                              roles=[("reviewer", self.org)])
@@ -125,8 +125,10 @@ def _check_page(page, locale: str, name: str) -> None:
     main = page.inner_text("main")
     found = RAW_CODES.search(main)
     assert not found, (name, _excerpt(main, found))
+    ours = interface_text(page).replace(TITLE, "")  # the English title is quoted in some sentences
+    found = ISO_DATE.search(ours)
+    assert not found, (name, "dates are written the locale's way", _excerpt(ours, found))
     if locale != "en":
-        ours = interface_text(page).replace(TITLE, "")  # the English title is quoted in some sentences
         found = LATIN_CODES.search(ours)
         assert not found, (name, _excerpt(ours, found))
     assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")

@@ -24,7 +24,7 @@ from tests.browser.journeys import (
     sign_in,
     too_wide,
 )
-from tests.stages.conftest import build_world, challenge_factory, pricing_rates, staged  # noqa: F401 - fixtures
+from tests.stages.conftest import staged  # noqa: F401 - fixture
 from tests.stages.test_stage_solver_pages import _advance_first
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ import pytest
 
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center, challenge_body, in_days
-from tests.helpers import outbox
+from tests.factories import FX, RATES, Center, challenge_body, iso_in_days
+from tests.helpers import outbox, rows, value_of
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_create_returns_draft_with_computed_award(center):
     ("changes", "field"),
     [
         ({"criteria": [{"name": {"en": "A"}, "weight": 60}, {"name": {"en": "B"}, "weight": 30}]}, "criteria"),
-        ({"deadline": in_days(-1)}, "deadline"),
+        ({"deadline": iso_in_days(-1)}, "deadline"),
         ({"default_locale": "xx"}, "default_locale"),
         ({"title": {"en": "", "zh_Hans": "标题"}}, "title"),
         ({"title": {"zh-CN": "标题", "en": "Title"}}, "title"),
@@ -88,7 +88,7 @@ def test_html_in_text_is_stored_as_text(center, client):
     assert created["title"] == "<script>alert(1)</script> sensor"
 
 
-def test_only_managers_of_the_organization_create(center, other_center, solver, client):
+def test_only_managers_of_the_organization_create(app, center, other_center, solver, client):
     assert (
         client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=other_center.manager).status_code
         == 404
@@ -96,6 +96,7 @@ def test_only_managers_of_the_organization_create(center, other_center, solver, 
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=solver).status_code == 404
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc"), headers=center.finance).status_code == 403
     assert client.post("/api/v1/challenges", json=challenge_body("sh-icc")).status_code == 401
+    assert rows(app, "challenges") == 0
 
 
 # --- the state machine ----------------------------------------------------------------------------
@@ -143,10 +144,11 @@ def test_transitions_from_the_wrong_state_are_409(center, path, who):
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
 
 
-def test_patch_only_while_draft_or_cleared(center, client):
+def test_patch_only_while_draft_or_cleared(app, center, client):
     challenge_id = center.open_challenge()
     response = client.patch(f"/api/v1/challenges/{challenge_id}", json={"field": "sensors"}, headers=center.manager)
     assert response.status_code == 409
+    assert value_of(app, "challenges", challenge_id, "field") == "semiconductors"
 
 
 def test_edit_after_clearance_goes_back_through_clearance(center, client):
@@ -204,13 +206,14 @@ def test_the_author_cannot_clear_even_as_security_officer(app, center, client, m
     assert client.get(f"/api/v1/challenges/{challenge_id}", headers=headers).get_json()["status"] == "in_clearance"
 
 
-def test_officer_of_another_organization_cannot_clear(center, other_center):
+def test_officer_of_another_organization_cannot_clear(app, center, other_center):
     challenge_id = center.create().get_json()["id"]
     center.drive(challenge_id, "in_clearance")
     response = other_center.post(
         f"/challenges/{challenge_id}/clearance", other_center.officer, json={"decision": "approve"}
     )
     assert response.status_code == 404
+    assert value_of(app, "challenges", challenge_id, "status") == "in_clearance"
 
 
 def test_reject_needs_a_note_and_returns_to_draft(center):
@@ -269,10 +272,11 @@ def test_receipts_must_cover_the_award_in_its_currency(center):
     assert rest.get_json()["challenge_funded"] is True
 
 
-def test_only_finance_officers_record_receipts(center):
+def test_only_finance_officers_record_receipts(app, center):
     challenge_id = center.create().get_json()["id"]
     body = {"reference": "X", "amount": {"amount": "1.00", "currency": "CNY"}, "received_on": "2026-11-05"}
     assert center.post(f"/challenges/{challenge_id}/funding/receipts", center.manager, json=body).status_code == 403
+    assert rows(app, "funding_receipts", challenge_id=challenge_id) == 0
 
 
 # --- visibility ----------------------------------------------------------------------------------
@@ -349,12 +353,13 @@ def test_excluded_country_is_told_before_accepting(center, client, make_user, ap
     assert "KP" in detail["eligibility"]["sanctioned_countries"]
 
 
-def test_stale_agreement_version_is_409(center, solver, client):
+def test_stale_agreement_version_is_409(app, center, solver, client):
     challenge_id = center.open_challenge()
     response = client.post(
         f"/api/v1/challenges/{challenge_id}/agreement", headers=solver, json={"version": "0-old", "accept": True}
     )
     assert response.status_code == 409
+    assert rows(app, "agreement_acceptances", challenge_id=challenge_id) == 0
 
 
 # --- amendments ------------------------------------------------------------------------------
@@ -371,13 +376,13 @@ def test_amendments_only_raise_the_award_and_extend_the_deadline(center, client)
     earlier = center.post(
         f"/challenges/{challenge_id}/amendments",
         center.manager,
-        json={"note": {"en": "sooner"}, "deadline": in_days(2)},
+        json={"note": {"en": "sooner"}, "deadline": iso_in_days(2)},
     )
     assert earlier.status_code == 422
     later = center.post(
         f"/challenges/{challenge_id}/amendments",
         center.manager,
-        json={"note": {"en": "two more weeks"}, "deadline": in_days(44)},
+        json={"note": {"en": "two more weeks"}, "deadline": iso_in_days(44)},
     )
     assert later.status_code == 201 and later.get_json()["requires_reacceptance"] is False
     log = client.get(f"/api/v1/challenges/{challenge_id}/amendments").get_json()["items"]
@@ -507,7 +512,7 @@ def test_program_composition_and_its_privacy(center, other_center, solver, clien
     assert unknown.status_code == 422
 
 
-def test_program_input_is_validated(center, client):
+def test_program_input_is_validated(app, center, client):
     duplicate = client.post(
         "/api/v1/programs",
         headers=center.manager,
@@ -525,6 +530,7 @@ def test_program_input_is_validated(center, client):
         json={"organization": "sh-icc", "title": "P", "classification": "top"},
     )
     assert bad_class.status_code == 422
+    assert rows(app, "programs") == 0 and rows(app, "program_requirements") == 0
 
 
 def test_a_challenge_past_its_deadline_leaves_the_list_before_it_is_closed(app, center, client):

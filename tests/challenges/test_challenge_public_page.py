@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from marketplace.awards.models import AwardDecision
-from marketplace.challenges.models import Amendment, Challenge, Question
+from marketplace.challenges.agreement_models import Amendment
+from marketplace.challenges.models import Challenge, Question
 from marketplace.extensions import db
-from tests.challenges.pages import post_form, structure_problems, text_of
-from tests.conftest import TEST_PASSWORD
-from tests.helpers import csrf_token_from, link_in_mail, outbox
+from tests.factories import TEST_PASSWORD, sign_in
+from tests.helpers import csrf_token_from, link_in_mail, outbox, post_form, structure_problems, text_of
 
 TITLE = "Low-noise readout circuit for wafer defect sensors"
 DESCRIPTION = "The full technical description"
@@ -216,9 +216,7 @@ def test_signing_in_from_a_challenge_returns_to_it(center, challenge_factory, cl
     path = f"/challenges/{challenge.id}"
     login_page = client.get(f"/auth/login?next={path}").get_data(as_text=True)
     assert f'href="/auth/register?next=/challenges/{challenge.id}"' in login_page
-    token = csrf_token_from(client.get(f"/auth/login?next={path}"))
-    response = client.post(f"/auth/login?next={path}",
-                           data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+    response = sign_in(client, user, next_path=path)
     assert response.status_code == 302 and response.headers["Location"] == path
     nav = client.get(f"{path}?lang=en").get_data(as_text=True)
     assert 'href="/me/dashboard">My dashboard</a>' in nav  # in the main menu once signed in
@@ -235,9 +233,7 @@ def test_the_menu_links_of_a_challenge_page_carry_it(center, challenge_factory, 
 @pytest.mark.parametrize("evil", EVIL_NEXTS)
 def test_a_foreign_next_is_ignored_everywhere(app, client, make_user, evil):
     user = make_user()
-    token = csrf_token_from(client.get("/auth/login"))
-    signed_in = client.post("/auth/login", query_string={"next": evil},
-                            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+    signed_in = sign_in(client, user, next_path=evil)
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/me/dashboard"  # a solver: own work
 
     other = app.test_client()

@@ -10,16 +10,7 @@ import pytest
 
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
-from tests.challenges.pages import post_form, text_of
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    assert client.put("/api/v1/benchmark-rates", json=RATES, headers=admin).status_code == 200
-    assert client.put("/api/v1/fx-rates", json=FX, headers=admin).status_code == 200
-    return Center(client, make_org, make_user, api_token, "sh-icc")
+from tests.helpers import post_form, text_of
 
 
 def audit_data(app, action: str, challenge_id: int) -> list[dict]:

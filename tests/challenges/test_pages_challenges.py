@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event
 
 from marketplace.audit.models import AuditEntry
-from marketplace.challenges.models import AgreementAcceptance, Amendment, Challenge, FundingReceipt, Question
+from marketplace.challenges.agreement_models import AgreementAcceptance, Amendment
+from marketplace.challenges.models import Challenge, Question
 from marketplace.extensions import db
-from tests.challenges.pages import field_error, post_form, structure_problems, text_of
+from marketplace.payments.models import FundingReceipt
+from tests.helpers import counting_queries, field_error, post_form, rows, structure_problems, text_of
 
 TITLE = "Low-noise readout circuit for wafer defect sensors"
 TITLE_ZH = "用于晶圆缺陷检测的低噪声读出电路"
@@ -32,11 +33,6 @@ def other_center(make_org, make_user):
 def stored(app, challenge_id: int) -> Challenge:
     with app.app_context():
         return db.session.get(Challenge, challenge_id)
-
-
-def count(app, model, **filters) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model).filter_by(**filters))
 
 
 def audit_actions(app, challenge_id: int) -> list[str]:
@@ -138,18 +134,8 @@ def test_browse_marks_text_in_another_language(center, challenge_factory, client
 def test_list_page_query_count_does_not_grow_with_the_number_of_challenges(
         app, center, challenge_factory, client, make_org, make_user):
     def queries_for_list_page() -> int:
-        statements: list[str] = []
-
-        def count_statement(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
+        with counting_queries(app) as statements:
             response = client.get("/challenges?lang=en")
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
         assert response.status_code == 200
         return len(statements)
 
@@ -213,7 +199,7 @@ def test_accepting_the_agreement_through_the_form_reveals_the_description(
     assert "The full technical description" in after
     assert "Noise performance" in after and "60 %" in after
     assert "You accepted the agreement (version platform-1)" in after
-    assert count(app, AgreementAcceptance, challenge_id=challenge.id) == 1
+    assert rows(app, AgreementAcceptance, challenge_id=challenge.id) == 1
 
 
 def test_accepting_without_ticking_or_a_stale_version_is_refused(app, center, challenge_factory, browser, make_user):
@@ -228,7 +214,7 @@ def test_accepting_without_ticking_or_a_stale_version_is_refused(app, center, ch
     assert stale.status_code == 409
     assert "The agreement has changed" in text_of(stale)
     assert 'name="agreement-version" type="hidden" value="platform-1"' in stale.get_data(as_text=True)
-    assert count(app, AgreementAcceptance) == 0
+    assert rows(app, AgreementAcceptance) == 0
 
 
 @pytest.mark.parametrize(("country", "reason"), [("KP", "excluded by the center"), ("IR", "sanctions list")])
@@ -245,15 +231,20 @@ def test_an_ineligible_solver_is_told_first_and_cannot_accept(
     refused = post_form(solver, f"/challenges/{challenge.id}/agreement", {"version": "platform-1", "accept": "y"},
                         prefix="agreement", page=f"/challenges/{challenge.id}")
     assert refused.status_code == 403
-    assert count(app, AgreementAcceptance) == 0
+    assert rows(app, AgreementAcceptance) == 0
 
 
-def test_a_challenge_past_its_deadline_closes_when_viewed(app, center, challenge_factory, client):
+def test_a_challenge_past_its_deadline_reads_as_closed_until_close_due_closes_it(app, center, challenge_factory,
+                                                                                 client):
     challenge = challenge_factory(center.org, center.manager)
     set_columns(app, challenge.id, deadline=datetime.now(UTC) - timedelta(minutes=1))
     page = text_of(client.get(f"/challenges/{challenge.id}?lang=en"))
-    assert stored(app, challenge.id).status == "closed"
     assert "Closed on" in page and "days left" not in page and "Deadline passed" not in page
+    # Reads don't write: the scheduled command records the closing.
+    assert stored(app, challenge.id).status == "open"
+    assert "challenge.closed" not in audit_actions(app, challenge.id)
+    assert app.test_cli_runner().invoke(args=["challenges", "close-due"]).exit_code == 0
+    assert stored(app, challenge.id).status == "closed"
     assert "challenge.closed" in audit_actions(app, challenge.id)
 
 
@@ -279,7 +270,7 @@ def test_an_empty_question_is_422(app, center, challenge_factory, browser, make_
     response = post_form(browser(make_user()), f"/challenges/{challenge.id}/questions", {"text": "  "},
                          prefix="question", page=f"/challenges/{challenge.id}")
     assert response.status_code == 422 and field_error(response, "question-text")
-    assert count(app, Question) == 0
+    assert rows(app, Question) == 0
 
 
 # --- authoring ---------------------------------------------------------------------------------
@@ -338,14 +329,14 @@ def test_create_through_the_form(app, center, pricing_rates, browser):
 ])
 def test_bad_authoring_input_is_422_with_a_clear_message_and_writes_nothing(
         app, center, pricing_rates, browser, changes, field_id, expected):
-    audit_before = count(app, AuditEntry)
+    audit_before = rows(app, AuditEntry)
     response = post_form(browser(center.manager), "/staff/challenges/new?lang=en",
                          new_challenge_form(center.org.id, **changes))
     assert response.status_code == 422, text_of(response)
     message = field_error(response, field_id)
     assert message and expected in message, (message, text_of(response)[:2000])
     assert "Please correct the following" in text_of(response)
-    assert count(app, Challenge) == 0 and count(app, AuditEntry) == audit_before
+    assert rows(app, Challenge) == 0 and rows(app, AuditEntry) == audit_before
 
 
 def test_html_in_challenge_text_is_shown_inert(app, center, pricing_rates, browser):
@@ -475,7 +466,7 @@ def test_clearance_funding_and_publication_through_the_pages(app, center, challe
                      {"reference": "BOC-2", "amount": "13417.72", "received_on": "2026-11-06"},
                      prefix="receipt", page=manage_url)
     assert rest.status_code == 302 and stored(app, challenge.id).funded
-    assert count(app, FundingReceipt, challenge_id=challenge.id) == 2
+    assert rows(app, FundingReceipt, challenge_id=challenge.id) == 2
     assert TITLE not in text_of(finance_browser.get("/staff/funding?lang=en"))
 
     published = post_form(manager, f"{manage_url}/publish", {}, page=manage_url)
@@ -524,7 +515,7 @@ def test_amending_an_open_challenge_publishes_a_dated_change(app, center, challe
     raised = post_form(manager, f"{url}/amend", {"award": "500000.00", "note": "More money for better work."},
                        prefix="amend", page=url)
     assert raised.status_code == 302
-    assert count(app, Amendment, challenge_id=challenge.id) == 1
+    assert rows(app, Amendment, challenge_id=challenge.id) == 1
     public = text_of(browser().get(f"/challenges/{challenge.id}?lang=en"))
     assert "More money for better work." in public
     assert "Award raised from CN¥413,417.72 to CN¥500,000.00" in public

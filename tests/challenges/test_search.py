@@ -2,18 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.challenges.api_builders import FX, RATES, Center
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
-
 
 def ids(client, query, **params):
     body = client.get("/api/v1/challenges", query_string={"q": query, **params}).get_json()

@@ -9,16 +9,8 @@ import pytest
 
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center, challenge_body
-from tests.challenges.pages import post_form, text_of
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    assert client.put("/api/v1/benchmark-rates", json=RATES, headers=admin).status_code == 200
-    assert client.put("/api/v1/fx-rates", json=FX, headers=admin).status_code == 200
-    return Center(client, make_org, make_user, api_token, "sh-icc")
+from tests.factories import challenge_body
+from tests.helpers import post_form, text_of
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, sign_in
 from tests.helpers import csrf_token_from, link_in_mail, outbox
 
 
@@ -72,9 +72,7 @@ def test_every_account_change_writes_an_audit_entry(client, app, make_user, api_
         "--country", "CN", "--role", "reviewer", "--org", "sh-icc"])
     assert cli.exit_code == 0, cli.output
     # The language switcher saves the choice on a signed-in account: that is a change too.
-    page = client.get("/auth/login")
-    client.post("/auth/login", data={"email": "ada@example.org", "password": reset["password"],
-                                     "csrf_token": csrf_token_from(page)})
+    sign_in(client, "ada@example.org", reset["password"])
     client.post("/language", data={"locale": "ja", "csrf_token": csrf_token_from(client.get("/"))})
 
     written = entries(app)[start:]

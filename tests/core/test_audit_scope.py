@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 from tests.core.test_migrations import scratch_url  # noqa: F401 - fixture
 
 

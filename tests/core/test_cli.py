@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from marketplace import config, create_app
 from marketplace.accounts.models import Organization, RoleGrant, User
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD, _postgres_url
+from tests.conftest import _postgres_url
+from tests.factories import TEST_PASSWORD
 
 
 def run(app, *args):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
-from tests.challenges.pages import text_of
+from tests.helpers import text_of
 
 
 def _titles_in(html: str, shelf: str) -> list[str]:

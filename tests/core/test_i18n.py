@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.i18n import LANGUAGES, currency_digits, format_money, normalise_locale
+from tests.factories import sign_in
 from tests.helpers import csrf_token_from
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -131,9 +132,7 @@ def test_switcher_saves_the_choice_on_the_account(client, app, make_user, login)
         assert db.session.get(User, user.id).locale == "ar"
     # A fresh session (another browser) gets the saved language after signing in.
     other = app.test_client()
-    token = csrf_token_from(other.get("/auth/login"))
-    other.post("/auth/login", data={"email": user.email, "password": "correct-horse-battery-staple",
-                                    "csrf_token": token})
+    sign_in(other, user)
     assert html_tag(other.get("/"))["dir"] == "rtl"
 
 

@@ -10,17 +10,14 @@ from sqlalchemy import func, select
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
 from marketplace.idempotency import IdempotencyRecord
-from tests.challenges.api_builders import FX, RATES, Center, challenge_body
+from tests.factories import challenge_body
 
 THREADS = 12
 
 
 @pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    assert client.put("/api/v1/benchmark-rates", json=RATES, headers=admin).status_code == 200
-    assert client.put("/api/v1/fx-rates", json=FX, headers=admin).status_code == 200
-    return Center(client, make_org, make_user, api_token, "sh-idem")
+def center(api_center):
+    return api_center("sh-idem")
 
 
 def _concurrently(app, send) -> list:

@@ -11,35 +11,25 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
 
 from marketplace.api import API_PREFIX, IDEMPOTENCY_EXEMPT, UNSAFE_METHODS, idempotent_rules
 from marketplace.audit.models import AuditEntry
 from marketplace.challenges.models import Challenge
-from marketplace.extensions import db
 from marketplace.idempotency import IdempotencyRecord
 from marketplace.openapi_doc import openapi_path
-from tests.challenges.api_builders import FX, RATES, Center
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
+from tests.helpers import rows
 
 NO_SUCH_ROW = 999_999
 
 
 @pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    assert client.put("/api/v1/benchmark-rates", json=RATES, headers=admin).status_code == 200
-    assert client.put("/api/v1/fx-rates", json=FX, headers=admin).status_code == 200
-    return Center(client, make_org, make_user, api_token, "sh-idem-all")
-
-
-def _count(app, model, **filters) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).filter_by(**filters))
+def center(api_center):
+    return api_center("sh-idem-all")
 
 
 def _audit_count(app) -> int:
-    return _count(app, AuditEntry)
+    return rows(app, AuditEntry)
 
 
 def _api_writes(app):
@@ -107,7 +97,7 @@ def test_a_replayed_clearance_request_changes_nothing_more(app, center, client):
     assert again.status_code == 200 and again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert _audit_count(app) == audited
-    assert _count(app, Challenge, id=challenge_id, status="in_clearance") == 1
+    assert rows(app, Challenge, id=challenge_id, status="in_clearance") == 1
     # Without the key the same request is a second attempt, refused in the new state.
     assert client.post(path, headers=center.manager).status_code == 409
 
@@ -128,7 +118,7 @@ def test_a_replayed_question_is_asked_once_and_another_text_is_422(app, center, 
     other = client.post(path, json={"text": "May we use a 28 nm process?"}, headers=headers)
     assert other.status_code == 422
     assert "different request" in other.get_json()["detail"]
-    assert _count(app, Question, challenge_id=challenge_id) == 1
+    assert rows(app, Question, challenge_id=challenge_id) == 1
     assert _audit_count(app) == audited
 
 
@@ -148,7 +138,7 @@ def test_a_replayed_delete_answers_its_first_204(app, client, make_user, api_tok
     assert again.status_code == 204 and again.data == b""
     assert again.headers["Idempotent-Replayed"] == "true"
     assert _audit_count(app) == audited
-    assert _count(app, Interest) == 0
+    assert rows(app, Interest) == 0
     assert client.delete(path, headers=headers).status_code == 404  # without the key: the row is gone
 
 
@@ -164,7 +154,7 @@ def test_the_query_string_belongs_to_the_request(app, client, make_user, api_tok
     assert client.delete("/api/v1/me/interests?kind=tag&value=mems", headers=keyed).status_code == 204
     other = client.delete("/api/v1/me/interests?kind=tag&value=lidar", headers=keyed)
     assert other.status_code == 422
-    assert _count(app, Interest) == 1  # lidar is still followed
+    assert rows(app, Interest) == 1  # lidar is still followed
 
 
 def test_a_replayed_money_setting_is_set_once_and_another_amount_is_422(app, center, client):
@@ -206,7 +196,7 @@ def test_a_wrong_current_password_with_a_key_is_refused_and_counted(app, client,
     body = {"current_password": "not-the-password-at-all", "new_password": "a-much-longer-new-passphrase-42"}
     refused = client.post("/api/v1/me/password", json=body, headers=headers)
     assert refused.status_code == 422, refused.get_data(as_text=True)
-    assert _count(app, SignInFailure) > 0
+    assert rows(app, SignInFailure) > 0
 
 
 def test_a_rate_limited_answer_is_not_kept_for_the_key(app, client, make_user, api_token):
@@ -218,7 +208,7 @@ def test_a_rate_limited_answer_is_not_kept_for_the_key(app, client, make_user, a
     keyed = {**headers, "Idempotency-Key": "after-the-limit"}
     limited = client.post("/api/v1/me/password", json=wrong, headers=keyed)
     assert limited.status_code == 429
-    assert _count(app, IdempotencyRecord, key="after-the-limit") == 0
+    assert rows(app, IdempotencyRecord, key="after-the-limit") == 0
 
 
 # --- who may use a key ---------------------------------------------------------------------------------------
@@ -233,14 +223,14 @@ def test_a_token_request_with_a_key_stores_no_token(app, client, make_user):
     assert first.status_code == again.status_code == 201
     assert first.get_json()["token"] != again.get_json()["token"]
     assert "Idempotent-Replayed" not in again.headers
-    assert _count(app, IdempotencyRecord) == 0
+    assert rows(app, IdempotencyRecord) == 0
 
 
 def test_an_anonymous_write_with_a_key_is_refused_and_keeps_nothing(app, client):
     response = client.post("/api/v1/me/interests", json={"kind": "tag", "value": "mems"},
                            headers={"Idempotency-Key": "who-am-i"})
     assert response.status_code == 401
-    assert _count(app, IdempotencyRecord) == 0
+    assert rows(app, IdempotencyRecord) == 0
 
 
 @pytest.mark.parametrize("key", ["k" * 201, "tab\there", "bell\x07"])
@@ -251,4 +241,4 @@ def test_an_unusable_key_is_a_422_and_changes_nothing(app, client, make_user, ap
     response = client.post("/api/v1/me/interests", json={"kind": "tag", "value": "mems"}, headers=headers)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert _count(app, Interest) == 0 and _count(app, IdempotencyRecord) == 0
+    assert rows(app, Interest) == 0 and rows(app, IdempotencyRecord) == 0

@@ -12,22 +12,12 @@ import io
 import pytest
 
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
-from tests.challenges.conftest import browser  # noqa: F401 - fixture
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, rows
 from tests.proposals.test_api_proposals import PDF, accept, create
 
 STAFF_REASON = "Staff of the center that posted this challenge cannot take part in it."
 POOL_REASON = "Reviewers of this challenge cannot take part in it."
 ROLES = ["center_manager", "security_officer", "finance_officer", "reviewer"]
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
 
 
 @pytest.fixture
@@ -55,15 +45,10 @@ def _agreement_version(client, challenge_id) -> str:
     return client.get(f"/api/v1/challenges/{challenge_id}/agreement").get_json()["version"]
 
 
-def _count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
 @pytest.mark.parametrize("kind", [*ROLES, "pool"])
 def test_insiders_are_refused_agreement_and_proposal_through_the_api(app, client, challenge_id, insider,
                                                                       api_token, kind):
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
     from marketplace.proposals.models import Proposal
 
     headers = api_token(insider(kind))
@@ -73,13 +58,13 @@ def test_insiders_are_refused_agreement_and_proposal_through_the_api(app, client
     assert refused.status_code == 403 and refused.get_json()["detail"] == reason
     proposal = create(client, challenge_id, headers)
     assert proposal.status_code == 403 and proposal.get_json()["detail"] == reason
-    assert _count(app, AgreementAcceptance) == 0 and _count(app, Proposal) == 0
+    assert rows(app, AgreementAcceptance) == 0 and rows(app, Proposal) == 0
 
 
 @pytest.mark.parametrize("kind", [*ROLES, "pool"])
 def test_insiders_are_refused_on_the_pages_and_offered_no_button(app, browser, challenge_id, insider,  # noqa: F811
                                                                   kind):
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
 
     page_client = browser(insider(kind))
     reason = POOL_REASON if kind == "pool" else STAFF_REASON
@@ -94,7 +79,7 @@ def test_insiders_are_refused_on_the_pages_and_offered_no_button(app, browser, c
     assert posted.status_code == 403 and reason in posted.get_data(as_text=True)
     new = page_client.get(f"/challenges/{challenge_id}/proposals/new")
     assert new.status_code == 403 and reason in new.get_data(as_text=True)
-    assert _count(app, AgreementAcceptance) == 0
+    assert rows(app, AgreementAcceptance) == 0
 
 
 def test_an_ordinary_solver_still_sees_the_buttons(browser, challenge_id, make_user):  # noqa: F811

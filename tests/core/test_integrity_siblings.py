@@ -15,10 +15,7 @@ import io
 import pytest
 
 from marketplace.extensions import db
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 from tests.helpers import outbox
-from tests.openness.conftest import world  # noqa: F401 - fixture
-from tests.solvers.conftest import profile_factory  # noqa: F401 - fixture
 
 
 def _csv(response) -> list[dict]:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail, send_mails
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 from tests.helpers import link_in_mail, outbox
 
 # One Redis database per pytest-xdist worker (15, 14, ...), so parallel runs never share a queue.

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 from tests.helpers import counting_queries
 
 

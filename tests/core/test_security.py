@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from marketplace import create_app
 from marketplace.text import render_markdown
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, sign_in
 from tests.helpers import csrf_token_from
 
 PAGES = ["/", "/auth/login", "/auth/register", "/auth/reset", "/no-such-page"]
@@ -52,9 +52,7 @@ def test_hsts_only_over_https(client):
 # --- cookies ---------------------------------------------------------------------------------
 
 def test_session_cookie_is_httponly_and_samesite(client, make_user):
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": make_user().email, "password": TEST_PASSWORD,
-                                                "csrf_token": csrf_token_from(page)})
+    response = sign_in(client, make_user())
     cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 

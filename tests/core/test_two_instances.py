@@ -22,10 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.config import normalise_database_url
-from tests.challenges.api_builders import FX, RATES, Center
-from tests.conftest import TEST_PASSWORD, _postgres_url
+from tests.conftest import _postgres_url
+from tests.factories import FX, RATES, TEST_PASSWORD, Center
 from tests.files import samples
-from tests.files.conftest import s3_bucket, s3_endpoint  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/9"

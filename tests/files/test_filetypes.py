@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from marketplace.files.filetypes import ArchiveLimits, Kind, UnsafeArchive, UnsupportedFileType, detect
+from marketplace.files.filetypes import detect
+from marketplace.files.kinds import ArchiveLimits, Kind, UnsafeArchive, UnsupportedFileType
 from tests.files import samples
 
 MiB = 1024 * 1024

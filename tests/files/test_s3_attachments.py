@@ -7,7 +7,6 @@ import io
 
 import pytest
 
-from tests.challenges.api_builders import FX, RATES, Center
 from tests.proposals.test_api_proposals import PDF, accept, create
 
 
@@ -17,14 +16,6 @@ def bucket_app(app, s3_bucket, s3_endpoint):
     app.config.update(STORAGE_URL=f"s3://{name}/blobs", S3_ENDPOINT_URL=s3_endpoint)
     yield app, name, client
     app.config.update(STORAGE_URL=None, S3_ENDPOINT_URL=None)
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
 
 
 def test_an_attachment_is_kept_in_the_bucket_and_downloaded_from_it(bucket_app, client, center, make_user,

@@ -8,7 +8,8 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
-from marketplace.files.filetypes import Kind, detect
+from marketplace.files.filetypes import detect
+from marketplace.files.kinds import Kind
 from marketplace.files.sanitize import MetadataError, blind_safe, pseudonymous_name, strip_metadata
 from tests.files import samples
 

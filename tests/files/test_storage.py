@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from marketplace.files.filetypes import Kind, UnsafeArchive, UnsupportedFileType
+from marketplace.files.kinds import Kind, UnsafeArchive, UnsupportedFileType
 from marketplace.files.storage import (
     EmptyFile,
     FileTooLarge,
@@ -215,7 +215,7 @@ def test_upload_root_defaults_to_the_instance_folder(tmp_path):
     assert upload_root({"INSTANCE_PATH": str(tmp_path), "UPLOAD_ROOT": "/srv/blobs"}).as_posix() == "/srv/blobs"
 
 
-# -- an S3-compatible bucket (moto's server, see conftest) -------------------------------------------
+# -- an S3-compatible bucket (moto's server, see tests/factories.py) -------------------------------------------
 
 
 @pytest.fixture

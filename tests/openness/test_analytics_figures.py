@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import update
 
 from marketplace.extensions import db
-from tests.openness.conftest import utc
+from tests.factories import utc
 
 
 @pytest.fixture
 def known(world, app):
     from marketplace.analytics.models import ChallengeView
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
     from marketplace.proposals.models import Proposal
     from marketplace.reviews.models import Review
 

@@ -92,22 +92,22 @@ def test_non_staff_get_404_for_every_export_and_analytics_page(client, world, ap
     assert unknown.status_code == 404
 
 
-def test_staff_pages_404_for_others(world, contest, signed_in, make_user, app):
+def test_staff_pages_404_for_others(world, contest, browser, make_user, app):
     challenge = contest["challenge"]
     pages = [f"/staff/analytics/challenges/{challenge.id}", f"/staff/exports/challenges/{challenge.id}/proposals.csv",
              "/staff/analytics/platform", "/staff/exports/platform/analytics.xlsx"]
     for who in (contest["kenji"], world.reviewer, make_user(roles=[("center_manager", _other_org(app))])):
-        browser = signed_in(who)
+        user_client = browser(who)
         for path in pages:
-            assert browser.get(path).status_code == 404, (who.email, path)
-    manager = signed_in(world.manager)
+            assert user_client.get(path).status_code == 404, (who.email, path)
+    manager = browser(world.manager)
     page = manager.get(f"/staff/analytics/challenges/{challenge.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('role="img"') >= 4 and "<desc" in html and "Show the figures as a table" in html
     assert manager.get(f"/staff/exports/challenges/{challenge.id}/proposals.csv").status_code == 200
     assert manager.get("/staff/analytics/platform").status_code == 404  # a manager is not an admin
-    admin = signed_in(make_user(roles=[("admin", None)]))
+    admin = browser(make_user(roles=[("admin", None)]))
     assert admin.get("/staff/analytics/platform").status_code == 200
     assert admin.get(f"/staff/analytics/challenges/{challenge.id}").status_code == 200
 
@@ -151,7 +151,7 @@ def test_the_early_career_bonus_can_change_only_before_publication(client, world
     assert published.status_code == 409
     from marketplace.accounts.models import Organization, User
     from marketplace.challenges import services
-    from tests.challenges.conftest import challenge_data
+    from tests.factories import challenge_data
 
     with app.test_request_context():
         draft = services.create_challenge(db.session.get(Organization, world.org.id),

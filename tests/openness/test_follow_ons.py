@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.extensions import db
+from tests.helpers import rows
 
 
 @pytest.fixture
 def published(world, client, api_token, app):
     """A published result of a challenge that belongs to a classified program (requirement R1)."""
-    from marketplace.accounts.models import Organization, User
-    from marketplace.programs import services as programs
-
-    with app.test_request_context():
-        program = programs.create_program(db.session.get(Organization, world.org.id),
-                                          db.session.get(User, world.manager.id), title="PRJ-2027-14",
-                                          objective="Inspection module.", classification="classified",
-                                          requirements=[{"code": "R1", "text": "Readout noise"}])
-        db.session.commit()
-        program_id = program.id
+    program_id = world.classified_program()
     challenge = world.challenge(program_id=program_id, requirement_codes=["R1"])
     anna = world.solver("DE", name="Anna Schmidt")
     world.award(challenge, [(world.propose(challenge, anna), "100")])
@@ -88,15 +79,16 @@ def test_only_managers_start_follow_ons_and_only_from_published_results(client, 
                 headers=api_token(world.manager))
     assert client.post(f"/api/v1/results/{published['result_id']}/follow-ons", json={},
                        headers=api_token(world.manager)).status_code == 409
+    assert rows(app, "result_follow_ons") == 0
 
 
-def test_the_follow_on_button_drafts_and_opens_the_editor(world, published, signed_in):
+def test_the_follow_on_button_drafts_and_opens_the_editor(world, published, browser):
     from tests.helpers import csrf_token_from
 
-    browser = signed_in(world.manager)
-    page = browser.get(f"/results/{published['result_id']}")
+    user_client = browser(world.manager)
+    page = user_client.get(f"/results/{published['result_id']}")
     assert "Start a follow-on challenge" in page.get_data(as_text=True)
-    response = browser.post(f"/staff/results/{published['result_id']}/follow-on",
+    response = user_client.post(f"/staff/results/{published['result_id']}/follow-on",
                             data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 302 and "/staff/challenges/" in response.headers["Location"]
-    assert browser.get(response.headers["Location"]).status_code == 200
+    assert user_client.get(response.headers["Location"]).status_code == 200

@@ -21,7 +21,7 @@ def _measure(app, browser, paths) -> dict[str, int]:
     return counts
 
 
-def test_analytics_pages_use_a_constant_number_of_queries(app, world, make_user, signed_in):
+def test_analytics_pages_use_a_constant_number_of_queries(app, world, make_user, browser):
     from marketplace.accounts.models import Organization, User
     from marketplace.programs import services as programs
 
@@ -32,12 +32,12 @@ def test_analytics_pages_use_a_constant_number_of_queries(app, world, make_user,
         db.session.commit()
         program_id = program.id
     admin = make_user(roles=[("admin", None), ("center_manager", world.org)])
-    browser = signed_in(admin)
+    user_client = browser(admin)
     first = world.challenge(program_id=program_id, requirement_codes=["R1"])
     world.propose(first, world.solver("DE", early_career=True))
     paths = _pages(program_id, first.id)
-    _measure(app, browser, paths)  # warm-up: first-request caches
-    small = _measure(app, browser, paths)
+    _measure(app, user_client, paths)  # warm-up: first-request caches
+    small = _measure(app, user_client, paths)
 
     for _ in range(2):
         extra = world.challenge(program_id=program_id, requirement_codes=["R1"])
@@ -45,5 +45,5 @@ def test_analytics_pages_use_a_constant_number_of_queries(app, world, make_user,
             world.propose(extra, world.solver(country))
     for country in ("US", "KR"):
         world.propose(first, world.solver(country, early_career=True))
-    large = _measure(app, browser, paths)
+    large = _measure(app, user_client, paths)
     assert large == small

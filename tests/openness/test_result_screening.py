@@ -16,17 +16,7 @@ from marketplace.extensions import db
 @pytest.fixture
 def awarded(world, app):
     """An awarded challenge of a classified program with requirement R1."""
-    from marketplace.accounts.models import Organization, User
-    from marketplace.programs import services as programs
-
-    with app.test_request_context():
-        program = programs.create_program(db.session.get(Organization, world.org.id),
-                                          db.session.get(User, world.manager.id), title="PRJ-2027-14",
-                                          objective="Inspection module.", classification="classified",
-                                          requirements=[{"code": "R1", "text": "Readout noise"}])
-        db.session.commit()
-        program_id = program.id
-    challenge = world.challenge(program_id=program_id, requirement_codes=["R1"])
+    challenge = world.challenge(program_id=world.classified_program(), requirement_codes=["R1"])
     world.award(challenge, [(world.propose(challenge, world.solver("DE")), "100")])
     return challenge
 

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from marketplace.extensions import db
-from tests.openness.conftest import utc
+from tests.factories import utc
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -204,17 +204,17 @@ def test_citations_and_feed(client, world, api_token, awarded, app):
     assert "CN202710012345.6" in body and "licensing@icc.example" in body
 
 
-def test_winner_consent_page(world, awarded, api_token, client, signed_in):
+def test_winner_consent_page(world, awarded, api_token, client, browser):
     anna = awarded["anna"]
     result_id = create(client, world, api_token, awarded["challenge"], named_winner_ids=[anna.id]).get_json()["id"]
-    browser = signed_in(anna)
-    page = browser.get(f"/results/{result_id}/consent")
+    user_client = browser(anna)
+    page = user_client.get(f"/results/{result_id}/consent")
     assert page.status_code == 200 and "A 1.8 nV/√Hz chopper readout chain" in page.get_data(as_text=True)
     from tests.helpers import csrf_token_from
 
-    saved = browser.post(f"/results/{result_id}/consent", data={
+    saved = user_client.post(f"/results/{result_id}/consent", data={
         "consent": "yes", "cited_name": "", "csrf_token": csrf_token_from(page)})
     assert saved.status_code == 302
     status = client.get(f"/api/v1/results/{result_id}/consent", headers=api_token(anna)).get_json()
     assert status["consent"] == "given"
-    assert signed_in(awarded["loser"]).get(f"/results/{result_id}/consent").status_code == 404
+    assert browser(awarded["loser"]).get(f"/results/{result_id}/consent").status_code == 404

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.payments.stripe_provider import StripeProvider
+from marketplace.payments.providers.stripe_provider import StripeProvider
 from tests.payments.servers import LocalStripeServer, StripeWireFake, WebhookInbox
 
 STRIPE_TEST_KEY = "sk_test_innobridge_payments"
@@ -67,7 +67,6 @@ def webhook_inbox(localstripe):
 
 # --- money-flow fixtures (database) --------------------------------------------------------
 
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: E402,F401 - fixtures
 
 
 @pytest.fixture

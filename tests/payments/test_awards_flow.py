@@ -47,8 +47,8 @@ def test_done_when_funded_through_stripe_awarded_60_40_released_by_two_officers_
     intent = started.get_json()
     assert intent["provider"] == "stripe" and intent["status"] == "pending" and intent["client_secret"]
     with app.app_context():
-        from marketplace.challenges.models import FundingIntent
-        from marketplace.payments.routing import current_provider
+        from marketplace.payments.models import FundingIntent
+        from marketplace.payments.providers.registry import current_provider
 
         external_id = db.session.get(FundingIntent, intent["id"]).external_id
         current_provider().confirm_test_funding(external_id, "pm_card_visa")
@@ -267,10 +267,10 @@ def test_cancelling_a_funded_challenge_refunds_the_escrow(app, world, stripe_wir
     challenge = world.challenge(status="cleared")
     intent = world.post(f"/challenges/{challenge.id}/funding", world.finance_a).get_json()
     with app.app_context():
-        from marketplace.challenges.models import FundingIntent
         from marketplace.payments.events import apply_event
-        from marketplace.payments.providers import ProviderEvent
-        from marketplace.payments.routing import current_provider
+        from marketplace.payments.models import FundingIntent
+        from marketplace.payments.providers.interface import ProviderEvent
+        from marketplace.payments.providers.registry import current_provider
 
         row = db.session.get(FundingIntent, intent["id"])
         paid = current_provider().confirm_test_funding(row.external_id)

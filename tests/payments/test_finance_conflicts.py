@@ -116,13 +116,13 @@ def test_award_page_explains_the_conflict_and_refuses_the_post(app, world, make_
 
 def test_batch_release_skips_an_award_its_approver_is_paid_by(app, world, make_org):
     from marketplace.accounts.models import User
-    from marketplace.payments import batch
+    from marketplace.payments import release
 
     award_id, officer = _conflicted_award(world, make_org, "self")
     _requested(world, award_id)
     with app.test_request_context():
-        report = batch.approve_all([award_id], db.session.get(User, officer.id))
-        assert report.approved == [] and "another finance officer" in report.refused[award_id]
+        report = release.approve_and_pay([award_id], db.session.get(User, officer.id))
+        assert report.approved == [] and "another finance officer" in str(report.refused[award_id].detail)
     assert world.get(f"/awards/{award_id}", world.finance_a).get_json()["status"] == "release_requested"
     assert _payout_count(app) == 0
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.challenges.pages import text_of
+from tests.helpers import text_of
 
 
 @pytest.fixture

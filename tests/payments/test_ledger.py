@@ -148,8 +148,8 @@ class Scenario:
                 db.session.rollback()
 
     def fund(self, challenge, percent):
-        from marketplace.challenges import funding
         from marketplace.money import Money
+        from marketplace.payments import funding
 
         [finance] = self.users(self.world.finance_a)
         amount = max(1, challenge.funding_target_minor * percent // 100)
@@ -159,9 +159,9 @@ class Scenario:
 
     def award(self, challenge, shares):
         from marketplace.awards.models import Award, AwardDecision, AwardRecipient
+        from marketplace.awards.money_split import split_award
         from marketplace.payments.services import allocate_award
         from marketplace.proposals.models import Proposal
-        from marketplace.reviews.money_split import split_award
 
         if self.award_ids or challenge.status == "cancelled" or sum(shares) > 100:
             raise NothingToDo
@@ -190,19 +190,18 @@ class Scenario:
 
     def pay(self, challenge, index):
         from marketplace.awards.models import Award
-        from marketplace.payments import payouts, services
+        from marketplace.payments import services
 
         if not self.award_ids:
             raise NothingToDo
         award = db.session.get(Award, self.award_ids[index % len(self.award_ids)])
         finance_a, finance_b = self.users(self.world.finance_a, self.world.finance_b)
         if award.status == "awarded":
-            payouts.request_release(award, finance_a)
-        written = services.approve_release(award, finance_b)
-        db.session.commit()
-        services.send_payouts(written)
-        db.session.commit()
-        payouts.confirm_wire(award, finance_a, reference=f"WIRE-{award.id}")
+            services.request_release(award, finance_a)
+        refused = services.approve_and_pay([award.id], finance_b).refused
+        if refused:
+            raise refused[award.id]
+        services.confirm_wire(award, finance_a, reference=f"WIRE-{award.id}")
 
     def cancel_award(self, challenge, index):
         from marketplace.awards.models import Award
@@ -222,18 +221,18 @@ class Scenario:
 
     def refund(self, challenge, _argument):
         """Return what escrow still holds (after a cancellation, no award, or a partial award): send and confirm."""
-        from marketplace.payments import escrow
+        from marketplace.payments import refunds
         from marketplace.payments.models import Refund
 
         [finance_a] = self.users(self.world.finance_a)
-        escrow.schedule_refunds(challenge, finance_a, reason="Remainder.")
+        refunds.schedule_refunds(challenge, finance_a, reason="Remainder.")
         db.session.commit()
         for refund in db.session.scalars(db.select(Refund).filter_by(challenge_id=challenge.id, status="scheduled")):
-            escrow.begin_refund(refund, finance_a)
+            refunds.begin_refund(refund, finance_a)
             db.session.commit()
-            escrow.record_refund_result(escrow.send_refund(refund), actor=finance_a)
+            refunds.record_refund_result(refunds.send_refund(refund), actor=finance_a)
             db.session.commit()
-            escrow.confirm_refund_wire(refund, finance_a, reference=f"BACK-{refund.id}")
+            refunds.confirm_refund_wire(refund, finance_a, reference=f"BACK-{refund.id}")
 
 
 def assert_books_hold(app) -> None:
@@ -286,6 +285,6 @@ def test_no_float_anywhere_in_money_code():
                 for expression in re.findall(r"\{\{(.*?)\}\}", text, flags=re.S):
                     if re.search(r"[^/]/[^/]", expression):
                         offenders.append(f"{path.relative_to(ROOT)}: division in a template ({expression.strip()})")
-    if re.search(r"\bfloat\b", (ROOT / "marketplace" / "challenges" / "funding.py").read_text(encoding="utf-8")):
-        offenders.append("marketplace/challenges/funding.py")
+    if re.search(r"\bfloat\b", (ROOT / "marketplace" / "payments" / "funding.py").read_text(encoding="utf-8")):
+        offenders.append("marketplace/payments/funding.py")
     assert offenders == []

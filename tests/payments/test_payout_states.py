@@ -30,7 +30,7 @@ def _payout(payout_id: int):
 
 
 def _fail(app, payout_id: int) -> None:
-    from marketplace.payments.payout_states import move
+    from marketplace.payments.payouts import move
 
     with app.app_context():
         move(_payout(payout_id), "failed", actor=None, reason="the bank returned the wire")
@@ -78,7 +78,7 @@ def test_reconcile_retry_of_an_eligible_recipient_moves_through_the_table_and_au
 
 def test_an_illegal_payout_transition_raises_and_changes_nothing(app, world, wired):
     from marketplace.errors import Conflict
-    from marketplace.payments.payout_states import move
+    from marketplace.payments.payouts import move
 
     award_id, payout_id, _challenge = wired
     assert world.post(f"/awards/{award_id}/payout-confirmation", world.finance_a,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace.extensions import db
-from tests.challenges.pages import text_of
+from tests.helpers import text_of
 
 
 def _proposal(app, challenge, author, status="submitted") -> int:

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from marketplace.payments.manual_provider import ManualProvider, normalise_reference
-from marketplace.payments.providers import (
+from marketplace.payments.providers.interface import (
     DuplicateTransfer,
     IdempotencyConflict,
     InvalidSignature,
@@ -26,14 +25,16 @@ from marketplace.payments.providers import (
     ProviderError,
     ProviderUnavailable,
     check_money,
-    provider_from_config,
+    normalise_reference,
 )
-from marketplace.payments.stripe_provider import (
+from marketplace.payments.providers.manual_provider import ManualProvider
+from marketplace.payments.providers.registry import provider_from_config
+from marketplace.payments.providers.stripe_formats import (
     CROSS_BORDER_PAYOUT_COUNTRIES,
-    StripeProvider,
     from_stripe_amount,
     to_stripe_amount,
 )
+from marketplace.payments.providers.stripe_provider import StripeProvider
 from tests.payments.conftest import STRIPE_TEST_KEY, WEBHOOK_SECRET
 from tests.payments.fake_stripe_connect import sign_payload
 
@@ -111,8 +112,19 @@ def test_money_must_be_positive_with_an_iso_code(amount, currency):
         check_money(amount, currency)
 
 
+def test_only_the_registry_names_a_provider_implementation():
+    modules = ("providers.stripe_provider", "providers.manual_provider")
+    for source in PAYMENTS_PACKAGE.rglob("*.py"):
+        if source.name in ("registry.py", "stripe_provider.py", "manual_provider.py"):
+            continue
+        nodes = list(ast.walk(ast.parse(source.read_text())))
+        classes = {n.id for n in nodes if isinstance(n, ast.Name)} & {"StripeProvider", "ManualProvider"}
+        imports = [n.module for n in nodes if isinstance(n, ast.ImportFrom) and (n.module or "").endswith(modules)]
+        assert not classes and not imports, source.name
+
+
 def test_no_floats_in_the_payments_package():
-    for source in PAYMENTS_PACKAGE.glob("*.py"):
+    for source in PAYMENTS_PACKAGE.rglob("*.py"):
         text = source.read_text()
         assert not re.search(r"\bfloat\b", text), f"'float' appears in {source.name}"
         constants = [node.value for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Constant)]

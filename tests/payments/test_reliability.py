@@ -81,12 +81,12 @@ def run_reconcile(app) -> str:
 def test_crash_after_the_provider_accepted_before_our_commit_is_completed_by_reconcile(
         app, world, stripe_award, stripe_wire, monkeypatch):
     award_id, solver, _challenge = stripe_award
-    from marketplace.payments import services
+    from marketplace.payments import release
 
     def crash(*args, **kwargs):
         raise RuntimeError("the process died after Stripe created the transfer")
 
-    monkeypatch.setattr(services, "record_result", crash)
+    monkeypatch.setattr(release, "record_result", crash)
     with pytest.raises(RuntimeError):
         world.post(f"/awards/{award_id}/approve", world.finance_b)
     monkeypatch.undo()

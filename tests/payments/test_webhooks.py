@@ -26,8 +26,8 @@ def paid_funding(app, world, challenge):
     """A PaymentIntent for the challenge, paid by card at localstripe; returns its id."""
     started = world.post(f"/challenges/{challenge.id}/funding", world.finance_a).get_json()
     with app.app_context():
-        from marketplace.challenges.models import FundingIntent
-        from marketplace.payments.routing import current_provider
+        from marketplace.payments.models import FundingIntent
+        from marketplace.payments.providers.registry import current_provider
 
         external_id = db.session.get(FundingIntent, started["id"]).external_id
         current_provider().confirm_test_funding(external_id)
@@ -36,14 +36,14 @@ def paid_funding(app, world, challenge):
 
 def succeeded_event(stripe_wire, app, external_id: str) -> dict:
     with app.app_context():
-        from marketplace.payments.routing import current_provider
+        from marketplace.payments.providers.registry import current_provider
 
         intent = current_provider()._client.v1.payment_intents.retrieve(external_id).to_dict()
     return stripe_wire.make_event("payment_intent.succeeded", intent)
 
 
 def receipts(app, challenge_id: int) -> list:
-    from marketplace.challenges.models import FundingReceipt
+    from marketplace.payments.models import FundingReceipt
 
     with app.app_context():
         return db.session.scalars(db.select(FundingReceipt).filter_by(challenge_id=challenge_id)).all()
@@ -74,7 +74,8 @@ def test_a_failure_event_arriving_after_the_success_changes_nothing(app, stripe_
     for event in (succeeded, failed, canceled):
         assert deliver(stripe_world, *stripe_wire.signed_event(event, WEBHOOK_SECRET)).status_code == 200
     with app.app_context():
-        from marketplace.challenges.models import Challenge, FundingIntent
+        from marketplace.challenges.models import Challenge
+        from marketplace.payments.models import FundingIntent
 
         assert db.session.scalar(db.select(FundingIntent.status).filter_by(external_id=external_id)) == "succeeded"
         assert db.session.get(Challenge, challenge.id).funded is True

@@ -2,7 +2,7 @@
 
 Awards are decided by the review package's code; here a small builder writes the decision rows the
 way it does (one award per winning proposal, one recipient per author, amounts split exactly with
-reviews.money_split) and then calls the payments service that decision code calls
+awards.money_split) and then calls the payments service that decision code calls
 (`allocate_award`). Everything else goes through the real services and the HTTP API.
 """
 
@@ -63,9 +63,9 @@ class World:
 
     def fund_by_wire(self, challenge, amount_minor: int | None = None, reference: str | None = None):
         from marketplace.accounts.models import User
-        from marketplace.challenges import funding
         from marketplace.challenges.models import Challenge
         from marketplace.money import Money
+        from marketplace.payments import funding
 
         with self.app.test_request_context():
             row = db.session.get(Challenge, challenge.id)
@@ -100,10 +100,10 @@ class World:
         Each author of a proposal gets an equal part of its award (exact to the minor unit).
         """
         from marketplace.awards.models import Award, AwardDecision, AwardRecipient
+        from marketplace.awards.money_split import split_award
         from marketplace.challenges.models import Challenge
         from marketplace.payments.services import allocate_award
         from marketplace.proposals.models import Proposal
-        from marketplace.reviews.money_split import split_award
 
         with self.app.test_request_context():
             row = db.session.get(Challenge, challenge.id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import rows
+
 RATES = {
     "rates": [
         {
@@ -85,19 +87,21 @@ def test_missing_fx_rate_is_422(client, rates):
     assert "CHF" in response.get_json()["detail"]
 
 
-def test_only_admins_set_rates(client, make_user, api_token):
+def test_only_admins_set_rates(app, client, make_user, api_token):
     solver = api_token(make_user())
     assert client.put("/api/v1/benchmark-rates", json=RATES, headers=solver).status_code == 403
     assert client.put("/api/v1/fx-rates", json=FX, headers=solver).status_code == 403
+    assert rows(app, "benchmark_rates") == 0 and rows(app, "fx_rates") == 0
 
 
-def test_bad_rates_are_refused(client, admin_headers):
+def test_bad_rates_are_refused(app, client, admin_headers):
     bad_amount = {"rates": [{**RATES["rates"][0], "amount": {"amount": "1.234", "currency": "USD"}}]}
     assert client.put("/api/v1/benchmark-rates", json=bad_amount, headers=admin_headers).status_code == 422
     negative_fx = {**FX, "rates": {"CNY": "-1"}}
     assert client.put("/api/v1/fx-rates", json=negative_fx, headers=admin_headers).status_code == 422
     unknown_type = {"rates": [{**RATES["rates"][0], "challenge_type": "magic"}]}
     assert client.put("/api/v1/benchmark-rates", json=unknown_type, headers=admin_headers).status_code == 422
+    assert rows(app, "benchmark_rates") == 0 and rows(app, "fx_rates") == 0
 
 
 def test_newer_fx_rates_are_used(client, rates, admin_headers):

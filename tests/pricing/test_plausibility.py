@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.pricing.models import BenchmarkRate, FxRate
-from tests.challenges.api_builders import FX, RATES, challenge_body
-from tests.challenges.pages import text_of
+from tests.factories import FX, RATES, challenge_body
+from tests.helpers import rows, text_of
 
 
 @pytest.fixture
@@ -20,11 +20,6 @@ def admin(make_user, api_token):
 def rates(client, admin):
     assert client.put("/api/v1/benchmark-rates", json=RATES, headers=admin).status_code == 200
     assert client.put("/api/v1/fx-rates", json=FX, headers=admin).status_code == 200
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def quote(client, currency="CNY", field="semiconductors"):
@@ -39,7 +34,7 @@ def test_implausible_fx_rates_are_422_with_the_bounds_and_nothing_is_stored(app,
     problem = response.get_json()
     assert "between 0.000001 and 1,000,000 units per one USD" in problem["detail"]
     assert list(problem["errors"]) == ["rates.EUR"]
-    assert count(app, FxRate) == 0
+    assert rows(app, FxRate) == 0
 
 
 def test_fx_rates_at_the_bounds_are_stored_exactly(app, client, admin):
@@ -63,7 +58,7 @@ def test_implausible_benchmark_amounts_are_422(app, client, admin, amount, messa
     response = client.put("/api/v1/benchmark-rates", json=body, headers=admin)
     assert response.status_code == 422
     assert message in response.get_json()["errors"]["rates.0.amount"][0]
-    assert count(app, BenchmarkRate) == 0
+    assert rows(app, BenchmarkRate) == 0
 
 
 def test_a_new_rate_for_one_currency_does_not_hide_the_others(client, admin, rates):
@@ -105,7 +100,7 @@ def test_a_challenge_whose_award_rounds_to_zero_is_not_created(app, client, make
     response = client.post("/api/v1/challenges", json=body, headers=manager)
     assert response.status_code == 422
     assert "would round to zero" in response.get_json()["detail"]
-    assert count(app, Challenge) == 0
+    assert rows(app, Challenge) == 0
 
 
 def test_the_quote_page_says_why_an_award_rounding_to_zero_is_refused(client, tiny_benchmarks):

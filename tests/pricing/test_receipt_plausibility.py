@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.challenges.models import Challenge, FundingReceipt
+from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from tests.challenges.conftest import browser, challenge_factory, pricing_rates  # noqa: F401 - fixtures
-from tests.challenges.pages import field_error, post_form, text_of
+from marketplace.payments.models import FundingReceipt
+from tests.helpers import field_error, post_form, text_of
 
 AWARD = {"amount": "413417.72", "currency": "CNY"}  # the quote of the standard test challenge
 

@@ -10,7 +10,7 @@ import pytest
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.programs.models import Program, Requirement
-from tests.challenges.pages import field_error, post_form, text_of
+from tests.helpers import field_error, post_form, rows, text_of
 
 REQUIREMENTS = """R1 Sensor readout noise below 2 nV/√Hz
 R2: Thermal budget of the interposer
@@ -22,11 +22,6 @@ R3 - Mechanical integration and packaging"""
 def center(make_org, make_user):
     org = make_org("sh-icc", name="Shanghai IC Innovation Center")
     return SimpleNamespace(org=org, manager=make_user(roles=[("center_manager", org)]))
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 def create_program(browser, center, requirements: str = REQUIREMENTS, **changes):
@@ -61,11 +56,11 @@ def test_a_manager_creates_a_program_with_its_requirements(app, center, browser)
 ])
 def test_bad_program_input_is_422_and_writes_nothing(app, center, browser, changes, field, expected):
     manager = browser(center.manager)
-    audit_before = count(app, AuditEntry)
+    audit_before = rows(app, AuditEntry)
     response = create_program(lambda _user: manager, center, **changes)
     assert response.status_code == 422
     assert expected in (field_error(response, field) or ""), text_of(response)[:1500]
-    assert count(app, Program) == 0 and count(app, Requirement) == 0 and count(app, AuditEntry) == audit_before
+    assert rows(app, Program) == 0 and rows(app, Requirement) == 0 and rows(app, AuditEntry) == audit_before
 
 
 def test_the_composition_view_flags_uncovered_requirements(app, center, browser, challenge_factory):

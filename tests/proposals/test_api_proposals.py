@@ -9,36 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
-from tests.helpers import outbox
+from tests.helpers import outbox, rows
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
        b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
        b"startxref\n164\n%%EOF\n")
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
-
-
-@pytest.fixture
-def challenge_id(center):
-    return center.open_challenge()
-
-
-@pytest.fixture
-def solver_user(make_user):
-    return make_user(country="DE")
-
-
-@pytest.fixture
-def solver(api_token, solver_user):
-    return api_token(solver_user)
 
 
 def accept(client, challenge_id, headers):
@@ -133,13 +109,14 @@ def test_submission_after_the_deadline_is_409_and_nothing_is_stored(app, client,
         assert db.session.scalar(db.select(db.func.count(ProposalVersion.id))) == 0
 
 
-def test_submitting_to_a_draft_or_closed_challenge_is_refused(client, center, solver):
+def test_submitting_to_a_draft_or_closed_challenge_is_refused(app, client, center, solver):
     draft_id = center.create().get_json()["id"]
     assert create(client, draft_id, solver).status_code == 404  # a draft is invisible
     closed_id = center.open_challenge()
     accept(client, closed_id, solver)
     center.post(f"/challenges/{closed_id}/close", center.manager)
     assert create(client, closed_id, solver).status_code == 409
+    assert rows(app, "proposals") == 0
 
 
 def test_one_active_proposal_per_solver_and_withdraw_frees_it(client, challenge_id, solver):
@@ -273,6 +250,7 @@ def test_upload_over_the_limit_is_413(app, client, challenge_id, solver, monkeyp
     response = client.post(f"/api/v1/proposals/{proposal_id}/attachments", headers=solver,
                            data={"file": (io.BytesIO(b"a" * 5000), "big.txt")}, content_type="multipart/form-data")
     assert response.status_code == 413
+    assert rows(app, "attachments", proposal_id=proposal_id) == 0
 
 
 def test_staff_list_a_challenges_submitted_proposals(client, center, challenge_id, solver):

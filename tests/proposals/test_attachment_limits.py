@@ -7,23 +7,9 @@ import io
 import pytest
 
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
 from tests.files import samples
 from tests.helpers import csrf_token_from
 from tests.proposals.test_api_proposals import accept, create
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
-
-
-@pytest.fixture
-def solver_user(make_user):
-    return make_user(country="DE")
 
 
 @pytest.fixture

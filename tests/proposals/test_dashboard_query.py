@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from marketplace.extensions import db
-from tests.challenges.conftest import challenge_factory, pricing_rates  # noqa: F401 - fixtures
 
 
 def test_proposals_of_is_a_union_of_index_lookups_and_finds_led_and_co_authored(app, make_user, challenge_factory,  # noqa: F811

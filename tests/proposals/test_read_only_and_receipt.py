@@ -8,19 +8,11 @@ import io
 import pytest
 
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
+from tests.factories import sign_in
 from tests.helpers import csrf_token_from
 from tests.proposals.test_api_proposals import PDF, accept, create, expire
 
 ACTIONS = ("edit", "attachments", "team/invite", "submit", "withdraw")
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
 
 
 @pytest.fixture
@@ -224,9 +216,7 @@ def test_only_the_authors_may_fetch_the_receipt(app, client, submitted, center, 
         response = client.get(f"/api/v1/proposals/{proposal_id}/receipt", headers=api_token(outsider))
         assert response.status_code == 404 and response.mimetype == "application/problem+json"
         other = app.test_client()
-        token = csrf_token_from(other.get("/auth/login"))
-        other.post("/auth/login", data={"email": outsider.email, "password": "correct-horse-battery-staple",
-                                        "csrf_token": token})
+        sign_in(other, outsider)
         page = other.get(f"/proposals/{proposal_id}/receipt.txt")
         assert page.status_code == 404 and b"SHA-256" not in page.data
     assert client.get(f"/api/v1/proposals/{proposal_id}/receipt").status_code == 401

@@ -14,34 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from tests.challenges.api_builders import FX, RATES, Center
 from tests.helpers import csrf_token_from, outbox
 from tests.proposals.test_api_proposals import PDF, accept, create, expire
 
 TXT = b"noise figures\n1.6 nV\n"
-
-
-@pytest.fixture
-def center(client, make_org, make_user, api_token):
-    admin = api_token(make_user(roles=[("admin", None)]))
-    client.put("/api/v1/benchmark-rates", json=RATES, headers=admin)
-    client.put("/api/v1/fx-rates", json=FX, headers=admin)
-    return Center(client, make_org, make_user, api_token, "sh-icc")
-
-
-@pytest.fixture
-def challenge_id(center):
-    return center.open_challenge()
-
-
-@pytest.fixture
-def solver_user(make_user):
-    return make_user(country="DE")
-
-
-@pytest.fixture
-def solver(api_token, solver_user):
-    return api_token(solver_user)
 
 
 @pytest.fixture
@@ -87,18 +63,6 @@ def reviewers_copy(app, proposal_id):
     with app.app_context():
         version = version_for_review(db.session.get(Proposal, proposal_id))
         return version.number, version.abstract, [f["filename"] for f in version.attachments]
-
-
-def page_client(app, user):
-    """A browser of its own for `user` (the staff and the solver look at the same proposal side by side)."""
-    from tests.conftest import TEST_PASSWORD
-
-    browser = app.test_client()
-    page = browser.get("/auth/login")
-    signed_in = browser.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD,
-                                                  "csrf_token": csrf_token_from(page)})
-    assert signed_in.status_code == 302
-    return browser
 
 
 # --- API --------------------------------------------------------------------------------------------
@@ -212,7 +176,7 @@ def test_changes_left_unsubmitted_at_the_deadline_never_reach_the_reviewers(
 
 
 def test_the_page_says_which_version_reviewers_see_and_resubmits_once(
-        app, client, center, submitted, solver_user, login):
+        app, client, center, submitted, solver_user, login, browser):
     login(solver_user)
     page_url = f"/proposals/{submitted}"
     token = csrf_token_from(client.get(page_url))
@@ -228,7 +192,7 @@ def test_the_page_says_which_version_reviewers_see_and_resubmits_once(
     assert 'class="confirm-action"' in html and "Resubmit as version 2" in html and "Discard my changes" in html
     assert version_numbers(app, submitted) == [1]
     assert "Unsubmitted changes" in client.get("/me/dashboard").get_data(as_text=True)
-    staff_html = page_client(app, center.manager_user).get(page_url).get_data(as_text=True)
+    staff_html = browser(center.manager_user).get(page_url).get_data(as_text=True)
     assert "A two-stage chopper amplifier." in staff_html and "Better." not in staff_html
     assert "unsubmitted" not in staff_html
     mails_before = len(receipts(app))
@@ -237,7 +201,7 @@ def test_the_page_says_which_version_reviewers_see_and_resubmits_once(
     assert "Version 2" in after and "unsubmitted changes" not in after
     assert "Unsubmitted changes" not in client.get("/me/dashboard").get_data(as_text=True)
     assert version_numbers(app, submitted) == [1, 2] and len(receipts(app)) == mails_before + 1
-    staff_html = page_client(app, center.manager_user).get(page_url).get_data(as_text=True)
+    staff_html = browser(center.manager_user).get(page_url).get_data(as_text=True)
     assert "Better." in staff_html
     pressed_again = client.post(page_url + "/submit", data={"csrf_token": token})
     assert pressed_again.status_code == 409 and "already submitted" in pressed_again.get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from marketplace.reviews.affinity import (
+from marketplace.reviews.assignment.affinity import (
     CandidateCollector,
     TextAnalyzer,
     search_index_terms,

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from marketplace.extensions import db
+from tests.factories import add_pool, assign, review_all, token
 from tests.helpers import csrf_token_from, outbox
-from tests.reviews.conftest import add_pool, assign, review_all, token
 
 WINDOW = {"appeals": {"window_days": 3}}
 
@@ -46,7 +46,7 @@ def released(judged, client, app, api_token):
 
 
 def _reviews_of(app, proposal_id):
-    from marketplace.reviews.appeals import numbered_reviews
+    from marketplace.reviews.score_release import numbered_reviews
 
     with app.app_context():
         return [(r.id, r.reviewer_id) for r in numbered_reviews(proposal_id)]
@@ -77,7 +77,7 @@ def _score(app, review_id, criterion_id):
 def _signed_in(app, user_id):
     """A fresh test client signed in as `user_id` through the real login form."""
     from marketplace.accounts.models import User
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     with app.app_context():
         email = db.session.get(User, user_id).email

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketplace.reviews.assignment import AssignmentInfeasible, AssignmentProblem, assign_reviewers
+from marketplace.reviews.assignment.flow import assign_reviewers
+from marketplace.reviews.assignment.problem import AssignmentInfeasible, AssignmentProblem
 
 
 def problem(pairs, *, proposals=None, reviewers=None, **kw):

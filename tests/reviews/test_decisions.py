@@ -9,14 +9,15 @@ from decimal import Decimal
 import pytest
 
 from marketplace.extensions import db
-from tests.reviews.conftest import add_pool, assign, review_all, token
+from tests.factories import add_pool, assign, review_all, token
 
 
 def _team_proposal(world, make_user, shares=("33.33", "33.33", "33.34")) -> int:
     """A proposal by a team of three with agreed shares, submitted while the challenge is open."""
     from marketplace.challenges import agreements
     from marketplace.proposals import services as proposals
-    from tests.reviews.conftest import save_profile
+    from marketplace.proposals import teams
+    from tests.factories import save_profile
 
     lead, first, second = (make_user(f"team{i}@team.example", name=f"Team Member {i}") for i in range(3))
     with world.ctx():
@@ -29,10 +30,10 @@ def _team_proposal(world, make_user, shares=("33.33", "33.33", "33.34")) -> int:
             "title": "Team readout", "abstract": "A team's readout amplifier.", "body": "Chopper amplifier readout.",
             "locale": "en", "team_emails": [users[1].email, users[2].email]})
         for user in users[1:]:
-            proposals.respond_to_invitation(proposal, user, accept=True)
-        proposals.set_shares(proposal, users[0], {u.id: Decimal(s) for u, s in zip(users, shares, strict=True)})
+            teams.respond_to_invitation(proposal, user, accept=True)
+        teams.set_shares(proposal, users[0], {u.id: Decimal(s) for u, s in zip(users, shares, strict=True)})
         for user in users[1:]:
-            proposals.agree_to_shares(proposal, user)
+            teams.agree_to_shares(proposal, user)
         proposals.submit(proposal, users[0])
         db.session.commit()
         world.proposals["team"] = proposal.id
@@ -87,7 +88,7 @@ def test_split_award_adds_up_exactly_down_to_each_team_member(app, client, api_t
             assert sum(r.amount_minor for r in award.recipients) == award.amount_minor
         team = next(a for a in awards if a.proposal_id == world.proposals["team"])
         assert len(team.recipients) == 3
-        from marketplace.reviews.money_split import split_award
+        from marketplace.awards.money_split import split_award
 
         expected = split_award(team.amount_minor, [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")])
         assert [r.amount_minor for r in sorted(team.recipients, key=lambda r: r.user_id)] == expected
@@ -193,11 +194,10 @@ def test_no_award_needs_a_reason_and_schedules_the_refund(app, client, api_token
 
 def test_early_career_bonus_is_added_to_early_career_winners(app, client, api_token, build_world):
     from marketplace.accounts.models import User
-    from marketplace.analytics.early_career import max_bonus_minor
     from marketplace.awards.models import Award
-    from marketplace.challenges import funding
     from marketplace.challenges.models import Challenge
     from marketplace.money import Money
+    from marketplace.payments import funding
     from marketplace.solvers import profiles
 
     world = build_world(close=False)
@@ -207,7 +207,7 @@ def test_early_career_bonus_is_added_to_early_career_winners(app, client, api_to
         finance = db.session.scalar(db.select(User).join(User.roles).where(
             User.roles.any(role="finance_officer", organization_id=world.org_id)))
         funding.record_receipt(challenge, finance, reference="BONUS-RESERVE",
-                               amount=Money(max_bonus_minor(challenge), challenge.award_currency),
+                               amount=Money(challenge.max_early_career_bonus_minor, challenge.award_currency),
                                received_on=date.today())
         anna = world.user(world.solvers["readout"])
         profiles.save_profile(anna, {"early_career": True}, actor=anna)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from marketplace.reviews.affinity import CandidateCollector
-from marketplace.reviews.assignment import AssignmentInfeasible, AssignmentProblem, assign_reviewers
-from marketplace.reviews.lp_check import solve_lp
+from marketplace.reviews.assignment.affinity import CandidateCollector
+from marketplace.reviews.assignment.flow import assign_reviewers
+from marketplace.reviews.assignment.lp_check import solve_lp
+from marketplace.reviews.assignment.problem import AssignmentInfeasible, AssignmentProblem
 from tests.reviews.test_assignment import instances
 
 

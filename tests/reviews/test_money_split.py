@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.reviews.money_split import split_award
+from marketplace.awards.money_split import split_award
 
 
 @pytest.mark.parametrize(("total", "shares", "expected"), [

@@ -6,7 +6,8 @@ import krippendorff
 import numpy as np
 import pytest
 
-from marketplace.reviews.ranking import ScoreRow, describe_alpha, interval_alpha, rank_proposals
+from marketplace.reviews.ranking.reliability import describe_alpha, interval_alpha
+from marketplace.reviews.ranking.statistics import ScoreRow, rank_proposals
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units, values 1-5,
 # missing data. Published: nominal 0.743, ordinal 0.815, interval 0.849, ratio 0.797.

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from tests.factories import add_pool, assign, review_all, token
 from tests.files.samples import pdf
-from tests.reviews.conftest import add_pool, assign, review_all, token
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_assignment_is_conflict_free_within_loads_and_moves_to_judging(app, clie
 
 def test_same_organization_from_profile_history_is_never_assigned(app, client, api_token, build_world):
     """Two reviewers only, one worked at the author's institution 6 months ago: k=2 cannot be met."""
-    from tests.reviews.conftest import save_profile
+    from tests.factories import save_profile
 
     world = build_world(topics=("readout",), reviewers={
         "Grace Hopper": ("grace@navy.example", "readout", "US"),
@@ -572,7 +572,7 @@ def test_settings_suggestions_and_removal_from_the_pool(app, client, api_token, 
 def test_a_pool_member_who_turns_solver_reviews_nothing_of_the_challenge(app, client, api_token, build_world):
     from marketplace.challenges import agreements
     from marketplace.challenges import services as challenges
-    from marketplace.challenges.models import AgreementAcceptance
+    from marketplace.challenges.agreement_models import AgreementAcceptance
     from marketplace.errors import Forbidden
     from marketplace.proposals.models import Proposal, ProposalMember
 

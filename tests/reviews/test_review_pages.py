@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from marketplace.extensions import db
+from tests.factories import accept_all, add_pool, assign, review_all
 from tests.helpers import csrf_token_from
-from tests.reviews.conftest import accept_all, add_pool, assign, review_all
 
 
 def _user(app, user_id):

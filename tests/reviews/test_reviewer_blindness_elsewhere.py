@@ -3,7 +3,7 @@ and challenge endpoints, nor the center's classified programs."""
 
 from __future__ import annotations
 
-from tests.challenges.api_builders import FX, RATES, Center
+from tests.factories import FX, RATES, Center
 from tests.proposals.test_api_proposals import accept, create
 
 

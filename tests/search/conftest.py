@@ -1,7 +1,10 @@
 """Every engine test that takes `index` runs on Whoosh and, when TEST_DATABASE_URL answers, on the
-PostgreSQL backend too (a database of its own, `<test database>_search`, holding only the search table)."""
+PostgreSQL backend too (a database of its own per xdist worker, `<test database>_search_<worker>`, holding only
+the search table). Tests marked `postgres_only` run on the PostgreSQL backend alone."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -15,13 +18,16 @@ from tests.conftest import _postgres_url
 
 def pytest_generate_tests(metafunc):
     if "search_backend" in metafunc.fixturenames:
-        metafunc.parametrize("search_backend", ["whoosh"] + (["postgres"] if _postgres_url() else []))
+        postgres = ["postgres"] if _postgres_url() else []
+        only_postgres = metafunc.definition.get_closest_marker("postgres_only") is not None
+        metafunc.parametrize("search_backend", postgres if only_postgres else ["whoosh", *postgres])
 
 
 @pytest.fixture(scope="session")
 def search_engine_pg():
     server = sa.engine.make_url(normalise_database_url(_postgres_url()))
-    name = f"{server.database}_search"
+    # One per xdist worker: two workers clearing and filling one table would see each other's documents.
+    name = f"{server.database}_search_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):

@@ -7,7 +7,7 @@ import pytest
 from marketplace import create_app
 from marketplace.search.engine import SearchDoc
 from marketplace.search.postgres import BackendUnavailable
-from tests.challenges.api_builders import FX, RATES, Center
+from tests.factories import FX, RATES, Center
 
 
 def _corpus() -> list[SearchDoc]:

@@ -123,10 +123,9 @@ def test_a_facet_value_is_never_found_as_text(index):
     assert index.search("sensors", filters={"field": "sensors"}).total == 0
 
 
+@pytest.mark.postgres_only  # tags exist on the PostgreSQL backend only
 def test_the_migration_tags_documents_indexed_before_it(search_backend, request):
     """0013a_search_speed adds to existing documents the tags a reindex would give them."""
-    if search_backend != "postgres":
-        pytest.skip("tags exist on the PostgreSQL backend only")
     engine = request.getfixturevalue("search_engine_pg")
     index = PostgresIndex(engine, "challenges")
     index.clear()
@@ -205,10 +204,9 @@ def test_whoosh_postings_are_read_block_by_block_as_whoosh_reads_them(tmp_path):
         assert len(_read_postings(leaf, "text", b"sensor")[0]) == 399  # several blocks of 128
 
 
+@pytest.mark.postgres_only
 def test_postgres_ranks_the_newest_candidates_of_a_large_match_set(search_backend, index, monkeypatch):
     """Relevance on PostgreSQL ranks at most RANK_CANDIDATES matches (the newest); the total stays exact."""
-    if search_backend != "postgres":
-        pytest.skip("a PostgreSQL bound")
     from marketplace.search import postgres
 
     monkeypatch.setattr(postgres, "RANK_CANDIDATES", 3)

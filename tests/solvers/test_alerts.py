@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
 
 from marketplace.solvers.alerts import ChallengeText
-from tests.helpers import outbox
+from tests.helpers import outbox, rows
 
 TEXTS = {
     "title": {"en": "Low-noise readout circuit for MEMS gyroscopes",
@@ -232,8 +232,9 @@ def test_interests_are_private_to_their_owner(client, make_user, api_token):
 
 @pytest.mark.parametrize("body", [{"kind": "author", "value": "x"}, {"kind": "keyword", "value": "a"},
                                   {"kind": "tag", "value": "x" * 41}, {"kind": "tag"}])
-def test_bad_interests_are_refused(client, make_user, api_token, body):
+def test_bad_interests_are_refused(app, client, make_user, api_token, body):
     assert client.post("/api/v1/me/interests", json=body, headers=api_token(make_user())).status_code == 422
+    assert rows(app, "interests") == 0
 
 
 def test_alert_settings_api(client, make_user, api_token):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
+from tests.factories import sign_in
 from tests.helpers import csrf_token_from
 from tests.solvers.conftest import VALID_ORCID
 
@@ -201,7 +201,5 @@ def test_the_nav_shows_the_expert_database_to_staff_only(app, client, login, sta
     login(make_user())
     assert "/staff/experts" not in client.get("/me/notifications").get_data(as_text=True)
     staff_client = app.test_client()
-    page = staff_client.get("/auth/login")
-    staff_client.post("/auth/login", data={"email": staff.email, "password": TEST_PASSWORD,
-                                           "csrf_token": csrf_token_from(page)})
+    sign_in(staff_client, staff)
     assert "/staff/experts" in staff_client.get("/me/notifications").get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.solvers.orcid import check_digit, is_valid
+from tests.helpers import rows
 from tests.solvers.conftest import VALID_ORCID
 
 FULL = {
@@ -89,9 +90,10 @@ def test_a_tag_longer_than_40_characters_is_refused(client, make_user, api_token
     assert put(client, api_token(make_user()), {"expertise": ["x" * 40]}).status_code == 200
 
 
-def test_more_than_30_tags_are_refused(client, make_user, api_token):
+def test_more_than_30_tags_are_refused(app, client, make_user, api_token):
     headers = api_token(make_user())
     assert put(client, headers, {"expertise": [f"tag-{i}" for i in range(31)]}).status_code == 422
+    assert rows(app, "expert_profiles") == 0  # the refused save wrote nothing
     assert put(client, headers, {"expertise": [f"tag-{i}" for i in range(30)]}).status_code == 200
 
 
@@ -110,9 +112,10 @@ def test_get_before_any_save_is_an_empty_profile(client, make_user, api_token):
     assert body["expertise"] == [] and body["research_history"] == [] and body["orcid"] is None
 
 
-def test_profile_needs_a_signed_in_caller(client):
+def test_profile_needs_a_signed_in_caller(app, client):
     assert client.get("/api/v1/me/profile").status_code == 401
     assert client.put("/api/v1/me/profile", json=FULL).status_code == 401
+    assert rows(app, "expert_profiles") == 0
 
 
 def test_put_saves_every_contract_field_and_get_returns_it(client, make_user, api_token):
@@ -145,12 +148,14 @@ def test_visibility_changes_merge_per_field(client, make_user, api_token):
 
 
 @pytest.mark.parametrize("visibility", [{"bio": "secret"}, {"email": "private"}])
-def test_bad_visibility_is_refused(client, make_user, api_token, visibility):
+def test_bad_visibility_is_refused(app, client, make_user, api_token, visibility):
     assert put(client, api_token(make_user()), {"visibility": visibility}).status_code == 422
+    assert rows(app, "expert_profiles") == 0
 
 
-def test_unknown_fields_are_refused(client, make_user, api_token):
+def test_unknown_fields_are_refused(app, client, make_user, api_token):
     assert put(client, api_token(make_user()), {"headline": "x", "salary": 1}).status_code == 422
+    assert rows(app, "expert_profiles") == 0
 
 
 @pytest.mark.parametrize(("entry", "key"), [

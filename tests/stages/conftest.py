@@ -7,16 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from marketplace.extensions import db
-from tests.reviews.conftest import (  # noqa: F401 - builders  # noqa: F401 - fixtures
-    add_pool,
-    assign,
-    browser,
-    build_world,
-    challenge_factory,
-    pricing_rates,
-    review_all,
-    token,
-)
+from tests.factories import add_pool, assign, review_all
 
 
 def in_days(days: float) -> datetime:
@@ -37,7 +28,7 @@ def three_stages(*, pool: str | None = "3000.00") -> list[dict]:
 
 
 @pytest.fixture
-def staged(build_world):  # noqa: F811 - the imported fixture
+def staged(build_world):
     """Stage 1 closed with every review in: thermal scored 8, gas 7, the others 4."""
     world = build_world(challenge_overrides={"stages": three_stages()})
     add_pool(world)

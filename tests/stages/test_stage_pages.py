@@ -9,8 +9,9 @@ import re
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from tests.factories import token
 from tests.helpers import csrf_token_from
-from tests.stages.conftest import in_days, stage_ids, three_stages, token
+from tests.stages.conftest import in_days, stage_ids, three_stages
 
 
 def _text(response) -> str:
@@ -293,7 +294,7 @@ def test_the_plan_link_is_on_a_drafts_manage_page(app, browser, make_org, make_u
 def test_advancing_before_every_review_is_in_needs_a_written_reason(app, browser, build_world):
     from marketplace.audit.models import AuditEntry
     from marketplace.challenges.models import Challenge
-    from tests.reviews.conftest import add_pool, assign
+    from tests.factories import add_pool, assign
 
     world = build_world(challenge_overrides={"stages": three_stages()})
     add_pool(world)

@@ -9,8 +9,9 @@ import re
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from tests.factories import sign_in, token
 from tests.helpers import csrf_token_from
-from tests.stages.conftest import in_days, stage_ids, token
+from tests.stages.conftest import in_days, stage_ids
 
 
 def _api(client, app, api_token, user_id, method, url, **kwargs):
@@ -29,14 +30,12 @@ def _advance_first(client, app, api_token, world):
 
 
 def _sign_in(client, app, user_id):
+    """The world keeps ids: sign in by the user's id."""
     from marketplace.accounts.models import User
-    from tests.conftest import TEST_PASSWORD
 
     with app.app_context():
         email = db.session.get(User, user_id).email
-    page = client.get("/auth/login")
-    response = client.post("/auth/login", data={"email": email, "password": TEST_PASSWORD,
-                                                "csrf_token": csrf_token_from(page)})
+    response = sign_in(client, email)
     assert response.status_code == 302, response.data
     return client
 
@@ -174,7 +173,7 @@ def test_a_finalist_cannot_start_from_someone_elses_proposal(app, client, api_to
 def _second_stage_under_review(client, app, api_token, world):
     """Both finalists carry on and submit; stage 2 closes and is assigned. Returns {topic: proposal id}."""
     from marketplace.challenges import services as challenges
-    from tests.reviews.conftest import assign
+    from tests.factories import assign
 
     _advance_first(client, app, api_token, world)
     created = {}
@@ -245,7 +244,7 @@ def _two_stages():
 def test_open_results_say_which_stage_their_winners_reached(app, client, api_token, build_world):
     from marketplace.results.models import ResultRecord, WinnerConsent
     from marketplace.stages.readers import stages_reached
-    from tests.reviews.conftest import add_pool, assign, review_all
+    from tests.factories import add_pool, assign, review_all
 
     world = build_world(challenge_overrides={"stages": _two_stages()})
     add_pool(world)

@@ -8,7 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from tests.stages.conftest import in_days, stage_ids, three_stages, token
+from tests.factories import token
+from tests.helpers import rows
+from tests.stages.conftest import in_days, stage_ids, three_stages
 
 
 def _api(client, app, api_token, user_id, method, url, **kwargs):
@@ -16,18 +18,13 @@ def _api(client, app, api_token, user_id, method, url, **kwargs):
 
 
 def _body(**changes) -> dict:
-    from tests.challenges.api_builders import challenge_body
+    from tests.factories import challenge_body
 
     stages = [{**s, "deadline": s["deadline"].isoformat()} for s in three_stages()]
     body = challenge_body("org", stages=stages)
     body.pop("deadline"), body.pop("criteria")
     body.update(changes)
     return body
-
-
-def _count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _advance(client, app, api_token, world, stage_id, **body):
@@ -68,7 +65,7 @@ def test_a_three_stage_challenge_is_created_with_its_stages_and_the_whole_sum_to
 def test_a_challenge_without_stages_has_one_stage_made_of_its_deadline_and_criteria(app, client, api_token,
                                                                                    make_org, make_user,
                                                                                    pricing_rates):
-    from tests.challenges.api_builders import challenge_body
+    from tests.factories import challenge_body
 
     org = make_org("solo")
     manager = make_user(roles=[("center_manager", org)])
@@ -111,7 +108,7 @@ def test_bad_stage_plans_are_refused_with_the_field_named_and_nothing_written(ap
         problem = response.get_json()
         assert field in problem["errors"], (field, problem)
         assert response.headers["Content-Type"].startswith("application/problem+json")
-    assert _count(app, Challenge) == 0 and _count(app, ChallengeStage) == 0
+    assert rows(app, Challenge) == 0 and rows(app, ChallengeStage) == 0
 
 
 # --- advancing ----------------------------------------------------------------------------------------------
@@ -193,7 +190,7 @@ def test_bad_advances_are_refused_and_nothing_moves(app, client, api_token, stag
 
 
 def test_an_open_appeal_blocks_the_advance(app, client, api_token, build_world):
-    from tests.reviews.conftest import add_pool, assign, review_all
+    from tests.factories import add_pool, assign, review_all
     from tests.stages.conftest import three_stages
 
     world = build_world(challenge_overrides={"stages": three_stages(), "appeals": {"window_days": 3}})
@@ -245,7 +242,7 @@ def test_only_finalists_take_part_later_and_the_last_stage_ends_with_the_award_d
     from marketplace.challenges import services as challenges
     from marketplace.challenges.models import Challenge
     from marketplace.proposals.models import Proposal
-    from tests.reviews.conftest import assign
+    from tests.factories import assign
 
     world = staged
     first, second, third = stage_ids(app, world.challenge_id)
@@ -323,7 +320,7 @@ def test_only_finalists_take_part_later_and_the_last_stage_ends_with_the_award_d
 
 def test_a_draft_is_replanned_with_stages_and_priced_again(app, client, api_token, make_org, make_user,
                                                            pricing_rates):
-    from tests.challenges.api_builders import challenge_body
+    from tests.factories import challenge_body
 
     org = make_org("plan")
     manager = make_user(roles=[("center_manager", org)])
