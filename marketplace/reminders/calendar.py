@@ -96,6 +96,10 @@ def _link(path: str) -> str:
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
+def challenge_link(challenge_id: int) -> str:
+    return _link(f"/challenges/{challenge_id}")
+
+
 def challenge_deadline_events(challenge: Challenge, locale: str) -> list[CalendarEvent]:
     """The challenge's deadline; for a challenge in stages, each stage's deadline that is still to come or open."""
     title = challenge.localized("title", locale)[1]
@@ -138,7 +142,8 @@ _SOURCES: list[EventSource] = [_deadline_events, _review_events]
 
 def register_event_source(source: EventSource) -> None:
     """Add events to every user's feed, e.g. stage deadlines and appeal windows: source(user, locale)."""
-    _SOURCES.append(source)
+    if source not in _SOURCES:  # create_app runs once per app; the feed lists each source once
+        _SOURCES.append(source)
 
 
 def events_for(user, locale: str) -> list[CalendarEvent]:

@@ -50,8 +50,10 @@ The award decision itself, the award split and the awards API live in `marketpla
 
 
 def register(app, api) -> None:
+    from marketplace.reminders.calendar import register_event_source
     from marketplace.reviews import api as reviews_api
     from marketplace.reviews import appeal_routes, appeals, appeals_api, panels, routes, scoring, staff_routes
+    from marketplace.reviews.appeal_calendar import appeal_window_events
     from marketplace.reviews.conflicts.service import reason_label
     from marketplace.reviews.ranking import service as ranking_service
 
@@ -61,6 +63,7 @@ def register(app, api) -> None:
     api.register_blueprint(reviews_api.blp)
     api.register_blueprint(appeals_api.blp)
     appeals.register_notifications()
+    register_event_source(appeal_window_events)
     app.jinja_env.globals.update(
         proposal_review_panel=panels.proposal_review_panel,
         review_status_label=scoring.review_status_label,

@@ -455,3 +455,18 @@ def test_the_manager_sets_the_window_on_the_queue_page_until_the_release(app, cl
     assert late.status_code == 409
     with app.app_context():
         assert db.session.get(Challenge, world.challenge_id).appeals_window_days == 5
+
+
+def test_the_appeal_window_is_in_each_authors_calendar_feed(app, client, api_token, released, make_user):
+    from urllib.parse import urlparse
+
+    def feed_of(user_id):
+        url = _api(client, app, api_token, user_id, "get", "/api/v1/me/calendar-url").get_json()["url"]
+        response = client.get(urlparse(url).path)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    mine = feed_of(released.solvers["gas"])
+    assert f"challenge-{released.challenge_id}-appeals-{released.solvers['gas']}" in mine
+    assert "Appeals close" in mine
+    assert "-appeals-" not in feed_of(make_user().id)  # not an author: no appeal window
