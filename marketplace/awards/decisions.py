@@ -65,7 +65,7 @@ def _early_career():
     return early_career
 
 
-def _share(value, index: int) -> Decimal | None:
+def checked_share(value, index: int) -> Decimal | None:
     field = f"awards.{index}.share_pct"
     share = None
     if isinstance(value, float):
@@ -107,7 +107,7 @@ def _check_proposal(challenge: Challenge, proposal: Proposal | None, index: int)
     return proposal
 
 
-def _recipients(challenge: Challenge, proposal: Proposal, amount_minor: int) -> list[AwardRecipient]:
+def recipients_for(challenge: Challenge, proposal: Proposal, amount_minor: int) -> list[AwardRecipient]:
     shares = team_shares(proposal)
     if any(pct is None for pct in shares.values()) or sum(shares.values(), Decimal(0)) != HUNDRED:
         raise Conflict(_l("The team of proposal %(id)d has not agreed its award shares.", id=proposal.id))
@@ -177,7 +177,7 @@ def _text(value: str | None, field: str) -> str:
 
 
 def _checked_shares(awards: list[dict], reason: str) -> tuple[list[Decimal], str]:
-    shares = [_share(entry.get("share_pct"), i) for i, entry in enumerate(awards)]
+    shares = [checked_share(entry.get("share_pct"), i) for i, entry in enumerate(awards)]
     ids = [entry.get("proposal_id") for entry in awards]
     if len(set(ids)) != len(ids):
         raise ValidationFailed(_l("Each proposal can be awarded once."), errors={"awards": [
@@ -214,7 +214,7 @@ def _create_awards(challenge: Challenge, decision: AwardDecision, proposals: lis
     amounts = split_award(challenge.final_award_minor, shares)
     created = []
     for proposal, share, amount in zip(proposals, shares, amounts, strict=True):
-        recipients = _recipients(challenge, proposal, amount)
+        recipients = recipients_for(challenge, proposal, amount)
         award = Award(challenge_id=challenge.id, proposal_id=proposal.id, decision_id=decision.id, share_pct=share,
                       amount_minor=sum(r.amount_minor for r in recipients), currency=challenge.award_currency,
                       status="awarded", recipients=recipients)
@@ -224,7 +224,7 @@ def _create_awards(challenge: Challenge, decision: AwardDecision, proposals: lis
     return created
 
 
-def _move_money_for(awards: list[Award], actor) -> None:
+def allocate_awards(awards: list[Award], actor) -> None:
     """Each award (final or milestone) moves from escrow to its winners' payables."""
     payments = _payments()
     for award in awards if payments is not None else ():
@@ -235,7 +235,7 @@ def _move_money(challenge: Challenge, awards: list[Award], actor, reason: str) -
     payments = _payments()
     if payments is None:
         return
-    _move_money_for(awards, actor)
+    allocate_awards(awards, actor)
     # What escrow still holds (no award, a partial award, an unused early-career reserve) goes back to the funder.
     payments.schedule_refunds(challenge, actor, reason=f"award decision: {reason}"[:500])
 

@@ -33,7 +33,7 @@ bp = Blueprint("stages", __name__, template_folder="templates")
 
 PLANNABLE_STATES = ("draft", "cleared")  # what replace_stages accepts; once open, only an amendment moves a deadline
 ADVANCEABLE_STATES = ("closed", "judging")
-CENT = Decimal("0.01")  # shares have at most two decimals (awards.decisions._share)
+CENT = Decimal("0.01")  # shares have at most two decimals (awards.decisions.checked_share)
 
 
 def stage_to_advance(challenge, user):

@@ -242,7 +242,7 @@ def _checked_finalists(challenge: Challenge, stage: ChallengeStage, finalists) -
 
 def _checked_split(stage: ChallengeStage, chosen: list, awards: list) -> dict[int, Decimal]:
     """{proposal_id: share_pct}: empty, or an exact split of the stage's milestone pool among finalists."""
-    from marketplace.awards.decisions import _share
+    from marketplace.awards.decisions import checked_share
 
     if not awards:
         return {}
@@ -256,7 +256,7 @@ def _checked_split(stage: ChallengeStage, chosen: list, awards: list) -> dict[in
         pid = entry.get("proposal_id") if isinstance(entry, dict) else None
         if pid not in finalist_ids or pid in shares:
             raise _fail(f"awards.{index}.proposal_id", _l("Milestone awards go to finalists, once each."))
-        shares[pid] = _share(entry.get("share_pct"), index)
+        shares[pid] = checked_share(entry.get("share_pct"), index)
     total = sum(shares.values(), Decimal(0))
     if total != Decimal(100):
         raise _fail("awards", _l("The shares of the milestone award add up to %(total)s percent; they must add up "
@@ -265,7 +265,7 @@ def _checked_split(stage: ChallengeStage, chosen: list, awards: list) -> dict[in
 
 
 def _milestone_awards(challenge: Challenge, stage: ChallengeStage, chosen: list, shares: dict, actor) -> list:
-    from marketplace.awards.decisions import _move_money_for, _recipients
+    from marketplace.awards.decisions import allocate_awards, recipients_for
     from marketplace.awards.models import Award
     from marketplace.awards.money_split import split_award
 
@@ -275,14 +275,14 @@ def _milestone_awards(challenge: Challenge, stage: ChallengeStage, chosen: list,
     amounts = split_award(stage.award_minor, [shares[p.id] for p in order])
     created = []
     for proposal, amount in zip(order, amounts, strict=True):
-        recipients = _recipients(challenge, proposal, amount)
+        recipients = recipients_for(challenge, proposal, amount)
         award = Award(challenge_id=challenge.id, proposal_id=proposal.id, stage_id=stage.id,
                       share_pct=shares[proposal.id], amount_minor=sum(r.amount_minor for r in recipients),
                       currency=challenge.award_currency, status="awarded", recipients=recipients)
         db.session.add(award)
         created.append(award)
     db.session.flush()
-    _move_money_for(created, actor)
+    allocate_awards(created, actor)
     return created
 
 
