@@ -128,10 +128,13 @@ def test_bank_details_stay_unless_sent_and_null_clears_them(app, world):
     assert us.status_code == 200 and us.get_json()["tax_id"] == "****6789"
 
 
-def test_payee_endpoints_need_a_login(client):
+def test_payee_endpoints_need_a_login(app, client):
+    from tests.helpers import rows
+
     assert client.get("/api/v1/me/payee").status_code == 401
     assert client.put("/api/v1/me/payee", json=ANNA).status_code == 401
     assert client.post("/api/v1/me/payout-account").status_code == 401
+    assert rows(app, "payee_profiles") == 0 and rows(app, "payout_accounts") == 0  # nothing was written
 
 
 def test_payout_account_needs_payee_details_first(world):

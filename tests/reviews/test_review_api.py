@@ -145,6 +145,10 @@ def test_assignment_needs_a_closed_challenge_and_valid_numbers(app, client, api_
     assert client.post(url, json={"per_proposal": 0}, headers=manager).status_code == 422
     assert client.post(url, json={"per_proposal": 2, "min_per_reviewer": 5, "max_per_reviewer": 2},
                        headers=manager).status_code == 422
+    from tests.helpers import rows
+
+    assert rows(app, "reviews") == 0  # no refused request assigned anyone
+    assert rows(app, "challenges", id=world.challenge_id, status="open") == 1
 
 
 def test_withdrawn_and_late_proposals_are_not_reviewed(app, client, api_token, build_world):

@@ -24,4 +24,7 @@ def test_internal_reviewer_gets_404_on_proposals_and_programs(client, make_org, 
     assert client.get(f"/api/v1/proposals/{proposal_id}", headers=reviewer).status_code == 404
     assert client.get(f"/api/v1/challenges/{challenge_id}/proposals", headers=reviewer).status_code == 404
     assert client.get(f"/api/v1/programs/{program}", headers=reviewer).status_code == 404
-    assert client.get(f"/api/v1/proposals/{proposal_id}", headers=center.manager).status_code == 200
+    seen = client.get(f"/api/v1/proposals/{proposal_id}", headers=center.manager)
+    assert seen.status_code == 200 and seen.get_json()["id"] == proposal_id  # the center's staff do see it
+    body = client.get(f"/api/v1/proposals/{proposal_id}", headers=reviewer).get_data(as_text=True)
+    assert "Ada Author" not in body and "Classified module" not in body  # a 404 reveals neither author nor program
