@@ -92,7 +92,7 @@ def _kind(shares: list[Decimal]) -> str:
 
 def _check_proposal(challenge: Challenge, proposal: Proposal | None, index: int) -> Proposal:
     field = f"awards.{index}.proposal_id"
-    if proposal is None or proposal.challenge_id != challenge.id or proposal.stage_id != challenge.current_stage_id:
+    if proposal is None or proposal.challenge_id != challenge.id or proposal.stage_decided:
         raise ValidationFailed(_l("Not a proposal of this challenge."), errors={field: [
             _l("Not a proposal of this challenge.")]})
     if proposal.status == "withdrawn":

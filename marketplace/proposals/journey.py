@@ -38,7 +38,7 @@ def journey_of(proposal: Proposal, award: Award | None) -> Journey:
         return Journey(proposal.status)
     if challenge_status == "cancelled":
         return Journey("cancelled")
-    if proposal.stage_id != proposal.challenge.current_stage_id:  # its stage was decided by an advance
+    if proposal.stage_decided:
         money = Money(award.amount_minor, award.currency) if award is not None else None
         return Journey("advanced", money) if proposal.advanced_at else Journey("not_advanced")
     if award is not None and award.status != "cancelled":

@@ -123,11 +123,16 @@ class Proposal(TimestampMixin, db.Model):
                     return problem
         return None
 
+    @property
+    def stage_decided(self) -> bool:
+        """Its stage is behind the challenge: an advance decided it (the proposal advanced or did not)."""
+        return self.stage_id != self.challenge.current_stage_id
+
     def edit_refusal(self, now: datetime | None = None):
         """Why nobody may change this proposal any more (content, files, team, submission), or None."""
         if self.status == "withdrawn":
             return _l("This proposal was withdrawn.")
-        if self.stage_id != self.challenge.current_stage_id:
+        if self.stage_decided:
             return _l("This proposal belongs to a stage that has been decided; it can no longer change.")
         return proposal_window_refusal(self.challenge, now)
 
@@ -164,8 +169,7 @@ class Proposal(TimestampMixin, db.Model):
         """Why the proposal cannot be withdrawn (already withdrawn, or judging has started), or None."""
         if self.status == "withdrawn":
             return _l("This proposal was withdrawn already.")
-        if (self.challenge.status not in WITHDRAWABLE_CHALLENGE_STATES
-                or self.stage_id != self.challenge.current_stage_id):
+        if self.challenge.status not in WITHDRAWABLE_CHALLENGE_STATES or self.stage_decided:
             return _l("Judging has started; the proposal can no longer be withdrawn.")
         return None
 

@@ -27,21 +27,18 @@ from marketplace.page_actions import run_action
 from marketplace.stages import presenters, services
 from marketplace.stages.analytics import chart_rows, stage_figures
 from marketplace.stages.forms import StagePlanForm, advance_form_for
-from marketplace.stages.rules import next_stage, stage_of
+from marketplace.stages.rules import advance_refusal, next_stage, stage_of
 
 bp = Blueprint("stages", __name__, template_folder="templates")
 
 PLANNABLE_STATES = ("draft", "cleared")  # what replace_stages accepts; once open, only an amendment moves a deadline
-ADVANCEABLE_STATES = ("closed", "judging")
 CENT = Decimal("0.01")  # shares have at most two decimals (awards.decisions.checked_share)
 
 
 def stage_to_advance(challenge, user):
     """The stage a manager is offered to advance now, or None. Only an offer: services.advance decides."""
     stage = challenge.current_stage
-    if stage is None or stage.decided_at is not None or not challenge.can_manage(user):
-        return None
-    if challenge.status not in ADVANCEABLE_STATES or next_stage(challenge, stage) is None:
+    if stage is None or not challenge.can_manage(user) or advance_refusal(challenge, stage):
         return None
     return stage
 
@@ -254,7 +251,7 @@ def _candidates(challenge, stage) -> list[dict]:
     from marketplace.reviews.assignment import service as assignment_service
     from marketplace.reviews.ranking import service as ranking_service
 
-    if stage.id != challenge.current_stage_id or stage.decided_at is not None:
+    if advance_refusal(challenge, stage):
         return []
     eligible = assignment_service.eligible_proposals(challenge)
     if not eligible:
@@ -324,7 +321,7 @@ def _advance_page(challenge, stage, candidates, form, status: int = 200, *, open
     from marketplace.awards.decisions import outstanding_reviews
     from marketplace.reviews.ranking.service import FLAG_LABELS
 
-    judged_now = bool(candidates) and challenge.status in ADVANCEABLE_STATES
+    judged_now = bool(candidates)  # _candidates is empty unless the stage may advance now
     chosen, shares = _choice(form, candidates)
     form.summary_of.data = _summary_key(chosen, shares)
     return render_template(

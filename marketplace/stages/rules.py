@@ -15,6 +15,26 @@ def next_stage(challenge, stage):
     return next((s for s in challenge.stages if s.position == stage.position + 1), None)
 
 
+ADVANCEABLE_STATES = ("closed", "judging")  # the stage's proposals are in; its judging may run
+
+
+def advance_refusal(challenge, stage):
+    """Why `stage` cannot advance now by its place in the challenge, or None: it must be the current, undecided,
+    not-last stage of a closed (or judging) challenge. The one home: the advance service refuses with it (and then
+    checks appeals and the next deadline), the pages offer the advance by it."""
+    from flask_babel import lazy_gettext as _l
+
+    if stage.challenge_id != challenge.id:
+        return _l("This stage is not a stage of this challenge.")
+    if stage.id != challenge.current_stage_id or stage.decided_at is not None:
+        return _l("Only the current stage can advance, once.")
+    if next_stage(challenge, stage) is None:
+        return _l("The last stage ends with the award decision, not with an advance.")
+    if challenge.status not in ADVANCEABLE_STATES:
+        return _l("A stage advances once it is closed and judged.")
+    return None
+
+
 def finalist_proposals_clause(stage_id: int):
     """The proposals of a stage chosen to go on (the finalists), as a SQL condition."""
     from marketplace.proposals.models import Proposal

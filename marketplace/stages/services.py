@@ -26,7 +26,7 @@ from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money, parse_money
 from marketplace.stages.models import ChallengeStage
-from marketplace.stages.rules import next_stage, stage_proposals_clause
+from marketplace.stages.rules import advance_refusal, next_stage, stage_proposals_clause
 
 MAX_STAGES = 5
 MAX_NAME = 200
@@ -195,15 +195,10 @@ def _proposal_table():
 
 
 def _check_advanceable(challenge: Challenge, stage: ChallengeStage) -> ChallengeStage:
-    if stage.challenge_id != challenge.id:
-        raise Conflict(_l("This stage is not a stage of this challenge."))
-    if stage.id != challenge.current_stage_id or stage.decided_at is not None:
-        raise Conflict(_l("Only the current stage can advance, once."))
+    refusal = advance_refusal(challenge, stage)
+    if refusal:
+        raise Conflict(refusal)
     following = next_stage(challenge, stage)
-    if following is None:
-        raise Conflict(_l("The last stage ends with the award decision, not with an advance."))
-    if challenge.status not in ("closed", "judging"):
-        raise Conflict(_l("A stage advances once it is closed and judged."))
     appeals = challenge.appeal_refusal()  # the same rule as the award decision
     if appeals:
         raise Conflict(appeals)

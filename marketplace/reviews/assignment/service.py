@@ -35,6 +35,7 @@ from marketplace.reviews.conflicts.rules import DECLARED_BY_REVIEWER
 from marketplace.reviews.conflicts.service import author_ids, challenge_conflicts
 from marketplace.reviews.models import ChallengeReviewer, ConflictOfInterest, Review
 from marketplace.reviews.settings import settings_of
+from marketplace.stages.rules import stage_proposals_clause
 
 if TYPE_CHECKING:  # NumPy, SciPy and OR-Tools load where the assignment runs, not when the app starts
     from marketplace.reviews.assignment.problem import AssignmentProblem, AssignmentResult
@@ -100,8 +101,7 @@ def eligible_proposals(challenge: Challenge) -> list[Eligible]:
     """Submitted proposals with a version submitted in time, each with that (latest in-time) version."""
     latest = (select(ProposalVersion.proposal_id, func.max(ProposalVersion.number).label("number"))
               .join(Proposal, Proposal.id == ProposalVersion.proposal_id)
-              .where(Proposal.challenge_id == challenge.id, Proposal.stage_id == challenge.current_stage_id,
-                     Proposal.status == "submitted",
+              .where(stage_proposals_clause(challenge), Proposal.status == "submitted",
                      ProposalVersion.submitted_at <= challenge.deadline)
               .group_by(ProposalVersion.proposal_id).subquery())
     rows = db.session.execute(
