@@ -209,7 +209,7 @@ def open_backend(name: str, folder: Path, database_url: str, *, fresh: bool = Fa
     import sqlalchemy as sa
 
     from marketplace.config import normalise_database_url
-    from marketplace.search.models import SearchDocument
+    from marketplace.search.models import SearchDocument, SearchGeneration
     from marketplace.search.postgres import PostgresIndex
 
     engine = sa.create_engine(normalise_database_url(database_url))
@@ -218,6 +218,7 @@ def open_backend(name: str, folder: Path, database_url: str, *, fresh: bool = Fa
         # (the deleted rows' space is reused only after a vacuum), and the figures with them.
         SearchDocument.__table__.drop(engine, checkfirst=True)
     SearchDocument.__table__.create(engine, checkfirst=True)
+    SearchGeneration.__table__.create(engine, checkfirst=True)
 
     def size() -> str:
         with engine.connect() as conn:

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
-from marketplace.search.queries import RANGE_FILTERS, is_set, timestamp
+from marketplace.search.queries import RANGE_FILTERS, checked_bound, is_set, timestamp
 
 NUMERIC_FIELDS = ("award", "published", "deadline")
 
@@ -117,13 +116,8 @@ class Columns:
 
     @staticmethod
     def _raw(name: str, value) -> int:
-        if name == "award":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"award bounds must be integers (minor units), got {value!r}")
-            return value
-        if not isinstance(value, datetime):
-            raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
-        return timestamp(value)
+        value = checked_bound(name, value)
+        return value if name == "award" else timestamp(value)
 
     def in_range(self, name: str, low, high) -> Mask:
         """Live documents whose `name` lies within the inclusive bounds (None: open-ended)."""

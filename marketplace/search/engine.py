@@ -37,6 +37,20 @@ __all__ = ["KINDS", "SORTS", "IndexBusy", "KindSpec", "SearchDoc", "SearchIndex"
 
 SORTS = ("relevance", "newest", "deadline", "award")
 MAX_PER_PAGE = 100
+
+
+def search_arguments(query: str | None, sort: str | None, page: int, per_page: int) -> tuple[str, str]:
+    """(the stripped text, the sort) of a search, or ValueError; both backends read their arguments here.
+
+    Relevance is the default with text; without text there is no relevance, so newest.
+    """
+    if sort is not None and sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValueError(f"page must be >= 1 and per_page within 1..{MAX_PER_PAGE}")
+    text = (query or "").strip()
+    sort = sort or "relevance"
+    return text, ("newest" if not text and sort == "relevance" else sort)
 # Bump the first number when the schema changes (the second follows the analysis).
 SCHEMA_VERSION = f"1-{analysis.ANALYSIS_VERSION}"
 
@@ -237,15 +251,8 @@ class SearchIndex:
         without a query means newest). Filters: see `Columns.matching`.
         The total is exact: the number of documents set in the match mask.
         """
-        if sort is not None and sort not in SORTS:
-            raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
-        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise ValueError(f"page must be >= 1 and per_page within 1..{MAX_PER_PAGE}")
+        text, sort = search_arguments(query, sort, page, per_page)
         self._check_filters(filters)
-        text = (query or "").strip()
-        sort = sort or "relevance"
-        if not text and sort == "relevance":
-            sort = "newest"
         empty = SearchPage([], 0, page, per_page)
         with self.store.reading() as reading:
             if reading is None:

@@ -32,3 +32,25 @@ class SearchDocument(db.Model):
     award: Mapped[int] = mapped_column(sa.BigInteger)  # 0 when none
     published: Mapped[datetime] = mapped_column(sa.DateTime)  # naive UTC; 1970-01-01 when none
     deadline: Mapped[datetime] = mapped_column(sa.DateTime)  # naive UTC; 9999-12-31 when none
+
+
+# One per sort (see postgres._order): a page without text is read in index order, LIMIT rows.
+sa.Index("ix_search_documents_newest", SearchDocument.kind, SearchDocument.published.desc(), SearchDocument.doc_id)
+sa.Index("ix_search_documents_deadline", SearchDocument.kind, SearchDocument.deadline, SearchDocument.award.desc(),
+         SearchDocument.doc_id)
+sa.Index("ix_search_documents_award", SearchDocument.kind, SearchDocument.award.desc(), SearchDocument.deadline,
+         SearchDocument.doc_id)
+
+
+class SearchGeneration(db.Model):
+    """A new random value for a kind in every transaction that writes its documents.
+
+    Counts read in one snapshot are valid for as long as the generation read in that snapshot is
+    the current one (``pg_counts``). Random rather than counted up: a table emptied by tests or
+    by hand can never bring an old generation back.
+    """
+
+    __tablename__ = "search_generations"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    generation: Mapped[int] = mapped_column(sa.BigInteger)

@@ -11,34 +11,35 @@ words) and stored as a ``tsvector`` literal: titles with weight A, the texts wit
 literals built from the same words and word parts (``queries.word_plan``, as for Whoosh); user
 text is never parsed as syntax. Each facet value is also a tag in the document
 (``'f:field=ai'``), so one GIN scan answers the text and the facet filters of a text search
-together and only the final matches are read from the table. A search is one statement: a
-materialised CTE keeps the matches' narrow columns, counted exactly for the total and ordered
-for the page; relevance ranks at most RANK_CANDIDATES of them (the newest), so a relaxed query
-matching thousands stays bounded.
+together and only the final matches are read from the table (a tag nearly every document
+holds is checked on those rows instead, ``pg_tag_stats``). A text search is one statement, the
+fallback to any word included: a materialised CTE keeps the matches' narrow columns, counted
+exactly for the total and ordered for the page; relevance ranks at most RANK_CANDIDATES of them
+(the newest), so a relaxed query matching thousands stays bounded. Without text a page is read
+in the order of its sort's index, and the exact totals and facet counts of every document are
+counted once per generation of the kind (``pg_counts``, ``pg_facets``).
 
 Writes run in their own transaction on the engine (not the caller's session), visible to
-searches as soon as the call returns, as for Whoosh.
+searches as soon as the call returns, as for Whoosh; each renews the kind's generation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from marketplace.search import analysis
+from marketplace.search import analysis, pg_counts, pg_facets, pg_tag_stats
 from marketplace.search.engine import (
     KINDS,
-    MAX_PER_PAGE,
     NO_DEADLINE,
     NO_PUBLISHED,
-    SORTS,
     SearchDoc,
     SearchPage,
     check_doc,
+    search_arguments,
 )
 from marketplace.search.models import SearchDocument
 from marketplace.search.queries import (
@@ -157,6 +158,7 @@ class PostgresIndex:
         if rows:
             with self.engine.begin() as connection:
                 self._insert(connection, rows)
+                pg_counts.renew(connection, self.kind)
         return len(rows)
 
     def delete(self, ids: Iterable[int]) -> None:
@@ -164,10 +166,12 @@ class PostgresIndex:
         if ids:
             with self.engine.begin() as connection:
                 connection.execute(TABLE.delete().where(TABLE.c.kind == self.kind, TABLE.c.doc_id.in_(ids)))
+                pg_counts.renew(connection, self.kind)
 
     def clear(self) -> None:
         with self.engine.begin() as connection:
             connection.execute(TABLE.delete().where(TABLE.c.kind == self.kind))
+            pg_counts.renew(connection, self.kind)
 
     def rebuild(self, batches: Iterable[Iterable[SearchDoc]], *,
                 progress: Callable[[int], None] | None = None) -> int:
@@ -187,6 +191,7 @@ class PostgresIndex:
                 count += len(rows)
                 if progress:
                     progress(len(rows))
+            pg_counts.renew(connection, self.kind)
         # The replaced rows are dead tuples still listed in the GIN index: reclaim them and refresh
         # the planner's statistics now, not whenever autovacuum comes by (searches read twice the pages).
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -205,17 +210,20 @@ class PostgresIndex:
             raise ValueError(f"unknown search filter {sorted(unknown)[0]!r}")
 
     def _conditions(self, filters: Mapping[str, object] | None, skip: Iterable[str] = (), *,
-                    as_tags: bool) -> tuple[list[str], list]:
+                    as_tags: bool, source=TABLE) -> tuple[list[str], list]:
         """(tsquery terms, SQL conditions) for `filters` (the same vocabulary as ``Columns.matching``).
 
         With text, a facet is its tag in the document (``'f:field=ai'``, several values an OR of
         tags), so the GIN index finds text and facets in one scan and only the final matches are
-        read. Without text every row is read anyway (a sequential scan beats a bitmap of most of
-        the table): a facet is then a condition on the row. Ranges are always conditions on the
-        row. An empty list of values matches nothing.
+        read; but a facet most documents hold (``pg_tag_stats``) narrows nothing there and is a
+        condition on the rows found. Without text every row is read anyway (a sequential scan beats
+        a bitmap of most of the table): a facet is then a condition on the row (of `source`: the
+        table or a CTE of its columns). Ranges are always conditions on the row. An empty list of
+        values matches nothing.
         """
         skip = set(skip)
         tags, conditions = [], []
+        shares = pg_tag_stats.tag_shares(self.engine) if as_tags else {}
         for key, value in (filters or {}).items():
             if not is_set(value) or key in skip:
                 continue
@@ -224,14 +232,14 @@ class PostgresIndex:
                           if is_set(v)]
                 if not values:
                     conditions.append(sa.false())
-                elif as_tags:
+                elif as_tags and not pg_tag_stats.is_common(shares, [facet_tag(key, v) for v in values]):
                     tags.append("(" + " | ".join(_quote(facet_tag(key, v)) for v in values) + ")")
                 else:
-                    conditions.append(TABLE.c.facets[key].as_string().in_(values))
+                    conditions.append(source.c.facets[key].as_string().in_(values))
             else:
                 name, end = RANGE_FILTERS[key]
-                bound = _bound(name, value)
-                conditions.append(TABLE.c[name] >= bound if end == "low" else TABLE.c[name] <= bound)
+                bound = pg_facets.bound(name, value)
+                conditions.append(source.c[name] >= bound if end == "low" else source.c[name] <= bound)
         return tags, conditions
 
     def _where(self, tsquery: str | None, filters, skip: Iterable[str] = ()) -> list:
@@ -244,93 +252,113 @@ class PostgresIndex:
     def search(self, query: str = "", *, filters: Mapping[str, object] | None = None, sort: str | None = None,
                page: int = 1, per_page: int = 20) -> SearchPage:
         """One page of matching ids, best first, and the exact total (see ``SearchIndex.search``)."""
-        if sort is not None and sort not in SORTS:
-            raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
-        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise ValueError(f"page must be >= 1 and per_page within 1..{MAX_PER_PAGE}")
+        text, sort = search_arguments(query, sort, page, per_page)
         self._check_filters(filters)
-        text = (query or "").strip()
-        sort = sort or "relevance"
-        if not text and sort == "relevance":
-            sort = "newest"
         if not text:
-            return self._page(None, filters, sort, page, per_page)
+            return self._browse(filters, sort, page, per_page)
         literals = tsquery_literals(text)
         if literals is None:
             return SearchPage([], 0, page, per_page)
-        every_word, any_word = literals
-        found = self._page(every_word, filters, sort, page, per_page)
-        if found.total == 0 and any_word is not None:
-            found = self._page(any_word, filters, sort, page, per_page)
-            return SearchPage(found.ids, found.total, page, per_page, relaxed=found.total > 0)
-        return found
+        return self._page(*literals, filters, sort, page, per_page)
 
-    def _page(self, tsquery: str | None, filters, sort: str, page: int, per_page: int) -> SearchPage:
-        """One statement: the matches' narrow columns once (a materialised CTE), their exact count,
-        and the page.
+    def _browse(self, filters, sort: str, page: int, per_page: int) -> SearchPage:
+        """Without text: the page in the order of the sort's index (LIMIT rows, not a sort of every
+        document) and the exact total, counted once per generation (``pg_counts``)."""
+        where = self._where(None, filters)
+        with pg_counts.snapshot(self.engine) as connection:
+            ids = connection.scalars(sa.select(TABLE.c.doc_id).where(*where).order_by(*_order(TABLE, sort))
+                                     .limit(per_page).offset((page - 1) * per_page)).all()
+            if not ids and page == 1:
+                return SearchPage([], 0, page, per_page)
+            total = pg_counts.kept(connection, self.kind, ("total", pg_counts.filters_key(filters)),
+                                   lambda: connection.scalar(sa.select(sa.func.count()).where(*where)))
+        return SearchPage(list(ids), total, page, per_page)
+
+    def _hits(self, every_word: str, any_word: str | None, filters) -> tuple:
+        """(a CTE of the matches' narrow columns, "relaxed" as SQL, the tsquery to rank by).
+
+        Several words: the documents with any word when none has every word, in the same
+        statement (a one-time filter: the second scan only runs when the first found nothing),
+        so a relaxed search costs one round trip to the server, not two.
+        """
+        columns = (TABLE.c.doc_id, TABLE.c.award, TABLE.c.published, TABLE.c.deadline,
+                   sa.literal_column("search_documents.ctid").label("row"))
+        every = (sa.select(*columns).where(*self._where(every_word, filters))
+                 .cte("every_word").prefix_with("MATERIALIZED"))
+        if any_word is None:
+            return every, sa.false(), _tsquery(every_word)
+        relaxed = ~sa.exists(sa.select(every.c.doc_id))
+        either = (sa.select(*columns).where(relaxed, *self._where(any_word, filters))
+                  .cte("any_word").prefix_with("MATERIALIZED"))
+        hits = sa.union_all(sa.select(every), sa.select(either)).cte("hits")
+        return hits, relaxed, sa.case((relaxed, _tsquery(any_word)), else_=_tsquery(every_word))
+
+    def _page(self, every_word: str, any_word: str | None, filters, sort: str, page: int,
+              per_page: int) -> SearchPage:
+        """One statement for text: the matches' narrow columns once (materialised CTEs), their exact
+        count, and the page.
 
         Relevance ranks at most RANK_CANDIDATES matches, the newest: ts_rank reads a row's whole
-        tsvector (~5 us a row here), and a relaxed query can match 8,000 challenges of a field. The
-        candidates are read again by their row address (a TID scan, no index). With fewer matches
-        (any specific query) every match is ranked and the order is exact.
+        tsvector, and a relaxed query can match 8,000 challenges of a field. The candidates are
+        read again by their row address (a TID scan, no index). With fewer matches (any specific
+        query) every match is ranked and the order is exact.
         """
-        if tsquery is None:  # browsing: every row is read anyway, so count them on the way (no CTE to fill)
-            statement = (sa.select(TABLE.c.doc_id, sa.func.count().over().label("total"))
-                         .where(*self._where(None, filters)).order_by(*_order(TABLE, sort)))
-            return self._run(statement.limit(per_page).offset((page - 1) * per_page), None, filters, page, per_page)
-        hits = (sa.select(TABLE.c.doc_id, TABLE.c.award, TABLE.c.published, TABLE.c.deadline,
-                          sa.literal_column("search_documents.ctid").label("row"))
-                .where(*self._where(tsquery, filters)).cte("hits").prefix_with("MATERIALIZED"))
+        hits, relaxed, rank_query = self._hits(every_word, any_word, filters)
         total = sa.select(sa.func.count()).select_from(hits).scalar_subquery().label("total")
         if sort == "relevance":
             candidates = (sa.select(hits.c.row).order_by(hits.c.published.desc(), hits.c.doc_id)
                           .limit(RANK_CANDIDATES).subquery("candidates"))
             ranked = TABLE.alias("ranked")
-            rank = sa.func.ts_rank(ranked.c.document, _tsquery(tsquery))
-            statement = (sa.select(ranked.c.doc_id, total)
+            rank = sa.func.ts_rank(ranked.c.document, rank_query)
+            statement = (sa.select(ranked.c.doc_id, total, relaxed.label("relaxed"))
                          .select_from(candidates.join(ranked, sa.literal_column("ranked.ctid") == candidates.c.row))
                          .order_by(rank.desc(), ranked.c.doc_id))
         else:
-            statement = sa.select(hits.c.doc_id, total).order_by(*_order(hits, sort))
-        return self._run(statement.limit(per_page).offset((page - 1) * per_page), tsquery, filters, page, per_page)
+            statement = sa.select(hits.c.doc_id, total, relaxed.label("relaxed")).order_by(*_order(hits, sort))
+        past_the_end = sa.select(total, relaxed.label("relaxed"))
+        return self._run(statement.limit(per_page).offset((page - 1) * per_page), past_the_end, page, per_page)
 
-    def _run(self, statement, tsquery: str | None, filters, page: int, per_page: int) -> SearchPage:
-        """The page of ids and the total a (doc_id, total) statement gives; past the last page, a count."""
-        with self.engine.connect() as connection:
+    def _run(self, statement, past_the_end, page: int, per_page: int) -> SearchPage:
+        """The page a (doc_id, total, relaxed) statement gives; past the last page, the count of
+        the (total, relaxed) statement.
+
+        Autocommit: one statement is its own snapshot, and BEGIN and ROLLBACK would be two more
+        round trips to the server for each search."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             rows = connection.execute(statement).all()
-            if rows:
-                return SearchPage([row.doc_id for row in rows], rows[0].total, page, per_page)
-            if page == 1:
-                return SearchPage([], 0, page, per_page)
-            count = connection.scalar(sa.select(sa.func.count()).where(*self._where(tsquery, filters)))
-        return SearchPage([], count, page, per_page)
+            if not rows and page > 1:
+                rows = connection.execute(past_the_end).all()
+        if not rows:
+            return SearchPage([], 0, page, per_page)
+        total, relaxed = rows[0].total, bool(rows[0].relaxed)
+        ids = [row.doc_id for row in rows] if "doc_id" in rows[0]._fields else []
+        return SearchPage(ids, total, page, per_page, relaxed=relaxed and total > 0)
 
     def facets(self, query: str = "", *, filters: Mapping[str, object] | None = None,
                field_names: Sequence[str] = (),
                ranges: Mapping[str, Mapping[str, tuple[object, object]]] | None = None) -> dict[str, dict[str, int]]:
-        """Counts per facet value over the documents `search` would match (see ``SearchIndex.facets``)."""
+        """Counts per facet value over the documents `search` would match (see ``SearchIndex.facets``):
+        one pass over the matches (``pg_facets``), kept for the generation (``pg_counts``)."""
         undeclared = (set(field_names) - set(self.spec.facets)) | (set(ranges or ()) - RANGE_FIELDS)
         if undeclared:
             raise ValueError(f"cannot count facets {sorted(undeclared)}")
         self._check_filters(filters)
-        counts: dict[str, dict[str, int]] = {name: {} for name in field_names}
-        counts.update((name, dict.fromkeys(buckets, 0)) for name, buckets in (ranges or {}).items())
-        with self.engine.connect() as connection:
-            tsquery = self._facet_query(connection, (query or "").strip(), filters)
+        text, ranges = (query or "").strip(), ranges or {}
+        buckets_key = tuple((name, tuple((label, *ends) for label, ends in buckets.items()))
+                            for name, buckets in ranges.items())
+        key = ("facets", text, pg_counts.filters_key(filters), tuple(field_names), buckets_key)
+
+        def count() -> dict[str, dict]:
+            tsquery = self._facet_query(connection, text, filters)
             if tsquery is False:
-                return counts
-            for name in field_names:
-                value = TABLE.c.facets[name].as_string()
-                statement = (sa.select(value, sa.func.count()).where(value.is_not(None),
-                                                                     *self._where(tsquery, filters, [name]))
-                             .group_by(value))
-                counts[name] = dict(connection.execute(statement).all())
-            for name, buckets in (ranges or {}).items():
-                own = [key for key, (target, _) in RANGE_FILTERS.items() if target == name]
-                columns = [sa.func.count().filter(sa.and_(sa.true(), *_between(TABLE.c[name], name, low, high)))
-                           for low, high in buckets.values()]
-                row = connection.execute(sa.select(*columns).where(*self._where(tsquery, filters, own)))
-                counts[name] = dict(zip(buckets, row.one(), strict=True))
+                return {}
+            return pg_facets.count_facets(self, connection, tsquery, filters, field_names, ranges)
+
+        with pg_counts.snapshot(self.engine) as connection:
+            found = pg_counts.kept(connection, self.kind, key, count)
+        counts = {name: dict(found.get(name, {})) for name in field_names}
+        counts.update((name, {label: found.get(name, {}).get(label, 0) for label in buckets})
+                      for name, buckets in ranges.items())
         return counts
 
     def _facet_query(self, connection, text: str, filters) -> str | None | bool:
@@ -358,18 +386,3 @@ def _order(source, sort: str) -> tuple:
             "award": (("award", True), ("deadline", False))}[sort]
     return tuple(source.c[name].desc() if descending else source.c[name].asc()
                  for name, descending in keys) + (source.c.doc_id,)
-
-
-def _bound(name: str, value) -> object:
-    if name == "award":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"award bounds must be integers (minor units), got {value!r}")
-        return value
-    if not isinstance(value, datetime):
-        raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
-    return utc_naive(value)
-
-
-def _between(column, name: str, low, high) -> list:
-    return ([] if low is None else [column >= _bound(name, low)]) + ([] if high is None else
-                                                                     [column <= _bound(name, high)])

@@ -87,3 +87,13 @@ def text_queries(text: str) -> tuple[Query, Query | None] | None:
         return groups[0], None
     # scale: documents with more of the words rank higher.
     return And(groups), Or(groups, scale=0.9)
+
+
+def checked_bound(name: str, value):
+    """A range filter's bound, or ValueError: award in minor units (an int), the dates datetimes."""
+    if name == "award":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"award bounds must be integers (minor units), got {value!r}")
+    elif not isinstance(value, datetime):
+        raise ValueError(f"{name} bounds must be datetimes, got {value!r}")
+    return value

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from marketplace.config import normalise_database_url
 from marketplace.search.engine import SearchIndex
-from marketplace.search.models import SearchDocument
+from marketplace.search.models import SearchDocument, SearchGeneration
 from marketplace.search.postgres import PostgresIndex
 from tests.conftest import _postgres_url
 
@@ -34,8 +34,9 @@ def search_engine_pg():
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     engine = sa.create_engine(server.set(database=name))
-    SearchDocument.__table__.drop(engine, checkfirst=True)
-    SearchDocument.__table__.create(engine)
+    for table in (SearchDocument.__table__, SearchGeneration.__table__):
+        table.drop(engine, checkfirst=True)
+        table.create(engine)
     yield engine
     engine.dispose()
 
@@ -46,8 +47,9 @@ def index(search_backend, tmp_path, request):
     if search_backend == "whoosh":
         return SearchIndex(tmp_path / "search", "challenges")
     engine = request.getfixturevalue("search_engine_pg")
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # no generation row: nothing is kept from an earlier test (pg_counts)
         conn.execute(SearchDocument.__table__.delete())
+        conn.execute(SearchGeneration.__table__.delete())
     return PostgresIndex(engine, "challenges", cache_dir=tmp_path / "search")
 
 

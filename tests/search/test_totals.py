@@ -145,15 +145,31 @@ def test_the_migration_tags_documents_indexed_before_it(search_backend, request)
     index.clear()
 
 
-def _run_migration(engine, step: str) -> None:
+@pytest.mark.postgres_only
+def test_the_speed_migration_gives_indexed_kinds_a_generation(search_backend, request):
+    """0015b_search_pg: the sort indexes, and a generation for kinds indexed before it (pg_counts)."""
+    engine = request.getfixturevalue("search_engine_pg")
+    PostgresIndex(engine, "challenges").upsert([SearchDoc(id=1, texts={"en": "graphene"})])
+    _run_migration(engine, "downgrade", "0015b_search_pg")
+    with engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("search_generations")
+    _run_migration(engine, "upgrade", "0015b_search_pg")
+    with engine.connect() as conn:
+        indexes = {index["name"] for index in sa.inspect(conn).get_indexes("search_documents")}
+        assert {"ix_search_documents_newest", "ix_search_documents_deadline", "ix_search_documents_award"} <= indexes
+        assert conn.scalar(sa.text("SELECT kind FROM search_generations")) == "challenges"
+    assert PostgresIndex(engine, "challenges").search("", filters={}).total == 1
+
+
+def _run_migration(engine, step: str, name: str = "0013a_search_speed") -> None:
     import importlib.util
     from pathlib import Path
 
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0013a_search_speed.py"
-    spec = importlib.util.spec_from_file_location("migration_0013a", path)
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     module = importlib.util.module_from_spec(spec)
     with engine.begin() as conn:
         with Operations.context(MigrationContext.configure(conn)):
