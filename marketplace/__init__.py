@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import Flask
 
 from marketplace import config as configuration
+from marketplace import wiring
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each contributing models, blueprints (HTML and API) and CLI commands.
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _bind_extensions(app)
     _register_features(app)
+    wiring.register_kinds()  # notification, reminder and search kinds: one visible list, never on import
     return app
 
 

@@ -219,10 +219,41 @@ class PageArgs(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
+class PageOut(ma.Schema):
+    """What `page_of` answers; a subclass documents its `items`."""
+
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total = ma.fields.Integer()
+
+
 def page_of(session, statement, page: int, per_page: int, serialise=lambda x: x) -> dict:
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [serialise(r) for r in rows], "page": page, "per_page": per_page, "total": total}
+
+
+def one_page(items: list) -> dict:
+    """A short list answered in `page_of`'s shape, all of it on one page (clients read every list alike)."""
+    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+
+
+# --- one step on one row ----------------------------------------------------------------
+
+def step_on(load, answer):
+    """The `_step` of a feature's API: `step(row_id, action, status=200)` loads the row (`load(row_id)`, NotFound
+    when the caller may not see it), runs `action(row)` (the service checks who may take the step), commits and
+    replies `answer(row, status)`."""
+
+    def step(row_id: int, action, status: int = 200):
+        from marketplace.extensions import db
+
+        row = load(row_id)
+        action(row)
+        db.session.commit()
+        return answer(row, status)
+
+    return step
 
 
 # --- authentication helpers for API views -------------------------------------------------

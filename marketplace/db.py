@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -40,6 +40,12 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdMixin:
+    """The integer surrogate key most tables have; first among the columns, as if declared in the model."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
 
 
 class TimestampMixin:

@@ -16,26 +16,16 @@ class DomainError(Exception):
         self.errors = errors or {}
 
 
-class ValidationFailed(DomainError):
-    status = 422
-    title = "Validation failed"
+def domain_error(name: str, status: int, title: str, module: str = __name__) -> type[DomainError]:
+    """A kind of DomainError that only names its HTTP status and problem title, as most kinds do.
+
+    `module` is where the kind is defined (for its repr and for tracebacks).
+    """
+    return type(name, (DomainError,), {"status": status, "title": title, "__module__": module})
 
 
-class NotFound(DomainError):
-    status = 404
-    title = "Not found"
-
-
-class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
-
-
-class Conflict(DomainError):
-    status = 409
-    title = "Conflict"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    title = "Payload too large"
+ValidationFailed = domain_error("ValidationFailed", 422, "Validation failed")
+NotFound = domain_error("NotFound", 404, "Not found")
+Forbidden = domain_error("Forbidden", 403, "Forbidden")
+Conflict = domain_error("Conflict", 409, "Conflict")
+PayloadTooLarge = domain_error("PayloadTooLarge", 413, "Payload too large")

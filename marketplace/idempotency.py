@@ -29,7 +29,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, sele
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import IdMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 
 PENDING = 0  # status_code of a reserved key whose first request has not answered yet
@@ -37,12 +37,11 @@ MAX_KEY_LENGTH = 200  # characters of an Idempotency-Key (the column's size)
 POLL_SECONDS = 0.05
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(IdMixin, db.Model):
     """The first response to an API write sent with an Idempotency-Key (PENDING while it runs)."""
 
     __tablename__ = "idempotency_records"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))

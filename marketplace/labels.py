@@ -74,19 +74,14 @@ IP_TERMS_EXPLANATIONS = {
     "solver_keeps": _l("You keep all rights in your proposal, whether or not it wins."),
 }
 
-PROPOSAL_STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "withdrawn": _l("Withdrawn"),
-}
-
 MEMBER_STATUS_LABELS = {
     "invited": _l("Invited"),
     "accepted": _l("Member"),
     "declined": _l("Declined"),
 }
 
-
+# Where a proposal stands for its authors; a proposal's stored status (draft, submitted, withdrawn) is worded
+# by the same table, so the two never drift apart.
 PROPOSAL_JOURNEY_LABELS = {
     "draft": _l("Draft"),
     "submitted": _l("Submitted"),
@@ -150,6 +145,10 @@ CHALLENGE_HISTORY_LABELS = {
     "challenge.published": _l("Published"),
     "challenge.publication_refused": _l("Publication refused"),
     "challenge.amended": _l("Amended"),
+    "challenge.translation_saved": _l("Translation saved"),
+    "challenge.translation_reviewed": _l("Translation reviewed"),
+    "challenge.translator_invited": _l("Translator invited"),
+    "challenge.translator_revoked": _l("Translator revoked"),
     "challenge.closed": _l("Closed"),
     "challenge.cancelled": _l("Cancelled"),
 }
@@ -186,11 +185,100 @@ RESEARCH_KIND_LABELS = {
 }
 
 
+# --- reviews ------------------------------------------------------------------------------------
+
+REVIEW_STATUS_LABELS = {
+    "assigned": _l("Not started"),
+    "draft": _l("Draft saved"),
+    "submitted": _l("Submitted"),
+    "released": _l("Released"),
+}
+
+# An appeal's state: open until its answer says upheld or rescored.
+APPEAL_OUTCOME_LABELS = {"open": _l("Waiting for an answer"), "upheld": _l("Score upheld"), "rescored": _l("Rescored")}
+
+# Conflict-of-interest reason codes as staff read them (the codes are reviews.conflicts.rules' constants, written
+# out here so labels imports no domain package; a test checks every rule has its words).
+CONFLICT_REASON_LABELS = {
+    "same_person": _l("Same person as an author"),
+    "same_team": _l("Member of the proposal's team"),
+    "solver_in_challenge": _l("Solver in this challenge"),
+    "same_organization": _l("Same organization as an author (now or in the last 12 months)"),
+    "same_email_domain": _l("Same e-mail domain as an author"),
+    "coauthor": _l("Co-author of an author in the last 48 months"),
+    "advisor": _l("Advisor or advisee of an author"),
+    "declared_by_reviewer": _l("Declared by the reviewer"),
+    "declared_by_solver": _l("Excluded by the solver"),
+    "same_country": _l("Same country as an author (rule of this challenge)"),
+}
+
+# A reviewer's recommendation (its codes are also the allowed ones: reviews.scoring.RECOMMENDATIONS).
+RECOMMENDATION_LABELS = {
+    "award": _l("Award"),
+    "consider": _l("Consider for an award"),
+    "reject": _l("Do not award"),
+}
+
+# Krippendorff's alpha levels of a ranking (reviews.ranking.reliability decides the level), and what each means.
+ALPHA_LEVEL_LABELS = {
+    "excellent": _l("Excellent agreement"), "good": _l("Good agreement"), "moderate": _l("Moderate agreement"),
+    "fair": _l("Fair agreement"), "poor": _l("Poor agreement"), "insufficient_data": _l("Not enough data"),
+}
+ALPHA_EXPLANATIONS = {
+    "excellent": _l("Reviewers agree strongly; the ranking reflects a shared judgement."),
+    "good": _l("Reviewers agree well enough for tentative conclusions; check close calls by reading the reviews."),
+    "moderate": _l("Reviewers agree only moderately; small score differences between proposals are not meaningful."),
+    "fair": _l("Reviewers agree little beyond chance; use the ranking as a rough guide and read the reviews."),
+    "poor": _l("Reviewers barely agree beyond chance; the scores cannot separate the proposals by themselves."),
+    "insufficient_data": _l("Too few proposals were scored by more than one reviewer, or all scores are equal, to "
+                            "measure agreement."),
+}
+
+# Why a ranked proposal deserves a second look.
+RANKING_FLAG_LABELS = {
+    "few_reviews": _l("Fewer than 3 reviews"),
+    "wide_range": _l("Reviewers disagree (scores 4 or more points apart)"),
+    "outlying_review": _l("A review far from what the model expects"),
+    "biased_reviewer": _l("Reviewed by a strongly harsh or lenient reviewer"),
+    "grey_zone": _l("Grey zone: its interval crosses the award cut"),
+}
+
+# The band of the field a proposal ranked in, as its authors read it in their feedback.
+RANK_BAND_LABELS = {
+    "top_10": _l("Top 10 %"), "top_25": _l("Top 25 %"), "top_50": _l("Top half"), "lower_50": _l("Lower half"),
+}
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+# An award's and a payout's states: one table, as they share their words where their codes meet
+# (paying, paid, cancelled).
+PAYMENT_STATUS_LABELS = {
+    "awarded": _l("Awarded, waiting for release"),
+    "release_requested": _l("Release requested, waiting for a second approval"),
+    "pending": _l("Waiting for the payment provider"),
+    "paying": _l("Being paid"),
+    "sent": _l("Bank wire sent, waiting for confirmation"),
+    "paid": _l("Paid"),
+    "failed": _l("Failed: finance will retry"),
+    "reversed": _l("Taken back by the provider: finance will pay again"),
+    "cancelled": _l("Cancelled"),
+    "refused": _l("Refused"),
+}
+
+REFUND_STATUS_LABELS = {
+    "scheduled": _l("To send"),
+    "sending": _l("Being sent"),
+    "sent": _l("Bank wire sent, waiting for confirmation"),
+    "succeeded": _l("Refunded"),
+    "failed": _l("Failed"),
+}
+
 # --- one function per table ---------------------------------------------------------------------
 
 proposal_journey_label = labeller(PROPOSAL_JOURNEY_LABELS, "proposal_journey_label")
 ledger_kind_label = labeller(LEDGER_KIND_LABELS, "ledger_kind_label")
-proposal_status_label = labeller(PROPOSAL_STATUS_LABELS, "proposal_status_label")
+proposal_status_label = labeller(PROPOSAL_JOURNEY_LABELS, "proposal_status_label")
 member_status_label = labeller(MEMBER_STATUS_LABELS, "member_status_label")
 challenge_type_label = labeller(CHALLENGE_TYPE_LABELS, "challenge_type_label")
 challenge_status_label = labeller(CHALLENGE_STATUS_LABELS, "challenge_status_label")
@@ -201,3 +289,14 @@ role_label = labeller(ROLE_LABELS, "role_label")
 mail_status_label = labeller(MAIL_STATUS_LABELS, "mail_status_label")
 profile_field_label = labeller(PROFILE_FIELD_LABELS, "profile_field_label")
 research_kind_label = labeller(RESEARCH_KIND_LABELS, "research_kind_label")
+review_status_label = labeller(REVIEW_STATUS_LABELS, "review_status_label")
+appeal_outcome_label = labeller(APPEAL_OUTCOME_LABELS, "appeal_outcome_label")
+conflict_reason_label = labeller(CONFLICT_REASON_LABELS, "conflict_reason_label")
+recommendation_label = labeller(RECOMMENDATION_LABELS, "recommendation_label")
+alpha_level_label = labeller(ALPHA_LEVEL_LABELS, "alpha_level_label")
+alpha_explanation = labeller(ALPHA_EXPLANATIONS, "alpha_explanation")
+ranking_flag_label = labeller(RANKING_FLAG_LABELS, "ranking_flag_label")
+rank_band_label = labeller(RANK_BAND_LABELS, "rank_band_label")
+award_status_label = labeller(PAYMENT_STATUS_LABELS, "award_status_label")
+payout_status_label = labeller(PAYMENT_STATUS_LABELS, "payout_status_label")
+refund_status_label = labeller(REFUND_STATUS_LABELS, "refund_status_label")

@@ -7,6 +7,7 @@ from marketplace.audit import models as audit_models  # noqa: F401
 from marketplace.awards import models as awards_models  # noqa: F401
 from marketplace.challenges import agreement_models  # noqa: F401
 from marketplace.challenges import models as challenges_models  # noqa: F401
+from marketplace.challenges import translation_models as challenge_translation_models  # noqa: F401
 from marketplace.mail import models as mail_models  # noqa: F401
 from marketplace.payments import models as payments_models  # noqa: F401
 from marketplace.pricing import models as pricing_models  # noqa: F401

@@ -8,6 +8,9 @@ import functools
 from flask import abort
 from flask_login import current_user
 
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
@@ -39,3 +42,14 @@ def require_roles(*roles: Role, not_found: bool = False):
         return wrapper
 
     return decorator
+
+
+def visible_or_not_found(model, row_id: int, user, missing):
+    """The `model` row if `user` may see it (its `can_view`), else NotFound saying `missing`.
+
+    A row the user may not see reads exactly like one that does not exist: never leak existence.
+    """
+    row = db.session.get(model, row_id)
+    if row is None or not row.can_view(user):
+        raise NotFound(missing)
+    return row

@@ -7,27 +7,25 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime
 from marketplace.extensions import db
 from marketplace.permissions import SEEKER_STAFF_ROLES, STAFF_ROLES, Role
 
 
-class Organization(TimestampMixin, db.Model):
+class Organization(IdMixin, TimestampMixin, db.Model):
     """An innovation center (or any seeker organization)."""
 
     __tablename__ = "organizations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     premium_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("15"))
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(IdMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(120))
@@ -83,12 +81,11 @@ class User(UserMixin, TimestampMixin, db.Model):
         return org_id in self.organization_ids()
 
 
-class RoleGrant(TimestampMixin, db.Model):
+class RoleGrant(IdMixin, TimestampMixin, db.Model):
     """A role held by a user, in an organization (or platform-wide for admin)."""
 
     __tablename__ = "role_grants"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -99,12 +96,11 @@ class RoleGrant(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("user_id", "role", "organization_id"),)
 
 
-class ApiToken(TimestampMixin, db.Model):
+class ApiToken(IdMixin, TimestampMixin, db.Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -118,7 +114,7 @@ class ApiToken(TimestampMixin, db.Model):
         return self.revoked_at is None and self.expires_at > now and self.user.active
 
 
-class SignInFailure(db.Model):
+class SignInFailure(IdMixin, db.Model):
     """One failed sign-in (or wrong current password), counted per account and per address.
 
     Lives in the database so every worker and both sign-in paths (page and API) share one count
@@ -127,7 +123,6 @@ class SignInFailure(db.Model):
 
     __tablename__ = "sign_in_failures"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -5,16 +5,15 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import IdMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 
 
-class AuditEntry(db.Model):
+class AuditEntry(IdMixin, db.Model):
     """One append-only, hash-chained record of a state change or money movement."""
 
     __tablename__ = "audit_entries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(80))

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from marketplace.api import login_required_api
 from marketplace.awards import decisions
 from marketplace.awards.schemas import AwardsIn
+from marketplace.challenges.services import managed_challenge, staff_challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.reviews.access import managed_challenge, staff_challenge
 
 blp = Blueprint("award_decisions_api", __name__, url_prefix="/api/v1", description="Award decisions")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import TimestampMixin, UTCDateTime, one_of
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 AWARD_STATES = ("awarded", "release_requested", "paying", "paid", "cancelled")
@@ -21,12 +21,11 @@ RECIPIENT_PAYOUT_STATES = ("pending", "paying", "paid", "failed", "reversed", "r
 
 
 
-class AwardDecision(TimestampMixin, db.Model):
+class AwardDecision(IdMixin, TimestampMixin, db.Model):
     """The center's decision for a challenge: full, split, partial or no award, with its reason."""
 
     __tablename__ = "award_decisions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), unique=True)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))  # full | split | partial | none
@@ -36,10 +35,9 @@ class AwardDecision(TimestampMixin, db.Model):
     override_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class Award(TimestampMixin, db.Model):
+class Award(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "awards"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
     # A final award belongs to the award decision; a milestone award to the stage it was won in.
@@ -73,12 +71,11 @@ class Award(TimestampMixin, db.Model):
         return bool(self.recipients) and all(r.ip_accepted_at is not None for r in self.recipients)
 
 
-class AwardRecipient(db.Model):
+class AwardRecipient(IdMixin, db.Model):
     """One author's part of an award: their share, their IP assignment, their payout."""
 
     __tablename__ = "award_recipients"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     share_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # of the award

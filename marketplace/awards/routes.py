@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.awards import ip_assignment
+from marketplace.awards.forms import AcceptForm
 from marketplace.errors import NotFound
 from marketplace.page_actions import run_action
-from marketplace.payments.forms import AcceptForm
 
 bp = Blueprint("awards", __name__, template_folder="templates")
 

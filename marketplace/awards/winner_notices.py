@@ -13,12 +13,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.awards import next_steps
 from marketplace.awards.models import Award, AwardRecipient
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import IdMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail
 
@@ -31,12 +31,11 @@ OPEN_AWARD_STATES = ("awarded", "release_requested", "paying")
 
 
 
-class WinnerNotice(db.Model):
+class WinnerNotice(IdMixin, db.Model):
     """One step told to one award recipient; the unique pair makes a second notice impossible."""
 
     __tablename__ = "winner_notices"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("award_recipients.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -44,14 +43,11 @@ class WinnerNotice(db.Model):
     __table_args__ = (UniqueConstraint("recipient_id", "step"),)
 
 
-def _register_kind() -> None:
+def register_notification_kind() -> None:
     from marketplace.solvers.notifications import register_kind
 
     register_kind(KIND, text=lambda payload, locale: next_steps.sentence(payload["step"], payload, locale),
                   link=lambda payload: next_steps.link_of(payload["step"], payload))
-
-
-_register_kind()
 
 
 def _claim(recipient_id: int, step: str) -> bool:

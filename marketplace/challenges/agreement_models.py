@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 
 
-class Amendment(TimestampMixin, db.Model):
+class Amendment(IdMixin, TimestampMixin, db.Model):
     """A dated change to an open challenge's rules, published in its change log."""
 
     __tablename__ = "challenge_amendments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[dict] = mapped_column(JSON, default=dict)  # {locale: text}
@@ -26,12 +25,11 @@ class Amendment(TimestampMixin, db.Model):
     agreement_version: Mapped[str | None] = mapped_column(String(40))
 
 
-class AgreementTemplate(TimestampMixin, db.Model):
+class AgreementTemplate(IdMixin, TimestampMixin, db.Model):
     """A versioned challenge agreement of an organization, in several locales."""
 
     __tablename__ = "agreement_templates"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     version: Mapped[str] = mapped_column(String(40))
     governing_law: Mapped[str] = mapped_column(String(120))
@@ -40,10 +38,9 @@ class AgreementTemplate(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("organization_id", "version"),)
 
 
-class AgreementAcceptance(db.Model):
+class AgreementAcceptance(IdMixin, db.Model):
     __tablename__ = "agreement_acceptances"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     version: Mapped[str] = mapped_column(String(60))

@@ -14,7 +14,6 @@ from marketplace.challenges.states import require_state
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.money import Money
-from marketplace.stages.services import move_current_deadline
 
 
 def _amend_award_and_deadline(challenge: Challenge, data: dict) -> dict[str, dict]:
@@ -35,7 +34,7 @@ def _amend_award_and_deadline(challenge: Challenge, data: dict) -> dict[str, dic
         if data["deadline"].tzinfo is None or data["deadline"] <= challenge.deadline:
             raise fail("deadline", _l("An amendment may only move the deadline later."))
         changes["deadline"] = {"from": challenge.deadline.isoformat(), "to": data["deadline"].isoformat()}
-        move_current_deadline(challenge, data["deadline"])
+        challenge.move_deadline(data["deadline"])
     return changes
 
 

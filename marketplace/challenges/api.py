@@ -1,4 +1,4 @@
-"""Challenges API: authoring, clearance, funding, publishing, agreements, Q&A and the public list."""
+"""Challenges API: authoring, clearance, publishing, agreements, Q&A and the public list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.accounts.services import staffed_organization
-from marketplace.api import login_required_api, problem
+from marketplace.api import login_required_api, one_page, problem, step_on
 from marketplace.challenges import agreements, amendments, listing, questions, schemas, services
 from marketplace.challenges.agreement_models import Amendment
 from marketplace.challenges.authoring import localize_deadline
@@ -18,8 +18,6 @@ from marketplace.challenges.refusals import audit_refusal
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
-from marketplace.money import Money
-from marketplace.payments import funding
 
 blp = Blueprint("challenges_api", __name__, url_prefix="/api/v1", description="Challenges")
 
@@ -46,16 +44,11 @@ def _audited_step(refusal_action: str, challenge: Challenge, call):
     return _detail(challenge)
 
 
-def _step(challenge_id: int, action):
-    """One lifecycle step on a visible challenge (the service checks who may take it), committed."""
-    challenge = _load(challenge_id)
-    action(challenge)
-    db.session.commit()
-    return _detail(challenge)
-
-
 def _detail(challenge: Challenge, status: int = 200):
     return challenge_detail(challenge, current_user, g.get("content_locale") or current_locale_id()), status
+
+
+_step = step_on(_load, _detail)
 
 
 @blp.post("/challenges")
@@ -114,31 +107,6 @@ def decide_clearance(data, challenge_id: int):
                          lambda: services.decide_clearance(challenge, current_user, **data))
 
 
-@blp.post("/challenges/<int:challenge_id>/funding")
-@login_required_api
-def start_funding(challenge_id: int):
-    challenge = _load(challenge_id)
-    intent = funding.start_funding(challenge, current_user)
-    db.session.commit()
-    body = {"id": intent.id, "provider": intent.provider, "status": intent.status,
-            "amount": Money(intent.amount_minor, intent.currency).as_dict()}
-    if intent.client_secret:
-        body["client_secret"] = intent.client_secret
-    return body, 201
-
-
-@blp.post("/challenges/<int:challenge_id>/funding/receipts")
-@blp.arguments(schemas.ReceiptIn)
-@login_required_api
-def record_receipt(data, challenge_id: int):
-    challenge = _load(challenge_id)
-    receipt = funding.record_receipt(challenge, current_user, **data)
-    db.session.commit()
-    return {"id": receipt.id, "reference": receipt.reference,
-            "amount": Money(receipt.amount_minor, receipt.currency).as_dict(),
-            "received_on": receipt.received_on.isoformat(), "challenge_funded": challenge.funded}, 201
-
-
 @blp.post("/challenges/<int:challenge_id>/publish")
 @login_required_api
 def publish(challenge_id: int):
@@ -173,7 +141,7 @@ def amend(data, challenge_id: int):
 def list_amendments(challenge_id: int):
     challenge = _load(challenge_id)
     rows = db.session.scalars(db.select(Amendment).filter_by(challenge_id=challenge.id).order_by(Amendment.id)).all()
-    return {"items": [_amendment_json(a) for a in rows], "page": 1, "per_page": len(rows), "total": len(rows)}
+    return one_page([_amendment_json(a) for a in rows])
 
 
 def _amendment_json(amendment: Amendment) -> dict:
@@ -215,7 +183,7 @@ def ask_question(data, challenge_id: int):
 def list_questions(challenge_id: int):
     challenge = _load(challenge_id)
     rows = questions.visible_questions(challenge, current_user)
-    return {"items": [_question_json(q) for q in rows], "page": 1, "per_page": len(rows), "total": len(rows)}
+    return one_page([_question_json(q) for q in rows])
 
 
 @blp.post("/questions/<int:question_id>/answer")

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     FieldList,
     Form,
@@ -22,7 +21,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,6 +31,7 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from marketplace.countries import country_choices
+from marketplace.form_bases import PublicSearchForm, search_words
 from marketplace.i18n import LANGUAGES, current_locale_id, locale_display_name
 from marketplace.labels import CHALLENGE_TYPE_LABELS, IP_TERMS_LABELS
 from marketplace.money import MAX_AMOUNT
@@ -185,16 +184,6 @@ class ClearanceForm(PrefixedForm):
     reject = SubmitField(_l("Reject and return to draft"))
 
 
-class ReceiptForm(PrefixedForm):
-    form_prefix = "receipt"
-
-    reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=120)])
-    amount = DecimalField(_l("Amount received"), places=None, validators=[InputRequired(), finite])
-    received_on = DateField(_l("Received on"), validators=[InputRequired()])
-    confirm_overfunding = BooleanField(_l("Record it even if it is more than what is outstanding"))
-    submit = SubmitField(_l("Record the receipt"))
-
-
 class CancelForm(PrefixedForm):
     form_prefix = "cancel"
 
@@ -239,25 +228,18 @@ class QuestionForm(PrefixedForm):
     submit = SubmitField(_l("Ask the center"))
 
 
-class BrowseForm(FlaskForm):
-    """The browse page's search and filters (a GET form: no CSRF)."""
+class BrowseForm(PublicSearchForm):
+    """The browse page's search and filters."""
 
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=500)],
-                    description=_l("Words in any language, such as “wafer inspection” or “传感器”."))
-    field = SelectField(_l("Field"), validators=[Optional()])
+    q = search_words(500, _l("Words in any language, such as “wafer inspection” or “传感器”."))
     challenge_type = SelectField(_l("Challenge type"), validators=[Optional()])
     currency = SelectField(_l("Award currency"), validators=[Optional()])
     min_award = DecimalField(_l("Minimum award"), places=None,
                              validators=[Optional(), finite, NumberRange(min=0, max=MAX_AMOUNT)])
     sort = SelectField(_l("Sort by"), validators=[Optional()], default="relevance")
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
 
-    def __init__(self, *args, fields=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.field.choices = [("", _l("All fields"))] + [(f, f) for f in fields]
         self.challenge_type.choices = [("", _l("All types"))] + list(CHALLENGE_TYPE_LABELS.items())
         self.currency.choices = [("", _l("Any currency"))] + [(code, code) for code in AWARD_CURRENCIES]
         self.sort.choices = [("relevance", _l("Relevance")), ("newest", _l("Newest")),

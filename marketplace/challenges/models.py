@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -9,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -28,13 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
+from marketplace.challenges.states import TRANSITIONS
 from marketplace.content_locales import pick
-from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of, utcnow
 from marketplace.eligibility import participation_problem
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.permissions import Role
-from marketplace.stages.models import ChallengeStage
+
+if TYPE_CHECKING:  # packages above this one; SQLAlchemy finds their classes by name
+    from marketplace.awards.models import AwardDecision
+    from marketplace.stages.models import ChallengeStage
 
 PUBLIC_STATES = ("open", "closed", "judging", "awarded", "no_award")
 
@@ -46,10 +53,9 @@ challenge_requirements = Table(
 )
 
 
-class Challenge(TimestampMixin, db.Model):
+class Challenge(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "challenges"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -101,6 +107,11 @@ class Challenge(TimestampMixin, db.Model):
     stages: Mapped[list[ChallengeStage]] = relationship(
         cascade="all, delete-orphan", order_by="ChallengeStage.position", foreign_keys="ChallengeStage.challenge_id")
     requirements = relationship("Requirement", secondary=challenge_requirements, lazy="selectin")
+    # The award decision, once made (awards own the table and write it; this side only reads).
+    award_decision: Mapped[AwardDecision | None] = relationship("AwardDecision", viewonly=True, uselist=False)
+
+    __table_args__ = (CheckConstraint(one_of("status", TRANSITIONS), name="status"),
+                      CheckConstraint("award_minor >= 0", name="award_not_negative"))
 
     # --- derived views ------------------------------------------------------------------
     @property
@@ -144,6 +155,20 @@ class Challenge(TimestampMixin, db.Model):
     @property
     def is_multi_stage(self) -> bool:
         return len(self.stages) > 1
+
+    def stage_at(self, position: int) -> ChallengeStage | None:
+        return next((s for s in self.stages if s.position == position), None)
+
+    def move_deadline(self, deadline: datetime) -> None:
+        """The current stage's deadline is the challenge's; it never passes the next stage's."""
+        stage = self.current_stage
+        if stage is not None:
+            following = self.stage_at(stage.position + 1)
+            if following is not None and deadline >= following.deadline:
+                message = _l("The deadline must come before the next stage's deadline.")
+                raise ValidationFailed(message, errors={"deadline": [message]})
+            stage.deadline = deadline
+        self.deadline = deadline
 
     def criteria_for(self, stage_id: int | None) -> list[Criterion]:
         wanted = stage_id or self.current_stage_id
@@ -244,7 +269,7 @@ class Challenge(TimestampMixin, db.Model):
 
     def conflict_of_interest(self, user) -> str | None:
         """Why `user` is too close to this challenge to compete in it: staff of the posting organization
-        (any role there) or a reviewer in its pool; else None. Holds for authors of every kind."""
+        (any role there), a reviewer in its pool or an active translator; else None. Holds for authors of every kind."""
         from marketplace.reviews.models import ChallengeReviewer
 
         if not user or not getattr(user, "id", None):
@@ -255,28 +280,35 @@ class Challenge(TimestampMixin, db.Model):
             ChallengeReviewer.challenge_id == self.id, ChallengeReviewer.user_id == user.id).limit(1))
         if in_pool is not None:
             return str(_l("Reviewers of this challenge cannot take part in it."))
+        from marketplace.challenges.translation_models import is_active_translator
+
+        if is_active_translator(self.id, user):
+            return str(_l("Translators of this challenge cannot take part in it."))
         return None
 
     def conflicted_user_ids(self):
         """`conflict_of_interest` as a set: a SELECT of the ids of everyone it refuses (staff of the posting
-        organization in any role, reviewers in the pool), for queries over many people such as alerts."""
+        organization in any role, reviewers in the pool, translators), for queries over many people such as alerts."""
         from marketplace.accounts.models import RoleGrant
+        from marketplace.challenges.translation_models import active_translator_ids
         from marketplace.reviews.models import ChallengeReviewer
 
         return (select(RoleGrant.user_id).where(RoleGrant.organization_id == self.organization_id)
-                .union(select(ChallengeReviewer.user_id).where(ChallengeReviewer.challenge_id == self.id)))
+                .union(select(ChallengeReviewer.user_id).where(ChallengeReviewer.challenge_id == self.id),
+                       active_translator_ids(self.id)))
 
     @classmethod
     def conflict_clause(cls, user_id, challenge_id):
         """`conflict_of_interest` as SQL over (user, challenge) columns, for queries over many challenges
         (reminders): staff of the challenge's organization in any role, or a reviewer in its pool."""
         from marketplace.accounts.models import RoleGrant
+        from marketplace.challenges.translation_models import translator_clause
         from marketplace.reviews.models import ChallengeReviewer
 
         staff = exists().where(RoleGrant.user_id == user_id, RoleGrant.organization_id == cls.organization_id,
                                cls.id == challenge_id)
         reviewer = exists().where(ChallengeReviewer.user_id == user_id, ChallengeReviewer.challenge_id == challenge_id)
-        return or_(staff, reviewer)
+        return or_(staff, reviewer, translator_clause(user_id, challenge_id))
 
     def participation_refusal(self, user) -> str | None:
         """Why `user` may not take part (accept the agreement, write, join or submit a proposal), or None.
@@ -306,12 +338,11 @@ class Challenge(TimestampMixin, db.Model):
     invitations: Mapped[list[ChallengeInvitation]] = relationship(cascade="all, delete-orphan")
 
 
-class ChallengeText(db.Model):
+class ChallengeText(IdMixin, db.Model):
     """The challenge's text in one locale."""
 
     __tablename__ = "challenge_texts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     locale: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
@@ -323,12 +354,11 @@ class ChallengeText(db.Model):
     __table_args__ = (UniqueConstraint("challenge_id", "locale"),)
 
 
-class Criterion(db.Model):
+class Criterion(IdMixin, db.Model):
     """A weighted judging criterion; names per locale."""
 
     __tablename__ = "criteria"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stages.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -338,24 +368,22 @@ class Criterion(db.Model):
     challenge: Mapped[Challenge] = relationship(back_populates="all_criteria")
 
 
-class ChallengeInvitation(db.Model):
+class ChallengeInvitation(IdMixin, db.Model):
     """Who may see an invite-only challenge."""
 
     __tablename__ = "challenge_invitations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
 
     __table_args__ = (UniqueConstraint("challenge_id", "email"),)
 
 
-class Question(TimestampMixin, db.Model):
+class Question(IdMixin, TimestampMixin, db.Model):
     """A public clarification question; public to the challenge's solvers once answered."""
 
     __tablename__ = "challenge_questions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     asker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
@@ -364,8 +392,7 @@ class Question(TimestampMixin, db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-# The public list (challenges/listing.py) filters on open, listed challenges and sorts by one of these keys
-# then id: partial indexes hold only those rows, so a page walks the index instead of skipping drafts.
+# The public list (listing.py): partial indexes of the open, listed rows per sort key, walked without skipping drafts.
 PUBLIC_LIST_WHERE = {"postgresql_where": text("status = 'open' AND invite_only IS false"),
                      "sqlite_where": text("status = 'open' AND invite_only IS 0")}
 for _name, _column in (("newest", Challenge.published_at), ("deadline", Challenge.deadline),

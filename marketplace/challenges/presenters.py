@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from marketplace import panels
 from marketplace.challenges import agreements
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.page_helpers import deadline_note, decision_dates, eligibility_in_words
 from marketplace.eligibility import sanctioned_countries
 from marketplace.labels import ip_terms_explanation
-from marketplace.results.follow_ons import follow_on_origin
-from marketplace.stages.presenters import stages_json
 
 
 def challenge_summary(challenge: Challenge, locale: str | None) -> dict:
@@ -59,11 +58,11 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
         "agreement_accepted": accepted,
         "invite_only": challenge.invite_only,
         "early_career_bonus_pct": format(challenge.early_career_bonus_pct.normalize(), "f"),
-        "follow_on_of": follow_on_origin(challenge, user),
         "appeals": None if challenge.appeals_window_days is None else {"window_days": challenge.appeals_window_days},
-        "stages": stages_json(challenge, body["locale"], staff=staff),
         "current_stage_id": challenge.current_stage_id,
+        "translations": _translation_marks(challenge),
     })
+    body.update(panels.values("challenge_json", challenge, user, body["locale"], staff))  # stages, follow_on_of
     if staff and challenge.seeker_anonymous:
         body["seeker"] = {"slug": challenge.organization.slug, "name": challenge.organization.name,
                           "hidden_from_public": True}
@@ -85,3 +84,11 @@ def challenge_detail(challenge: Challenge, user, locale: str | None, *, accepted
 
 def _pick_name(names: dict, locale: str, default_locale: str) -> str:
     return names.get(locale) or names.get(default_locale) or next(iter(names.values()), "")
+
+
+def _translation_marks(challenge: Challenge) -> dict[str, str]:
+    """{locale: "translated" | "reviewed"}: how far each translated language was checked (the default is the
+    original)."""
+    from marketplace.challenges.translations import public_marks
+
+    return public_marks(challenge)

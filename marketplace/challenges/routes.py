@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace import http_cache
+from marketplace import http_cache, panels
 from marketplace.challenges import agreements, listing, page_helpers, questions, services
 from marketplace.challenges.agreement_models import Amendment
 from marketplace.challenges.forms import AgreementForm, BrowseForm, QuestionForm
@@ -28,7 +28,6 @@ from marketplace.i18n import current_locale_id, locale_display_name
 from marketplace.labels import audit_action_label
 from marketplace.page_actions import Refusal, run_action
 from marketplace.pricing import services as pricing
-from marketplace.stages.readers import carry_on_from, stage_note
 
 bp = Blueprint("challenges", __name__, template_folder="templates")
 PER_PAGE = 20
@@ -117,16 +116,8 @@ def render_detail(challenge: Challenge, status: int = 200, *, agreement_form: Ag
         agreement=agreement, agreement_locale=agreement_locale, agreement_text=agreement_text,
         agreement_form=agreement_form, question_form=question_form,
         amendments=amendments, questions=questions.visible_questions(challenge, current_user),
-        my_proposal=_my_active_proposal(challenge) if accepted else None,
-        stage_note=stage_note(challenge),
-        carry_on=carry_on_from(challenge, current_user) if accepted else None,
+        **panels.values("challenge_page", challenge, current_user, accepted),  # my_proposal, stage_note, carry_on
     ), status
-
-
-def _my_active_proposal(challenge: Challenge):
-    from marketplace.proposals.guards import active_proposal_of
-
-    return active_proposal_of(challenge.id, current_user.id)
 
 
 @bp.post("/challenges/<int:challenge_id>/agreement")

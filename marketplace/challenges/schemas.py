@@ -94,13 +94,6 @@ class ClearanceIn(ma.Schema):
     acknowledge_warnings = ma.fields.Boolean(load_default=False)  # the screening's warnings were read
 
 
-class ReceiptIn(ma.Schema):
-    reference = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
-    amount = MoneyField(required=True)
-    received_on = ma.fields.Date(required=True)
-    confirm_overfunding = ma.fields.Boolean(load_default=False)  # needed when amount > what is outstanding
-
-
 class AgreementIn(ma.Schema):
     version = ma.fields.String(required=True, validate=validate.Length(max=60))
     accept = ma.fields.Boolean(required=True)

@@ -34,10 +34,9 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import is_currency
-from marketplace.permissions import Role
+from marketplace.permissions import Role, visible_or_not_found
 from marketplace.pricing import services as pricing
 from marketplace.solvers.alerts import notify_followers
-from marketplace.stages.services import move_current_deadline
 
 # --- authoring ---------------------------------------------------------------------------------
 
@@ -131,7 +130,7 @@ def update_challenge(challenge: Challenge, actor, data: dict) -> Challenge:
 
         challenge.appeals_window_days = check_window_days(changes["appeals"])
     if "deadline" in changes:
-        move_current_deadline(challenge, check_deadline(changes["deadline"]))
+        challenge.move_deadline(check_deadline(changes["deadline"]))
     if "award_currency" in changes:
         if not is_currency(changes["award_currency"]):
             raise fail("award_currency", _l("Use an ISO 4217 currency code such as USD."))
@@ -266,8 +265,20 @@ def cancel(challenge: Challenge, actor, *, reason: str) -> Challenge:
 # --- reading -----------------------------------------------------------------------------------
 
 def get_visible(challenge_id: int, user) -> Challenge:
-    """The challenge if `user` may see it, else NotFound (never leak existence)."""
+    return visible_or_not_found(Challenge, challenge_id, user, _l("No such challenge."))
+
+
+def staff_challenge(challenge_id: int, user) -> Challenge:
+    """The challenge for its staff (`Challenge.is_staff`); 404 for everyone else (existence is not leaked)."""
     challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not challenge.can_view(user):
+    if challenge is None or not challenge.is_staff(user):
         raise NotFound(_l("No such challenge."))
+    return challenge
+
+
+def managed_challenge(challenge_id: int, user) -> Challenge:
+    """The challenge for its center managers; 404 for outsiders, 403 for other staff."""
+    challenge = staff_challenge(challenge_id, user)
+    if not challenge.can_manage(user):
+        raise Forbidden(_l("Only center managers of this organization can do this."))
     return challenge

@@ -1,4 +1,4 @@
-"""Staff pages that author a challenge: a new draft, editing it, and each language's texts.
+"""Staff pages that author a challenge: a new draft and editing it (each language's texts: translation_routes.py).
 
 For center managers of the challenge's organization (the others get 404 or 403). The forms are
 turned into the shape challenges.services takes; a service's refusal is shown on the form's fields.
@@ -16,10 +16,9 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import Organization
 from marketplace.challenges import services
 from marketplace.challenges.authoring import localize_deadline
-from marketplace.challenges.forms import ChallengeForm, NewChallengeForm, TranslationForm, split_codes
+from marketplace.challenges.forms import ChallengeForm, NewChallengeForm, split_codes
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.staff_routes import bp, load_for_staff, local_time, user_timezone
-from marketplace.content_locales import is_content_locale
 from marketplace.errors import Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.page_actions import run_action
@@ -192,58 +191,3 @@ def edit(challenge_id: int):
     return run_action(lambda: services.update_challenge(challenge, current_user, changes), form=form, validate=False,
                       aliases=FIELD_ALIASES, success=saved, redirect_to=_manage_url(challenge),
                       refused=lambda refusal: _render_form(form, challenge, refusal.status))
-
-
-@bp.route("/staff/challenges/<int:challenge_id>/texts/<locale>", methods=["GET", "POST"])
-@login_required
-def translate(challenge_id: int, locale: str):
-    """Edit or add one language's title, summary, description and criteria names."""
-    challenge = load_for_staff(challenge_id)
-    if not is_content_locale(locale):
-        raise NotFound(_l("Unknown language code “%(locale)s”. Use a code such as de, ja or zh_Hans.",
-                          locale=locale[:20]))
-    if not challenge.can_manage(current_user):
-        raise Forbidden(_l("Only center managers of this organization can edit its challenges."))
-    form = TranslationForm()
-    for name in ("title", "summary", "description"):
-        form[name].render_kw = {"lang": locale.replace("_", "-")}
-    if request.method == "GET":
-        _fill_texts(form, challenge, locale)
-        return _render_texts(form, challenge, locale, 200)
-    if not form.validate_on_submit():
-        return _render_texts(form, challenge, locale, 422)
-    return run_action(lambda: services.update_challenge(challenge, current_user, _texts_data(form, challenge, locale)),
-                      form=form, validate=False,
-                      success=_("The %(language)s text is saved.", language=_language(locale)),
-                      redirect_to=_manage_url(challenge),
-                      refused=lambda refusal: _render_texts(form, challenge, locale, refusal.status))
-
-
-def _fill_texts(form: TranslationForm, challenge: Challenge, locale: str) -> None:
-    for name in ("title", "summary", "description"):
-        form[name].data = challenge.text_map(name).get(locale, "")
-    for criterion in challenge.criteria:
-        form.criteria.append_entry(criterion.name.get(locale, ""))
-
-
-def _texts_data(form: TranslationForm, challenge: Challenge, locale: str) -> dict:
-    """One language's texts as update_challenge takes them; criteria only when their names changed."""
-    data = {name: {locale: (form[name].data or "").strip()} for name in ("title", "summary", "description")}
-    names = [(entry.data or "").strip() for entry in form.criteria]
-    if names and names != [c.name.get(locale, "") for c in challenge.criteria]:
-        data["criteria"] = [
-            {"name": {**{k: v for k, v in c.name.items() if k != locale}, **({locale: n} if n else {})},
-             "weight": c.weight} for c, n in zip(challenge.criteria, names, strict=False)]
-    return data
-
-
-def _render_texts(form: TranslationForm, challenge: Challenge, locale: str, status: int):
-    return render_template("challenges/staff/translate.html", form=form, challenge=challenge, locale=locale,
-                           language=_language(locale)), status
-
-
-def _language(locale: str) -> str:
-    from marketplace.i18n import locale_display_name
-
-    return locale_display_name(locale)
-

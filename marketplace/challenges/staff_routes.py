@@ -1,4 +1,5 @@
-"""Staff pages of challenges: the manage page and its actions (clear, fund, publish, close, cancel, amend, answer).
+"""Staff pages of challenges: the manage page and its actions (clear, publish, close, cancel, amend, answer;
+funding is a panel that payments adds, see marketplace/panels.py).
 
 Every page is for the staff of the challenge's organization only (404 for anyone else). Each action
 is a POST form that calls one service through page_actions.run_action; a refusal is shown on the
@@ -18,22 +19,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from marketplace import panels
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEntry
 from marketplace.challenges import amendments, questions, services
 from marketplace.challenges.agreement_models import Amendment
 from marketplace.challenges.authoring import localize_deadline
-from marketplace.challenges.forms import ActionForm, AmendForm, AnswerForm, CancelForm, ClearanceForm, ReceiptForm
+from marketplace.challenges.forms import ActionForm, AmendForm, AnswerForm, CancelForm, ClearanceForm
 from marketplace.challenges.models import Challenge, Question
 from marketplace.challenges.refusals import audit_refusal
 from marketplace.challenges.states import TRANSITIONS
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.labels import CHALLENGE_STATUS_LABELS, audit_action_label
-from marketplace.money import Money, parse_money
+from marketplace.money import parse_money
 from marketplace.page_actions import Refusal, run_action
-from marketplace.payments import funding
-from marketplace.payments.models import FundingReceipt
 from marketplace.permissions import Role
 
 bp = Blueprint("challenge_staff", __name__, template_folder="templates")
@@ -55,10 +55,7 @@ def local_time(moment: datetime) -> datetime:
 
 
 def load_for_staff(challenge_id: int) -> Challenge:
-    challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not challenge.is_staff(current_user):
-        raise NotFound(_l("No such challenge."))
-    return challenge
+    return services.staff_challenge(challenge_id, current_user)
 
 
 # --- the manage page ----------------------------------------------------------------------------
@@ -79,8 +76,6 @@ def possible_actions(challenge: Challenge, user) -> dict[str, bool]:
         "decide_clearance": user.has_role(Role.SECURITY_OFFICER, challenge.organization_id)
         and status == "in_clearance",
         "may_clear": challenge.can_clear(user),  # the two-person rule: not the author, requester or an editor
-        "fund": user.has_role(Role.FINANCE_OFFICER, challenge.organization_id)
-        and status in funding.FUNDABLE_STATES and not challenge.funded,
         "publish": manager and status == "cleared",
         "close": manager and status == "open",
         "amend": manager and challenge.shown_status == "open",
@@ -98,9 +93,6 @@ def _history(challenge: Challenge) -> list[tuple[AuditEntry, str | None]]:
 
 def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str] | None = None, **forms):
     user = current_user
-    receipts = [(r, Money(r.amount_minor, r.currency)) for r in db.session.scalars(
-        select(FundingReceipt).filter_by(challenge_id=challenge.id).order_by(FundingReceipt.received_on,
-                                                                             FundingReceipt.id))]
     amendments = db.session.scalars(select(Amendment).filter_by(challenge_id=challenge.id)
                                     .order_by(Amendment.id.desc())).all()
     question_rows = questions.visible_questions(challenge, user)
@@ -108,16 +100,14 @@ def render_manage(challenge: Challenge, status: int = 200, *, problems: list[str
     answer_forms.update(forms.pop("answer_forms", {}))
     defaults = {
         "clearance_form": ClearanceForm(formdata=None),
-        "receipt_form": ReceiptForm(formdata=None, amount=Money(
-            challenge.funding_target_minor - funding.received_minor(challenge), challenge.award_currency).amount),
         "cancel_form": CancelForm(formdata=None),
         "amend_form": AmendForm(formdata=None),
     }
+    defaults.update(panels.values("challenge_manage", challenge, user))  # funding, from payments
     defaults.update(forms)
     return render_template(
         "challenges/staff/manage.html", challenge=challenge, actions=possible_actions(challenge, user),
         road=MAIN_ROAD, status_labels=CHALLENGE_STATUS_LABELS, history=_history(challenge),
-        received=Money(funding.received_minor(challenge), challenge.award_currency), receipts=receipts,
         amendments=amendments, questions=question_rows, answer_forms=answer_forms, problems=problems or [],
         clearance_refusal=challenge.clearance_refusal(user), action_form=ActionForm(formdata=None), **defaults,
         program=_program_of(challenge),
@@ -143,7 +133,7 @@ def _on_manage_page(challenge: Challenge, form_name: str | None = None, form=Non
     return show
 
 
-def _manage_action(challenge: Challenge, call, message, *, form=None, form_name: str | None = None,
+def manage_action(challenge: Challenge, call, message, *, form=None, form_name: str | None = None,
                    audit_as: str | None = None):
     """Run one manage-page action; refusals named by `audit_as` stay on record in the audit log."""
     record = (lambda error: audit_refusal(audit_as, challenge, current_user, error)) if audit_as else None
@@ -152,16 +142,16 @@ def _manage_action(challenge: Challenge, call, message, *, form=None, form_name:
                       refused=_on_manage_page(challenge, form_name, form))
 
 
-def _button_action(challenge_id: int, service, message: str, audit_as: str | None = None):
+def button_action(challenge_id: int, service, message: str, audit_as: str | None = None):
     """A button-only action (CSRF checked by ActionForm): `service(challenge, user)`, or the page with why not."""
     challenge = load_for_staff(challenge_id)
-    return _manage_action(challenge, lambda: service(challenge, current_user), message, audit_as=audit_as)
+    return manage_action(challenge, lambda: service(challenge, current_user), message, audit_as=audit_as)
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/clearance-request")
 @login_required
 def request_clearance(challenge_id: int):
-    return _button_action(challenge_id, services.request_clearance,
+    return button_action(challenge_id, services.request_clearance,
                           _("Clearance requested. A security officer of your center will review it."),
                           audit_as="challenge.clearance_request_refused")
 
@@ -172,7 +162,7 @@ def decide_clearance(challenge_id: int):
     challenge = load_for_staff(challenge_id)
     form = ClearanceForm()
     decision = "approve" if form.approve.data else "reject" if form.reject.data else ""
-    return _manage_action(
+    return manage_action(
         challenge,
         lambda: services.decide_clearance(challenge, current_user, decision=decision, note=form.note.data or "",
                                           acknowledge_warnings=bool(form.acknowledge_warnings.data)),
@@ -181,40 +171,17 @@ def decide_clearance(challenge_id: int):
         form=form, form_name="clearance_form", audit_as="challenge.clearance_refused")
 
 
-@bp.post("/staff/challenges/<int:challenge_id>/funding")
-@login_required
-def start_funding(challenge_id: int):
-    return _button_action(challenge_id, funding.start_funding,
-                          _("Funding requested. Record the bank receipt when the money arrives."))
-
-
-@bp.post("/staff/challenges/<int:challenge_id>/receipts")
-@login_required
-def record_receipt(challenge_id: int):
-    challenge = load_for_staff(challenge_id)
-    form = ReceiptForm()
-
-    def record():
-        amount = parse_money({"amount": format(form.amount.data, "f"), "currency": challenge.award_currency})
-        funding.record_receipt(challenge, current_user, reference=form.reference.data, amount=amount,
-                               received_on=form.received_on.data, confirm_overfunding=form.confirm_overfunding.data)
-
-    return _manage_action(challenge, record, lambda _result: _("Receipt recorded. The challenge is funded.")
-                          if challenge.funded else _("Receipt recorded. The award is not fully funded yet."),
-                          form=form, form_name="receipt_form")
-
-
 @bp.post("/staff/challenges/<int:challenge_id>/publish")
 @login_required
 def publish(challenge_id: int):
-    return _button_action(challenge_id, services.publish, _("Published. Solvers can now find the challenge."),
+    return button_action(challenge_id, services.publish, _("Published. Solvers can now find the challenge."),
                           audit_as="challenge.publication_refused")
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/close")
 @login_required
 def close(challenge_id: int):
-    return _button_action(challenge_id, services.close, _("Closed. No more proposals are accepted."))
+    return button_action(challenge_id, services.close, _("Closed. No more proposals are accepted."))
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/cancel")
@@ -222,7 +189,7 @@ def close(challenge_id: int):
 def cancel(challenge_id: int):
     challenge = load_for_staff(challenge_id)
     form = CancelForm()
-    return _manage_action(challenge, lambda: services.cancel(challenge, current_user, reason=form.reason.data or ""),
+    return manage_action(challenge, lambda: services.cancel(challenge, current_user, reason=form.reason.data or ""),
                           _("The challenge is cancelled."), form=form, form_name="cancel_form")
 
 
@@ -241,7 +208,7 @@ def amend(challenge_id: int):
             data["deadline"] = localize_deadline(form.deadline.data, str(user_timezone()))
         amendments.amend(challenge, current_user, data)
 
-    return _manage_action(challenge, amend_challenge,
+    return manage_action(challenge, amend_challenge,
                           _("The amendment is published and mailed to every solver who accepted the agreement."),
                           form=form, form_name="amend_form")
 

@@ -15,6 +15,7 @@ from marketplace.money import Money
 from marketplace.payments import funding
 from marketplace.pricing import services as pricing
 from marketplace.programs import services as programs
+from marketplace.programs.models import Program
 
 FIELDS = ("semiconductors", "sensors", "materials", "ai-hardware")
 GOING_RATES = {  # per challenge type: (US in USD, GB in GBP, DE in EUR)
@@ -251,11 +252,8 @@ CHALLENGES = [
 ]
 
 
-def seed_programs_and_challenges(password: str) -> None:
-    icc, ssc = _org("sh-icc"), _org("sh-ssc")
-    managers = {"sh-icc": _user("li.wei@icc.example.cn"), "sh-ssc": _user("zhou.lan@ssc.example.cn")}
-    officers = {"sh-icc": _user("zhang.min@icc.example.cn"), "sh-ssc": _user("sun.hao@ssc.example.cn")}
-    finance = {"sh-icc": _user("wang.fang@icc.example.cn"), "sh-ssc": _user("liu.yang@ssc.example.cn")}
+def _seed_programs(icc: Organization, ssc: Organization, managers: dict[str, User]) -> Program:
+    """The ICC's classified program (the challenges break it down) and the SSC's unclassified one."""
     program = programs.create_program(
         icc,
         managers["sh-icc"],
@@ -277,6 +275,15 @@ def seed_programs_and_challenges(password: str) -> None:
         classification="unclassified",
         requirements=[{"code": "E1", "text": "Humidity"}, {"code": "E2", "text": "Gas"}],
     )
+    return program
+
+
+def seed_programs_and_challenges(password: str) -> None:
+    icc, ssc = _org("sh-icc"), _org("sh-ssc")
+    managers = {"sh-icc": _user("li.wei@icc.example.cn"), "sh-ssc": _user("zhou.lan@ssc.example.cn")}
+    officers = {"sh-icc": _user("zhang.min@icc.example.cn"), "sh-ssc": _user("sun.hao@ssc.example.cn")}
+    finance = {"sh-icc": _user("wang.fang@icc.example.cn"), "sh-ssc": _user("liu.yang@ssc.example.cn")}
+    program = _seed_programs(icc, ssc, managers)
     solvers = list(db.session.scalars(select(User).where(User.email.like("%.example")).order_by(User.id)))
     for index, (slug, field, kind, currency, state, default_locale, texts, codes) in enumerate(CHALLENGES):
         org = icc if slug == "sh-icc" else ssc

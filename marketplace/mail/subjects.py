@@ -41,4 +41,6 @@ SUBJECTS = {
     "award_next_step": lambda: _("Your InnoBridge award: the next step"),
     "award_paid": lambda: _("Your InnoBridge award was sent"),
     "result_consent_request": lambda: _("May we name you on an open result?"),
+    # challenge translations
+    "translator_invited": lambda: _("You are invited to translate a challenge on InnoBridge"),
 }

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
 
-from marketplace.api import PageArgs, RowId, login_required_api
+from marketplace.api import PageArgs, RowId, login_required_api, step_on
 from marketplace.awards.ip_assignment import get_visible
 from marketplace.awards.presenters import award_json
 from marketplace.errors import DomainError, Forbidden, NotFound
@@ -20,7 +20,7 @@ from marketplace.payments import escrow, journal, payees, payout_accounts, payou
 from marketplace.payments.ledger import KINDS
 from marketplace.payments.models import Refund
 from marketplace.payments.payees import TAX_FORMS
-from marketplace.payments.refusals import audit_refusal
+from marketplace.payments.refusals import commit_refusal
 
 blp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments, payouts and the ledger")
 
@@ -115,9 +115,12 @@ def connect_payout_account():
 # --- releasing awards --------------------------------------------------------------------
 
 
+_award_step = step_on(lambda award_id: get_visible(award_id, current_user),
+                      lambda award, status: (award_json(award, current_user), status))
+
+
 def _refusal_audited(action: str, award_id: int, error: DomainError):
-    audit_refusal(action, award_id, current_user, error)
-    db.session.commit()  # the refusal stays on record
+    commit_refusal(action, award_id, current_user, error)
     raise error
 
 
@@ -148,20 +151,15 @@ def approve_release(award_id: int):
 @blp.arguments(ConfirmationIn)
 @login_required_api
 def confirm_payout(data, award_id: int):
-    award = get_visible(award_id, current_user)
-    payouts.confirm_wire(award, current_user, reference=data["reference"], recipient_id=data["recipient_id"])
-    db.session.commit()
-    return award_json(award, current_user)
+    return _award_step(award_id, lambda award: payouts.confirm_wire(
+        award, current_user, reference=data["reference"], recipient_id=data["recipient_id"]))
 
 
 @blp.post("/awards/<int:award_id>/cancel")
 @blp.arguments(ReasonIn)
 @login_required_api
 def cancel_award(data, award_id: int):
-    award = get_visible(award_id, current_user)
-    escrow.cancel_award(award, current_user, reason=data["reason"])
-    db.session.commit()
-    return award_json(award, current_user)
+    return _award_step(award_id, lambda award: escrow.cancel_award(award, current_user, reason=data["reason"]))
 
 
 # --- refunds -----------------------------------------------------------------------------

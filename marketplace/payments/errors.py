@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, domain_error
 from marketplace.payments.providers.interface import ProviderDeclined, ProviderError, ProviderUnavailable
 
-
-class PaymentProviderUnavailable(DomainError):
-    status = 503
-    title = "Service unavailable"
-
-
-class PaymentProviderFailed(DomainError):
-    status = 502
-    title = "Bad gateway"
-
-
-class PaymentDeclined(DomainError):
-    status = 402
-    title = "Payment declined"
+PaymentProviderUnavailable = domain_error("PaymentProviderUnavailable", 503, "Service unavailable", __name__)
+PaymentProviderFailed = domain_error("PaymentProviderFailed", 502, "Bad gateway", __name__)
+PaymentDeclined = domain_error("PaymentDeclined", 402, "Payment declined", __name__)
 
 
 def as_domain_error(error: ProviderError) -> DomainError:

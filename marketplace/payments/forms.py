@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from marketplace.challenges.forms import optional_int
+from marketplace.challenges.forms import PrefixedForm, finite, optional_int
 from marketplace.countries import country_choices
+from marketplace.form_bases import GetForm
 
 TAX_FORM_CHOICES = [SelectChoice("none", _l("None: I declare my country of residence")),
                     SelectChoice("W-8BEN", _l("W-8BEN (not a US person)")),
@@ -47,21 +48,13 @@ class ReferenceForm(FlaskForm):
     submit = SubmitField(_l("Record the wire"))
 
 
-class AcceptForm(FlaskForm):
-    version = StringField(validators=[DataRequired(), Length(max=60)])
-    submit = SubmitField(_l("I accept this assignment"))
-
-
 class CancelAwardForm(FlaskForm):
     reason = TextAreaField(_l("Why is the award cancelled?"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Cancel the award"))
 
 
-class JournalForm(FlaskForm):
-    """The ledger page's filters (a GET form: no CSRF)."""
-
-    class Meta:
-        csrf = False
+class JournalForm(GetForm):
+    """The ledger page's filters."""
 
     challenge_id = SelectField(_l("Challenge"), coerce=optional_int, validators=[Optional()])
     kind = SelectField(_l("Movement"), validators=[Optional()])
@@ -80,3 +73,15 @@ class JournalForm(FlaskForm):
     def validate_until(self, field):
         if field.data and self.since.data and self.since.data > field.data:
             raise ValidationError(_l("The first day comes after the last."))
+
+
+class ReceiptForm(PrefixedForm):
+    """A bank receipt of a challenge's funding, on the challenge's manage page."""
+
+    form_prefix = "receipt"
+
+    reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=120)])
+    amount = DecimalField(_l("Amount received"), places=None, validators=[InputRequired(), finite])
+    received_on = DateField(_l("Received on"), validators=[InputRequired()])
+    confirm_overfunding = BooleanField(_l("Record it even if it is more than what is outstanding"))
+    submit = SubmitField(_l("Record the receipt"))

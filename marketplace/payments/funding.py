@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge
 from marketplace.db import lock_for_update
-from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.payments import ledger
@@ -37,9 +37,16 @@ log = logging.getLogger(__name__)
 FUNDABLE_STATES = ("draft", "in_clearance", "cleared", "open")
 
 
-def _require_finance(challenge: Challenge, user) -> None:
+def funding_refusal(challenge: Challenge, user) -> DomainError | None:
+    """Why `user` may not fund `challenge` (start a provider's funding or record a receipt), or None.
+
+    The one home of the rule: both services raise it, and the manage page offers funding only without it.
+    """
     if not user.has_role(Role.FINANCE_OFFICER, challenge.organization_id):
-        raise Forbidden(_l("Only finance officers of this organization can fund its challenges."))
+        return Forbidden(_l("Only finance officers of this organization can fund its challenges."))
+    if challenge.status not in FUNDABLE_STATES:
+        return Conflict(_l("This challenge can no longer be funded."))
+    return None
 
 
 def received_minor(challenge: Challenge) -> int:
@@ -68,9 +75,8 @@ def refresh_funded(challenge: Challenge) -> None:
 
 
 def start_funding(challenge: Challenge, officer) -> FundingIntent:
-    _require_finance(challenge, officer)
-    if challenge.status not in FUNDABLE_STATES:
-        raise Conflict(_l("This challenge can no longer be funded."))
+    if refusal := funding_refusal(challenge, officer):
+        raise refusal
     shortfall = challenge.funding_target_minor - received_minor(challenge)
     if shortfall <= 0:
         raise Conflict(_l("The award is already funded."))
@@ -130,10 +136,9 @@ def record_receipt(
     challenge: Challenge, officer, *, reference: str, amount: Money, received_on: date,
     confirm_overfunding: bool = False,
 ) -> FundingReceipt:
-    _require_finance(challenge, officer)
     lock_for_update(db.session, challenge)  # concurrent receipts are checked against what is outstanding in turn
-    if challenge.status not in FUNDABLE_STATES:
-        raise Conflict(_l("This challenge can no longer be funded."))
+    if refusal := funding_refusal(challenge, officer):
+        raise refusal
     _check_receipt_date(received_on)
     if amount.currency != challenge.award_currency:
         raise ValidationFailed(

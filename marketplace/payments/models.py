@@ -14,7 +14,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    Integer,
     LargeBinary,
     String,
     Text,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import TimestampMixin, UTCDateTime, one_of
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 # The payout state machine: the one home of its states (the CHECK constraint is built from it) and of
@@ -38,12 +37,11 @@ REFUND_STATES = ("scheduled", "sending", "sent", "succeeded", "failed")
 
 
 
-class LedgerAccount(TimestampMixin, db.Model):
+class LedgerAccount(IdMixin, TimestampMixin, db.Model):
     """A ledger account, e.g. `escrow:challenge:12`, `payable:user:7`, `clearing:stripe`."""
 
     __tablename__ = "ledger_accounts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(20))  # escrow | payable | clearing | fees | funder
     currency: Mapped[str] = mapped_column(String(3))
@@ -53,12 +51,11 @@ class LedgerAccount(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("code", "currency"),)
 
 
-class LedgerTransaction(TimestampMixin, db.Model):
+class LedgerTransaction(IdMixin, TimestampMixin, db.Model):
     """A balanced movement: its entries sum to zero per currency."""
 
     __tablename__ = "ledger_transactions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # funding | allocation | payout | refund | reversal
     memo: Mapped[str] = mapped_column(String(300), default="")
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
@@ -71,10 +68,9 @@ class LedgerTransaction(TimestampMixin, db.Model):
         back_populates="transaction", cascade="all, delete-orphan", lazy="selectin")
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(IdMixin, db.Model):
     __tablename__ = "ledger_entries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # debit positive, credit negative
@@ -99,12 +95,11 @@ class PayeeProfile(TimestampMixin, db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PayoutAccount(TimestampMixin, db.Model):
+class PayoutAccount(IdMixin, TimestampMixin, db.Model):
     """A solver's account at a payment provider (a Stripe Connect account)."""
 
     __tablename__ = "payout_accounts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(120), unique=True)
@@ -113,36 +108,46 @@ class PayoutAccount(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("user_id", "provider"),)
 
 
-class Payout(TimestampMixin, db.Model):
+class OutgoingMoneyMixin:
+    """Money the platform sends through a provider (a payout, a refund). It is written with its idempotency key
+    and committed before the provider is called; `external_id` is the provider's name for it, `last_error` the
+    last failure, `completed_at` when it settled. The model adds `status` and `reference` (its own states)."""
+
+    provider: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def checks(states) -> tuple:
+        """The model's `__table_args__`: its status is one of `states`, its amount positive."""
+        return (CheckConstraint(one_of("status", states), name="status"),
+                CheckConstraint("amount_minor > 0", name="amount_positive"))
+
+
+class Payout(IdMixin, TimestampMixin, OutgoingMoneyMixin, db.Model):
     """One transfer of one recipient's part of an award. Written before the provider is called."""
 
     __tablename__ = "payouts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     award_recipient_id: Mapped[int] = mapped_column(ForeignKey("award_recipients.id"), unique=True)
-    provider: Mapped[str] = mapped_column(String(16))
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     transfer_group: Mapped[str] = mapped_column(String(120))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     # pending (written, provider not yet known to have acted) | sent (wire instruction out) | paid
     # | failed (declined: nothing moved) | reversed (the provider took it back)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    external_id: Mapped[str | None] = mapped_column(String(120))
     reference: Mapped[str | None] = mapped_column(String(120))  # wire reference (manual provider)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint(one_of("status", PAYOUT_TRANSITIONS), name="status"),
-                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+    __table_args__ = OutgoingMoneyMixin.checks(PAYOUT_TRANSITIONS)
 
 
-class ProviderEventRecord(TimestampMixin, db.Model):
+class ProviderEventRecord(IdMixin, TimestampMixin, db.Model):
     """Each provider event (webhook or manual receipt) is applied once: its id is unique here."""
 
     __tablename__ = "provider_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(120))
     type: Mapped[str] = mapped_column(String(80))
@@ -152,7 +157,7 @@ class ProviderEventRecord(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
 
 
-class Refund(TimestampMixin, db.Model):
+class Refund(IdMixin, TimestampMixin, OutgoingMoneyMixin, db.Model):
     """Escrow going back to the funder (challenge cancelled, no award, or what a partial award left).
 
     Like a payout, it is written (with its idempotency key) and committed before the provider is called.
@@ -160,33 +165,23 @@ class Refund(TimestampMixin, db.Model):
 
     __tablename__ = "refunds"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     funding_intent_id: Mapped[int | None] = mapped_column(ForeignKey("funding_intents.id"))
-    provider: Mapped[str] = mapped_column(String(16))
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
     # scheduled (waiting for finance to send it) | sending (committed, provider being called)
     # | sent (wire instruction out) | succeeded | failed
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     reason: Mapped[str] = mapped_column(Text, default="")
-    external_id: Mapped[str | None] = mapped_column(String(120))
     reference: Mapped[str | None] = mapped_column(String(140))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint(one_of("status", REFUND_STATES), name="status"),
-                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+    __table_args__ = OutgoingMoneyMixin.checks(REFUND_STATES)
 
 
-class FundingReceipt(TimestampMixin, db.Model):
+class FundingReceipt(IdMixin, TimestampMixin, db.Model):
     """Money received for a challenge's escrow (a bank receipt recorded by a finance officer)."""
 
     __tablename__ = "funding_receipts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     reference: Mapped[str] = mapped_column(String(120))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -194,15 +189,15 @@ class FundingReceipt(TimestampMixin, db.Model):
     received_on: Mapped[date] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
-    __table_args__ = (UniqueConstraint("challenge_id", "reference"),)
+    __table_args__ = (UniqueConstraint("challenge_id", "reference"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))
 
 
-class FundingIntent(TimestampMixin, db.Model):
+class FundingIntent(IdMixin, TimestampMixin, db.Model):
     """A request to fund a challenge's escrow through a payment provider."""
 
     __tablename__ = "funding_intents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
@@ -210,5 +205,7 @@ class FundingIntent(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
     client_secret = None  # not stored: Stripe's secret for the card form, set when the intent is opened

@@ -105,6 +105,23 @@ def connect(user, *, return_url: str, refresh_url: str) -> tuple[PayoutPlan, str
     return payout_plan(user), link, created
 
 
+def ready_at_provider(account: PayoutAccount) -> bool:
+    """Whether the provider says onboarding is finished, storing nothing: a page read (Stripe's return URL) may
+    ask; the account.updated webhook and `refresh` (the solver's "Check again") store the answer."""
+    if account.provider == "manual":
+        return account.ready
+    return current_provider().payout_account_ready(account.external_id)
+
+
+def onboarding_link_again(user, *, return_url: str, refresh_url: str) -> str | None:
+    """A new onboarding link for an unfinished Stripe account (Stripe's refresh URL is a GET, so nothing is
+    written: no account is opened here); None when there is nothing to onboard."""
+    plan = payout_plan(user)
+    if plan.provider == "manual" or plan.account is None or plan.account.ready:
+        return None
+    return current_provider().onboarding_link(plan.account.external_id, return_url, refresh_url)
+
+
 def refresh(account: PayoutAccount) -> PayoutAccount:
     """Ask the provider whether onboarding is finished (after the return URL, or an account.updated event)."""
     if account.provider == "manual":

@@ -15,3 +15,9 @@ def audit_refusal(action: str, award_id: int, actor, error: DomainError) -> None
     db.session.rollback()
     record(action, "award", award_id, actor=actor, status=error.status, reason=str(error.detail),
            problems=[str(m) for m in error.errors.get("recipients", [])])
+
+
+def commit_refusal(action: str, award_id: int, actor, error: DomainError) -> None:
+    """A route's refusal (page or API): audited and committed, so the entry stays whatever the answer."""
+    audit_refusal(action, award_id, actor, error)
+    db.session.commit()

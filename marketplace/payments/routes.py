@@ -21,14 +21,21 @@ from marketplace.countries import country_name
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, format_money
-from marketplace.labels import LEDGER_KIND_LABELS, ledger_account_label, ledger_kind_label
+from marketplace.labels import (
+    LEDGER_KIND_LABELS,
+    award_status_label,
+    ledger_account_label,
+    ledger_kind_label,
+    payout_status_label,
+    refund_status_label,
+)
 from marketplace.money import Money
 from marketplace.page_actions import run_action
 from marketplace.payments import journal, payees, payout_accounts, payouts, refunds, reports
 from marketplace.payments.conflicts import finance_conflict
 from marketplace.payments.forms import ActionForm, JournalForm, PayeeForm, ReferenceForm
 from marketplace.payments.models import Refund
-from marketplace.payments.refusals import audit_refusal
+from marketplace.payments.refusals import commit_refusal
 from marketplace.payments.release import approve_and_pay, problems, request_release
 
 bp = Blueprint("payments", __name__, template_folder="templates")
@@ -36,41 +43,8 @@ JOURNAL_PER_PAGE = 50
 bp.add_app_template_global(ledger_kind_label)
 bp.add_app_template_global(ledger_account_label)
 
-PAYOUT_STATUS_LABELS = {
-    "pending": _l("Waiting for the payment provider"),
-    "paying": _l("Being paid"),
-    "sent": _l("Bank wire sent, waiting for confirmation"),
-    "paid": _l("Paid"),
-    "failed": _l("Failed: finance will retry"),
-    "reversed": _l("Taken back by the provider: finance will pay again"),
-    "cancelled": _l("Cancelled"),
-    "refused": _l("Refused"),
-}
-AWARD_STATUS_LABELS = {
-    "awarded": _l("Awarded, waiting for release"),
-    "release_requested": _l("Release requested, waiting for a second approval"),
-    "paying": _l("Being paid"),
-    "paid": _l("Paid"),
-    "cancelled": _l("Cancelled"),
-}
-
-REFUND_STATUS_LABELS = {
-    "scheduled": _l("To send"),
-    "sending": _l("Being sent"),
-    "sent": _l("Bank wire sent, waiting for confirmation"),
-    "succeeded": _l("Refunded"),
-    "failed": _l("Failed"),
-}
-
-
-@bp.app_template_global()
-def refund_status_label(status: str) -> str:
-    return str(REFUND_STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_global()
-def payout_status_label(status: str) -> str:
-    return str(PAYOUT_STATUS_LABELS.get(status, status))
+for _word in (award_status_label, payout_status_label, refund_status_label):
+    bp.add_app_template_global(_word)
 
 
 @bp.app_template_global()
@@ -82,11 +56,6 @@ def share_percent(value) -> str:
 @bp.app_template_global()
 def money_of(amount_minor: int, currency: str) -> Money:
     return Money(amount_minor, currency)
-
-
-@bp.app_template_global()
-def award_status_label(status: str) -> str:
-    return str(AWARD_STATUS_LABELS.get(status, status))
 
 
 def _require_finance_page() -> list[int]:
@@ -186,14 +155,6 @@ def _award_page(award_id: int) -> str:
     return url_for("payments.finance_award", award_id=award_id)
 
 
-def _refusal_on_record(action: str, award_id: int):
-    def on_record(error: DomainError) -> None:
-        audit_refusal(action, award_id, current_user, error)
-        db.session.commit()  # the refusal stays on record
-
-    return on_record
-
-
 @bp.post("/finance/awards/<int:award_id>/release")
 @login_required
 def release(award_id: int):
@@ -201,7 +162,8 @@ def release(award_id: int):
     return run_action(lambda: request_release(award, current_user), form=ActionForm(),
                       success=_("Release requested. Another finance officer must approve it."),
                       redirect_to=_award_page(award_id), code=303,
-                      record_refusal=_refusal_on_record("award.release_refused", award_id))
+                      record_refusal=lambda error: commit_refusal("award.release_refused", award_id, current_user,
+                                                                  error))
 
 
 @bp.post("/finance/awards/<int:award_id>/approve")
@@ -357,25 +319,34 @@ def _connect():
 @bp.get("/me/payout-account/return")
 @login_required
 def payout_account_return():
-    """Stripe sends the solver back here after onboarding: ask Stripe whether it is complete."""
+    """Stripe sends the solver back here after onboarding: ask Stripe whether it is complete, storing nothing
+    (a GET writes nothing; the account.updated webhook or the page's "Check again" button stores the answer)."""
     plan = payout_accounts.payout_plan(current_user)
-    if plan.account is not None:
+    done_at_stripe = plan.ready
+    if plan.account is not None and not plan.ready:
         try:
-            payout_accounts.refresh(plan.account)
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - the page still shows the stored state; reconcile/webhooks update it
-            db.session.rollback()
-    plan = payout_accounts.payout_plan(current_user)
-    flash(_("Your payout account is ready.") if plan.ready else
-          _("Stripe still needs some details from you."), "success" if plan.ready else "error")
+            done_at_stripe = plan.has_payee and payout_accounts.ready_at_provider(plan.account)
+        except Exception:  # noqa: BLE001 - Stripe unreachable: the page shows the stored state
+            done_at_stripe = False
+    if plan.ready:
+        flash(_("Your payout account is ready."), "success")
+    elif done_at_stripe:
+        flash(_("Stripe has all your details. Press “Check again” to confirm your payout account."), "success")
+    else:
+        flash(_("Stripe still needs some details from you."), "error")
     return redirect(url_for("payments.my_payments"), code=303)
 
 
 @bp.get("/me/payout-account/refresh")
 @login_required
 def payout_account_refresh():
-    """An onboarding link expired or was used: make a new one."""
-    my_payments = url_for("payments.my_payments")
-    return run_action(_connect, success=None, redirect_to=lambda answer: answer[1] or my_payments,
-                      refused=my_payments, code=303)
+    """An onboarding link expired or was used: send the solver to a new one (a GET: nothing is stored)."""
+    try:
+        link = payout_accounts.onboarding_link_again(
+            current_user, return_url=url_for("payments.payout_account_return", _external=True),
+            refresh_url=url_for("payments.payout_account_refresh", _external=True))
+    except Exception:  # noqa: BLE001 - Stripe unreachable: back to the page, whose button tries again
+        flash(_("Stripe cannot be reached just now. Please try again in a minute."), "error")
+        link = None
+    return redirect(link or url_for("payments.my_payments"), code=303)
 

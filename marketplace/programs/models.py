@@ -4,17 +4,16 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization
-from marketplace.db import TimestampMixin
+from marketplace.db import IdMixin, TimestampMixin
 from marketplace.extensions import db
 from marketplace.permissions import Role
 
 
-class Program(TimestampMixin, db.Model):
+class Program(IdMixin, TimestampMixin, db.Model):
     """An internal project of a center, decomposed into challenges. Never visible outside its staff."""
 
     __tablename__ = "programs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     objective: Mapped[str] = mapped_column(Text, default="")
@@ -32,12 +31,11 @@ class Program(TimestampMixin, db.Model):
         return bool(user and user.is_authenticated and user.has_role(Role.CENTER_MANAGER, self.organization_id))
 
 
-class Requirement(db.Model):
+class Requirement(IdMixin, db.Model):
     """A numbered requirement of a program (R1, R2, ...), covered by challenges."""
 
     __tablename__ = "program_requirements"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.audit.services import record
-from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Forbidden, ValidationFailed
 from marketplace.extensions import db
-from marketplace.permissions import Role
+from marketplace.permissions import Role, visible_or_not_found
 from marketplace.programs.models import Program, Requirement
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
@@ -78,10 +78,7 @@ def add_requirement(program: Program, actor, *, code: str, text: str) -> Require
 
 
 def get_visible(program_id: int, user) -> Program:
-    program = db.session.get(Program, program_id)
-    if program is None or not program.can_view(user):
-        raise NotFound(_l("No such program."))
-    return program
+    return visible_or_not_found(Program, program_id, user, _l("No such program."))
 
 
 def programs_for(user):

@@ -12,8 +12,12 @@ Layout:
 
 
 def register(app, api) -> None:
+    from marketplace import panels
     from marketplace.proposals import api as proposals_api
     from marketplace.proposals import routes
+    from marketplace.proposals.guards import active_proposal_of
 
+    panels.add("challenge_page", "my_proposal", lambda challenge, user, accepted: {
+        "my_proposal": active_proposal_of(challenge.id, user.id) if accepted else None})
     app.register_blueprint(routes.bp)
     api.register_blueprint(proposals_api.blp)

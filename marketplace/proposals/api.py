@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import PageArgs, login_required_api, page_of
+from marketplace.api import PageArgs, login_required_api, one_page, page_of, step_on
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -20,13 +20,8 @@ blp = Blueprint("proposals_api", __name__, url_prefix="/api/v1", description="Pr
 def _out(proposal, status: int = 200):
     return schemas.proposal_json(proposal, current_user), status
 
-def _step(proposal_id: int, action, status: int = 200):
-    """One step on a visible proposal (the service checks who may take it), committed; the proposal after it."""
-    proposal = services.get_visible(proposal_id, current_user)
-    action(proposal)
-    db.session.commit()
-    return _out(proposal, status)
 
+_step = step_on(lambda proposal_id: services.get_visible(proposal_id, current_user), _out)
 
 
 @blp.post("/challenges/<int:challenge_id>/proposals")
@@ -81,7 +76,7 @@ def withdraw(proposal_id: int):
 def versions(proposal_id: int):
     proposal = services.get_visible(proposal_id, current_user)
     items = [schemas.version_json(v) for v in proposal.versions]
-    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+    return one_page(items)
 
 
 @blp.get("/proposals/<int:proposal_id>/receipt")

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DecimalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from marketplace.form_bases import with_fields
 from marketplace.i18n import LANGUAGES
 
 
@@ -75,11 +76,8 @@ class ShareForm(FlaskForm):
 
 
 def share_form_for(members, formdata=None):
-    class _Shares(ShareForm):
-        pass
-
-    for member in members:
-        setattr(_Shares, f"share_{member.user_id}", DecimalField(
+    return with_fields(ShareForm, {
+        f"share_{member.user_id}": DecimalField(
             member.user.display_name if member.user else member.email, places=2,
-            validators=[DataRequired(), NumberRange(min=0.01, max=100)], default=member.share_pct))
-    return _Shares(formdata=formdata)
+            validators=[DataRequired(), NumberRange(min=0.01, max=100)], default=member.share_pct)
+        for member in members}, formdata)

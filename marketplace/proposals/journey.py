@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from marketplace.awards.models import Award
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.proposals.models import Proposal
@@ -31,8 +31,9 @@ class Journey:
         return {"state": self.state, "award": self.award.as_dict() if self.award else None}
 
 
-def journey_of(proposal: Proposal, award: Award | None) -> Journey:
-    """The one rule; `award` is the proposal's award, if it has one."""
+def journey_of(proposal: Proposal) -> Journey:
+    """The one rule."""
+    award = proposal.award
     challenge_status = proposal.challenge.status
     if proposal.status in ("draft", "withdrawn"):
         return Journey(proposal.status)
@@ -53,6 +54,6 @@ def journey_of(proposal: Proposal, award: Award | None) -> Journey:
 def journeys(proposals: Iterable[Proposal]) -> dict[int, Journey]:
     """Each proposal's journey, with their awards loaded in one query."""
     proposals = list(proposals)
-    awards = {a.proposal_id: a for a in db.session.scalars(
-        select(Award).where(Award.proposal_id.in_([p.id for p in proposals] or [-1])))}
-    return {p.id: journey_of(p, awards.get(p.id)) for p in proposals}
+    db.session.scalars(select(Proposal).where(Proposal.id.in_([p.id for p in proposals] or [-1]))
+                       .options(selectinload(Proposal.award))).all()  # fills `award` of the proposals given
+    return {p.id: journey_of(p) for p in proposals}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -23,10 +25,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
-from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of, utcnow
 from marketplace.extensions import db
 from marketplace.labels import challenge_status_label
 from marketplace.stages.models import ChallengeStage
+
+if TYPE_CHECKING:  # awards sit above proposals; SQLAlchemy finds the class by its name
+    from marketplace.awards.models import Award
+
+PROPOSAL_STATES = ("draft", "submitted", "withdrawn")
+MEMBER_STATES = ("invited", "accepted", "declined")
+MEMBER_ROLES = ("lead", "coauthor")
 
 # Once judging starts, a proposal can no longer be withdrawn.
 WITHDRAWABLE_CHALLENGE_STATES = ("open", "closed")
@@ -52,10 +61,9 @@ def _current_stage_of_challenge(context):
     return context.connection.scalar(select(Challenge.current_stage_id).where(Challenge.id == challenge_id))
 
 
-class Proposal(TimestampMixin, db.Model):
+class Proposal(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "proposals"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stages.id"), index=True,
@@ -83,11 +91,14 @@ class Proposal(TimestampMixin, db.Model):
         "Attachment.removed_at.is_(None))", viewonly=True)
     versions: Mapped[list[ProposalVersion]] = relationship(
         back_populates="proposal", order_by="ProposalVersion.number", cascade="all, delete-orphan")
+    # Its award, if it won one (awards own the table and write it; this side only reads).
+    award: Mapped[Award | None] = relationship("Award", viewonly=True, uselist=False)
 
     __table_args__ = (
         # One active proposal per lead per stage (withdrawn ones do not count).
         Index("uq_proposals_active_lead", "stage_id", "lead_id", unique=True,
               sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
+        CheckConstraint(one_of("status", PROPOSAL_STATES), name="status"),
     )
 
     def author_ids(self) -> set[int]:
@@ -177,12 +188,11 @@ class Proposal(TimestampMixin, db.Model):
         return any(m.email == user.email and m.status == "invited" for m in self.members)
 
 
-class ProposalMember(db.Model):
+class ProposalMember(IdMixin, db.Model):
     """A co-author invited by the lead; shares of the award are agreed between members."""
 
     __tablename__ = "proposal_members"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
@@ -194,15 +204,16 @@ class ProposalMember(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="members")
     user: Mapped[User | None] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("proposal_id", "email"),)
+    __table_args__ = (UniqueConstraint("proposal_id", "email"),
+                      CheckConstraint(one_of("status", MEMBER_STATES), name="status"),
+                      CheckConstraint(one_of("role", MEMBER_ROLES), name="role"))
 
 
-class ProposalVersion(db.Model):
+class ProposalVersion(IdMixin, db.Model):
     """A submitted, frozen version. Reviewers see the last one submitted before the deadline."""
 
     __tablename__ = "proposal_versions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
@@ -218,12 +229,11 @@ class ProposalVersion(db.Model):
     __table_args__ = (UniqueConstraint("proposal_id", "number"),)
 
 
-class Attachment(TimestampMixin, db.Model):
+class Attachment(IdMixin, TimestampMixin, db.Model):
     """A file of a proposal, stored by content hash outside the web root; the name is metadata only."""
 
     __tablename__ = "attachments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)

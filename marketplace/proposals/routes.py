@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.awards import next_steps
+from marketplace import panels
 from marketplace.challenges import agreements
 from marketplace.challenges.agreement_models import AgreementAcceptance
 from marketplace.challenges.models import Challenge
@@ -103,9 +103,9 @@ def _page(proposal: Proposal, status: int = 200, **forms_in_use):
         refusal=proposal.challenge.participation_refusal(current_user) or proposal.author_conflict(),
         member=next((m for m in proposal.members if m.user_id == current_user.id), None),
         receipt=_receipt_or_none(proposal),
-        award_step=next_steps.for_proposal(proposal, current_user, current_locale_id()),
         timezone=select_timezone(), shown=content_for(proposal, current_user),
         stage=proposal_stage(proposal), carry_on=carry_on_from(proposal.challenge, current_user),
+        **panels.values("proposal_page", proposal, current_user, current_locale_id()),  # the award's next step
     ), status
 
 

@@ -25,6 +25,7 @@ from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.mail.services import queue_mail
+from marketplace.permissions import visible_or_not_found
 from marketplace.proposals.guards import (
     LIMITS,
     active_proposal_of,
@@ -288,10 +289,7 @@ def receipt_of(proposal: Proposal | None, user) -> Receipt:
 
 
 def get_visible(proposal_id: int, user) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or not proposal.can_view(user):
-        raise NotFound(_l("No such proposal."))
-    return proposal
+    return visible_or_not_found(Proposal, proposal_id, user, _l("No such proposal."))
 
 
 # What proposal lists show (authors, files, the challenge's titles), loaded in a fixed number of queries.

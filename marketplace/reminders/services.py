@@ -191,7 +191,7 @@ def describe_challenges(challenge_ids: list[int]) -> dict[int, dict]:
 
 
 def register_kinds() -> None:
-    """The reminder kinds this module sends (called by reminders.register(); stages add theirs)."""
+    """The reminder kinds this module sends (reminders.register_reminder_kinds; later stages: stage_deadlines)."""
     register_kind(ReminderKind(CHALLENGE_DEADLINE, "deadline_reminder", _challenge_deadlines_due, describe_challenges))
     register_kind(ReminderKind(REVIEW_DUE, "review_due_reminder", _reviews_due, describe_challenges))
 
@@ -222,13 +222,15 @@ def deadline_notification_text(message):
     return text
 
 
-register_notification_kind(
-    CHALLENGE_DEADLINE, link=lambda payload: f"/challenges/{payload['challenge_id']}",
-    text=deadline_notification_text(lambda **values: _("Reminder: “%(title)s” closes on %(date)s.", **values)))
-register_notification_kind(
-    REVIEW_DUE, link=lambda payload: "/reviews",
-    text=deadline_notification_text(lambda **values: _("Reminder: your reviews for “%(title)s” are due on %(date)s.",
-                                               **values)))
+def register_notification_kinds() -> None:
+    """How this module's reminders read in the notification list."""
+    register_notification_kind(
+        CHALLENGE_DEADLINE, link=lambda payload: f"/challenges/{payload['challenge_id']}",
+        text=deadline_notification_text(lambda **values: _("Reminder: “%(title)s” closes on %(date)s.", **values)))
+    register_notification_kind(
+        REVIEW_DUE, link=lambda payload: "/reviews",
+        text=deadline_notification_text(lambda **values: _(
+            "Reminder: your reviews for “%(title)s” are due on %(date)s.", **values)))
 
 
 # --- the run --------------------------------------------------------------------------------------------------

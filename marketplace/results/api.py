@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from marketplace.api import login_required_api
+from marketplace.api import login_required_api, one_page, step_on
 from marketplace.challenges.presenters import challenge_detail
 from marketplace.challenges.services import get_visible as get_visible_challenge
 from marketplace.errors import NotFound
@@ -26,13 +26,8 @@ def _locale() -> str:
 def _out(result, status: int = 200):
     return result_detail(result, current_user, _locale()), status
 
-def _step(result_id: int, action, status: int = 200):
-    """One step on a visible result (the service checks who may take it), committed; the result after it."""
-    result = services.get_visible(result_id, current_user)
-    action(result)
-    db.session.commit()
-    return _out(result, status)
 
+_step = step_on(lambda result_id: services.get_visible(result_id, current_user), _out)
 
 
 @blp.get("/results")
@@ -132,7 +127,7 @@ def _published(result_id: int):
 def list_follow_ons(result_id: int):
     result = services.get_visible(result_id, current_user)
     items = result_detail(result, current_user, _locale())["follow_ons"]
-    return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
+    return one_page(items)
 
 
 @blp.post("/results/<int:result_id>/follow-ons")

@@ -6,18 +6,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
-    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.challenges.forms import locale_choices
+from marketplace.form_bases import PublicSearchForm, search_words
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -76,22 +75,15 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw the result"))
 
 
-class ResultSearchForm(FlaskForm):
-    """The showcase's search and filters (a GET form: no CSRF)."""
+class ResultSearchForm(PublicSearchForm):
+    """The showcase's search and filters."""
 
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)],
-                    description=_l("Words in any language, such as “readout circuit” or “传感器”."))
-    field = SelectField(_l("Field"), validators=[Optional()])
+    q = search_words(200, _l("Words in any language, such as “readout circuit” or “传感器”."))
     licensing = SelectField(_l("Licensing"), validators=[Optional()])
     patent = SelectField(_l("Patent"), validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
 
-    def __init__(self, *args, fields=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.field.choices = [("", _l("All fields"))] + [(f, f) for f in fields]
         self.licensing.choices = [("", _l("Any")), ("open", _l("Open for licensing")),
                                   ("closed", _l("Not open for licensing"))]
         self.patent.choices = [("", _l("Any")), ("filed", _l("Patent application filed")),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organization, User
 from marketplace.challenges.models import Challenge
 from marketplace.content_locales import pick
-from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of, utcnow
 from marketplace.extensions import db
 from marketplace.permissions import Role
 
@@ -23,10 +23,9 @@ RESULT_STATES = ("draft", "published", "withdrawn")
 CONSENT_STATES = ("pending", "given", "declined")
 
 
-class ResultRecord(TimestampMixin, db.Model):
+class ResultRecord(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "result_records"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -47,6 +46,8 @@ class ResultRecord(TimestampMixin, db.Model):
         back_populates="result", cascade="all, delete-orphan", order_by="ResultText.locale", lazy="selectin")
     winners: Mapped[list[WinnerConsent]] = relationship(
         back_populates="result", cascade="all, delete-orphan", order_by="WinnerConsent.id", lazy="selectin")
+
+    __table_args__ = (CheckConstraint(one_of("status", RESULT_STATES), name="status"),)
 
     # --- derived views ------------------------------------------------------------------
     @property
@@ -83,12 +84,11 @@ class ResultRecord(TimestampMixin, db.Model):
         return self.is_public or self.is_staff(user) or self.is_winner(user)
 
 
-class ResultText(db.Model):
+class ResultText(IdMixin, db.Model):
     """A result's text in one locale."""
 
     __tablename__ = "result_texts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("result_records.id", ondelete="CASCADE"), index=True)
     locale: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
@@ -100,7 +100,7 @@ class ResultText(db.Model):
     __table_args__ = (UniqueConstraint("result_id", "locale"),)
 
 
-class WinnerConsent(db.Model):
+class WinnerConsent(IdMixin, db.Model):
     """One winner of the challenge and a result record: named by the center? consented to be named?
 
     A row exists for every award recipient of the challenge; the name appears only when `named`
@@ -109,7 +109,6 @@ class WinnerConsent(db.Model):
 
     __tablename__ = "result_winner_consents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("result_records.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     named: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -26,6 +26,7 @@ from marketplace.content_locales import is_content_locale
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.permissions import visible_or_not_found
 from marketplace.results import indexing
 from marketplace.results.models import ResultRecord, ResultText, WinnerConsent
 
@@ -288,10 +289,7 @@ def _ask_for_consent(result: ResultRecord, winners: list[WinnerConsent]) -> None
 # --- reading -----------------------------------------------------------------------------------
 
 def get_visible(result_id: int, user) -> ResultRecord:
-    result = db.session.get(ResultRecord, result_id)
-    if result is None or not result.can_view(user):
-        raise NotFound(_l("No such result."))
-    return result
+    return visible_or_not_found(ResultRecord, result_id, user, _l("No such result."))
 
 
 def results_of_challenge(challenge: Challenge, user) -> list[ResultRecord]:

@@ -50,29 +50,33 @@ The award decision itself, the award split and the awards API live in `marketpla
 
 
 def register(app, api) -> None:
+    from marketplace.labels import (
+        appeal_outcome_label,
+        conflict_reason_label,
+        rank_band_label,
+        recommendation_label,
+        review_status_label,
+    )
     from marketplace.reminders.calendar import register_event_source
     from marketplace.reviews import api as reviews_api
-    from marketplace.reviews import appeal_routes, appeals, appeals_api, panels, routes, scoring, staff_routes
+    from marketplace.reviews import appeal_routes, appeals_api, panels, routes, staff_routes
     from marketplace.reviews.appeal_calendar import appeal_window_events
-    from marketplace.reviews.conflicts.service import reason_label
-    from marketplace.reviews.ranking import service as ranking_service
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(staff_routes.bp)
     app.register_blueprint(appeal_routes.bp)
     api.register_blueprint(reviews_api.blp)
     api.register_blueprint(appeals_api.blp)
-    appeals.register_notifications()
     register_event_source(appeal_window_events)
     app.jinja_env.globals.update(
         proposal_review_panel=panels.proposal_review_panel,
-        review_status_label=scoring.review_status_label,
-        recommendation_label=scoring.recommendation_label,
-        conflict_reason_label=reason_label,
-        rank_band_label=ranking_service.rank_band_label,
+        review_status_label=review_status_label,
+        recommendation_label=recommendation_label,
+        conflict_reason_label=conflict_reason_label,
+        rank_band_label=rank_band_label,
         is_reviewer=lambda: _is_reviewer(app),
         proposal_appeals_panel=appeal_routes.proposal_appeals_panel,
-        appeal_status_label=appeals.outcome_label,
+        appeal_status_label=appeal_outcome_label,
     )
 
 
@@ -92,3 +96,10 @@ def _is_reviewer(app) -> bool:
     except SQLAlchemyError:  # an error page after a database failure must still render
         app.logger.warning("could not check reviewer pools", exc_info=True)
         return False
+
+
+def register_notification_kinds() -> None:
+    """The in-app notification kinds of this package (marketplace.wiring calls it)."""
+    from marketplace.reviews import appeals
+
+    appeals.register_notifications()

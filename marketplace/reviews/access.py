@@ -10,8 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from marketplace.challenges.models import Challenge
-from marketplace.errors import Forbidden, NotFound
-from marketplace.extensions import db
+from marketplace.errors import NotFound
 from marketplace.proposals.services import get_visible
 
 REVIEWABLE_STATES = ("closed", "judging")
@@ -23,22 +22,6 @@ def is_review_staff(challenge: Challenge, user) -> bool:
 
 def is_manager(challenge: Challenge, user) -> bool:
     return challenge.can_manage(user)
-
-
-def staff_challenge(challenge_id: int, user) -> Challenge:
-    """The challenge for its review staff; 404 for everyone else (existence is not leaked)."""
-    challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not is_review_staff(challenge, user):
-        raise NotFound(_l("No such challenge."))
-    return challenge
-
-
-def managed_challenge(challenge_id: int, user) -> Challenge:
-    """The challenge for its center managers; 404 for outsiders, 403 for other staff."""
-    challenge = staff_challenge(challenge_id, user)
-    if not is_manager(challenge, user):
-        raise Forbidden(_l("Only center managers of this organization can do this."))
-    return challenge
 
 
 def authored_proposal(proposal_id: int, user):

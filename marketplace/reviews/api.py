@@ -14,16 +14,18 @@ from sqlalchemy import func, select
 from marketplace.api import PageArgs, login_required_api
 from marketplace.audit.services import record
 from marketplace.challenges.models import Challenge
+from marketplace.challenges.services import managed_challenge, staff_challenge
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.labels import conflict_reason_label
 from marketplace.proposals.downloads import send_attachment
 from marketplace.reviews import blind, clarifications, pool, presenters, schemas, scoring
-from marketplace.reviews.access import authored_proposal, managed_challenge, staff_challenge
+from marketplace.reviews.access import authored_proposal
 from marketplace.reviews.assignment import service as assignment_service
 from marketplace.reviews.assignment import suggestions
 from marketplace.reviews.conflicts import exclusions
-from marketplace.reviews.conflicts.service import challenge_conflicts, reason_label
+from marketplace.reviews.conflicts.service import challenge_conflicts
 from marketplace.reviews.models import Review
 from marketplace.reviews.ranking import feedback
 from marketplace.reviews.ranking import service as ranking_service
@@ -88,7 +90,7 @@ def list_conflicts(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     found = _pool_conflicts(challenge, pool.pool_of(challenge))
     return {"items": [{"proposal_id": pid, "reviewer_id": rid, "reasons": list(codes),
-                       "reason_labels": [reason_label(c) for c in codes]}
+                       "reason_labels": [conflict_reason_label(c) for c in codes]}
                       for (pid, rid), codes in sorted(found.items())]}
 
 

@@ -11,12 +11,13 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace.challenges.services import staff_challenge
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.i18n import current_locale_id
 from marketplace.page_actions import run_action
 from marketplace.reviews import appeals, forms
-from marketplace.reviews.access import authored_proposal, staff_challenge
+from marketplace.reviews.access import authored_proposal
 from marketplace.reviews.score_release import release_of
 from marketplace.reviews.scoring import MAX_SCORE, MIN_SCORE
 from marketplace.reviews.staff_routes import appeals_page

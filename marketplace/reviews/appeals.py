@@ -32,7 +32,7 @@ from marketplace.content_locales import pick
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.labels import label
+from marketplace.labels import appeal_outcome_label, recommendation_label
 from marketplace.mail.services import queue_mail
 from marketplace.proposals.models import Proposal
 from marketplace.reviews import blind, pool, scoring
@@ -45,13 +45,6 @@ ANSWER_DAYS = 3  # the reviewer's time to answer; after it a center manager may 
 
 APPEAL_ANSWERED = "appeal_answered"
 APPEAL_FILED = "appeal_filed"
-
-
-OUTCOME_LABELS = {"open": _l("Waiting for an answer"), "upheld": _l("Score upheld"), "rescored": _l("Rescored")}
-
-
-def outcome_label(code: str) -> str:
-    return label(OUTCOME_LABELS, code)
 
 
 def register_notifications() -> None:
@@ -113,7 +106,7 @@ def provisional_scores(proposal: Proposal, user, locale: str | None, *, now: dat
         "criteria": criteria,
         "reviews": [{"number": number[r.id], "scores": {str(s.criterion_id): s.score for s in r.scores},
                      "comment": r.comment, "recommendation": r.recommendation,
-                     "recommendation_label": scoring.recommendation_label(r.recommendation)} for r in reviews],
+                     "recommendation_label": recommendation_label(r.recommendation)} for r in reviews],
         "appeals": [appeal_json(a, "author", locale, numbers=number) for a in appeals],
     }
 
@@ -288,7 +281,7 @@ def answer(appeal: Appeal, user, *, outcome, response, score=None, now: datetime
     record("appeal.answered", "proposal", appeal.proposal_id, actor=user, appeal=appeal.id, outcome=outcome,
            answered_as=role, score_from=appeal.original_score, score_to=appeal.new_score)
     notify_authors(challenge, db.session.get(Proposal, appeal.proposal_id), APPEAL_ANSWERED, outcome=outcome,
-            outcome_label=outcome_label(outcome))
+            outcome_label=appeal_outcome_label(outcome))
     return appeal
 
 
@@ -304,7 +297,7 @@ def appeal_json(appeal: Appeal, viewer: str, locale: str | None, *, numbers: dic
         "id": appeal.id, "challenge_id": appeal.challenge_id, "proposal_id": appeal.proposal_id,
         "criterion_id": appeal.criterion_id,
         "criterion": pick(criterion.name, locale, challenge.default_locale)[1] if criterion else "",
-        "status": appeal.status, "status_label": outcome_label(appeal.status), "reason": appeal.reason,
+        "status": appeal.status, "status_label": appeal_outcome_label(appeal.status), "reason": appeal.reason,
         "original_score": appeal.original_score, "new_score": appeal.new_score, "response": appeal.response,
         "created_at": appeal.created_at, "answer_due_at": appeal.answer_due_at, "answered_at": appeal.answered_at,
         "answered_as": appeal.answered_as,

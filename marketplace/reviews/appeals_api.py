@@ -11,11 +11,12 @@ from flask_smorest import Blueprint
 
 from marketplace.api import login_required_api
 from marketplace.challenges.models import Challenge
+from marketplace.challenges.services import managed_challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.reviews import appeals, schemas, score_release
-from marketplace.reviews.access import authored_proposal, managed_challenge
+from marketplace.reviews.access import authored_proposal
 
 blp = Blueprint("appeals_api", __name__, url_prefix="/api/v1", description="Appeals of provisional scores")
 

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     RadioField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from marketplace.reviews.scoring import RECOMMENDATIONS
+from marketplace.labels import RECOMMENDATION_LABELS
 
 
 class ActionForm(FlaskForm):
@@ -67,7 +66,7 @@ class ReviewForm(FlaskForm):
     comment = TextAreaField(_l("Comment for the authors"), validators=[Length(max=20_000)],
                             description=_l("The authors read it, without your name. Be specific and kind."))
     recommendation = RadioField(_l("Recommendation"), validators=[Optional()],
-                                choices=[SelectChoice(code, text) for code, text in RECOMMENDATIONS.items()])
+                                choices=[SelectChoice(code, text) for code, text in RECOMMENDATION_LABELS.items()])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit review"))
 
@@ -96,29 +95,6 @@ class ExclusionForm(FlaskForm):
                         validators=[DataRequired(), Email(), Length(max=254)])
     reason = StringField(_l("Why (seen only by the center's staff)"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Exclude"))
-
-
-class DecisionForm(FlaskForm):
-    """One share field per eligible proposal is added at request time (share_<proposal id>)."""
-
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)],
-                           description=_l("Required for a partial award or no award; kept on record."))
-    override_reason = TextAreaField(
-        _l("Reason to decide before every review is in"), validators=[Length(max=5000)],
-        description=_l("Needed only while assigned reviews are outstanding; audited and shown with the decision."))
-    feedback_enabled = BooleanField(_l("Share the reviewers' feedback with every solver"), default=True)
-    submit = SubmitField(_l("Decide the awards"))
-
-
-def decision_form_for(proposals, formdata=None):
-    class _Decision(DecisionForm):
-        pass
-
-    for proposal in proposals:
-        setattr(_Decision, f"share_{proposal.id}", DecimalField(
-            _l("Share of the award for proposal %(id)d (percent)", id=proposal.id), places=2,
-            validators=[Optional(), NumberRange(min=0, max=100)]))
-    return _Decision(formdata=formdata)
 
 
 def number_or_raw(value: str | None):

@@ -8,16 +8,15 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import TimestampMixin, UTCDateTime
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
 
-class ChallengeReviewer(TimestampMixin, db.Model):
+class ChallengeReviewer(IdMixin, TimestampMixin, db.Model):
     """A member of a challenge's reviewer pool; sees nothing before accepting the reviewer agreement."""
 
     __tablename__ = "challenge_reviewers"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -47,12 +46,11 @@ class ReviewSettings(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ConflictOfInterest(TimestampMixin, db.Model):
+class ConflictOfInterest(IdMixin, TimestampMixin, db.Model):
     """A reason why a reviewer must not review a proposal (or any proposal of a challenge)."""
 
     __tablename__ = "conflicts_of_interest"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))  # None: the whole challenge
@@ -61,12 +59,11 @@ class ConflictOfInterest(TimestampMixin, db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class SolverExclusion(TimestampMixin, db.Model):
+class SolverExclusion(IdMixin, TimestampMixin, db.Model):
     """A person a solver asks to keep away from their proposal (at most three)."""
 
     __tablename__ = "solver_exclusions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     excluded_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -74,10 +71,12 @@ class SolverExclusion(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("proposal_id", "excluded_user_id"),)
 
 
-class Review(TimestampMixin, db.Model):
+REVIEW_STATES = ("assigned", "draft", "submitted", "released")
+
+
+class Review(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "reviews"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -95,13 +94,13 @@ class Review(TimestampMixin, db.Model):
     scores: Mapped[list[ReviewScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan", lazy="selectin")
 
-    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),
+                      CheckConstraint(one_of("status", REVIEW_STATES), name="status"))
 
 
-class ReviewScore(db.Model):
+class ReviewScore(IdMixin, db.Model):
     __tablename__ = "review_scores"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     score: Mapped[int] = mapped_column(Integer)
@@ -111,12 +110,11 @@ class ReviewScore(db.Model):
     __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
 
 
-class Clarification(TimestampMixin, db.Model):
+class Clarification(IdMixin, TimestampMixin, db.Model):
     """During judging a reviewer asks the authors; the answer is shown to all the proposal's reviewers."""
 
     __tablename__ = "review_clarifications"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(Text)
@@ -144,12 +142,11 @@ class ScoreRelease(db.Model):
         return now < self.window_closes_at
 
 
-class Appeal(TimestampMixin, db.Model):
+class Appeal(IdMixin, TimestampMixin, db.Model):
     """A solver's appeal of one reviewer's score on one criterion, and its answer (upheld or rescored)."""
 
     __tablename__ = "score_appeals"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)

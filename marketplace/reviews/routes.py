@@ -17,6 +17,7 @@ from marketplace.challenges.models import Challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.labels import recommendation_label, review_status_label
 from marketplace.page_actions import run_action
 from marketplace.proposals.downloads import send_attachment
 from marketplace.reviews import blind, clarifications, forms, pool, presenters, scoring
@@ -54,7 +55,7 @@ def dashboard():
             "accepted": pool.has_accepted(member), "reviews": mine,
             "submitted": sum(1 for r in mine if r.status == "submitted")}
     return render_template("reviews/dashboard.html", groups=list(groups.values()),
-                           status_label=scoring.review_status_label)
+                           status_label=review_status_label)
 
 
 @bp.route("/reviews/agreement/<int:challenge_id>", methods=["GET", "POST"])
@@ -92,8 +93,8 @@ def _review_page(review: Review, status: int = 200, *, form=None, conflict_form=
     return render_template(
         "reviews/review.html", review=review, challenge=challenge, detail=detail, form=form, scores=scores,
         conflict_form=conflict_form or forms.ConflictForm(), question_form=question_form or forms.QuestionForm(),
-        anchors=scoring.SCORE_ANCHORS, recommendation_label=scoring.recommendation_label,
-        status_label=scoring.review_status_label, editable=review.status != "submitted"
+        anchors=scoring.SCORE_ANCHORS, recommendation_label=recommendation_label,
+        status_label=review_status_label, editable=review.status != "submitted"
         and challenge.status == "judging"), status
 
 

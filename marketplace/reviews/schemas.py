@@ -7,7 +7,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import validate
 
-from marketplace.api import RowId
+from marketplace.api import PageArgs, PageOut, RowId
 
 
 class ReviewersIn(ma.Schema):
@@ -94,10 +94,8 @@ class AppealAnswerIn(ma.Schema):
     response = ma.fields.String(required=True, metadata={"maxLength": 5000})
 
 
-class AppealListArgs(ma.Schema):
+class AppealListArgs(PageArgs):
     status = ma.fields.String(validate=validate.OneOf(["open", "upheld", "rescored"]))
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class AppealOut(ma.Schema):
@@ -123,17 +121,19 @@ class AppealOut(ma.Schema):
     appellant_id = ma.fields.Integer(metadata={"description": "staff only"})
 
 
-class AppealPageOut(ma.Schema):
+class AppealPageOut(PageOut):
     items = ma.fields.List(ma.fields.Nested(AppealOut))
-    page = ma.fields.Integer()
-    per_page = ma.fields.Integer()
-    total = ma.fields.Integer()
 
 
-class ScoreReleaseOut(ma.Schema):
+class ReleasedScoresOut(ma.Schema):
+    """When a challenge's provisional scores were released and its appeal window closes."""
+
     challenge_id = ma.fields.Integer()
     released_at = ma.fields.AwareDateTime()
     appeals_close_at = ma.fields.AwareDateTime()
+
+
+class ScoreReleaseOut(ReleasedScoresOut):
     window_days = ma.fields.Integer()
 
 
@@ -159,11 +159,8 @@ class ProvisionalReviewOut(ma.Schema):
     recommendation_label = ma.fields.String()
 
 
-class ProvisionalScoresOut(ma.Schema):
+class ProvisionalScoresOut(ReleasedScoresOut):
     proposal_id = ma.fields.Integer()
-    challenge_id = ma.fields.Integer()
-    released_at = ma.fields.AwareDateTime()
-    appeals_close_at = ma.fields.AwareDateTime()
     window_open = ma.fields.Boolean()
     raw_score = ma.fields.Float(allow_none=True)
     calibrated_score = ma.fields.Float(allow_none=True)

@@ -23,7 +23,7 @@ from marketplace.challenges.models import Challenge, Criterion
 from marketplace.db import lock_for_update, utcnow
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.labels import label
+from marketplace.labels import RECOMMENDATION_LABELS
 from marketplace.mail.services import queue_mail
 from marketplace.reviews.models import ChallengeReviewer, Review, ReviewScore
 from marketplace.reviews.pool import has_accepted, require_agreement
@@ -48,26 +48,7 @@ SCORE_ANCHORS = {
     10: _l("Exceptional: could not be better; a reference for the field."),
 }
 
-RECOMMENDATIONS = {
-    "award": _l("Award"),
-    "consider": _l("Consider for an award"),
-    "reject": _l("Do not award"),
-}
-
-REVIEW_STATUS_LABELS = {
-    "assigned": _l("Not started"),
-    "draft": _l("Draft saved"),
-    "submitted": _l("Submitted"),
-    "released": _l("Released"),
-}
-
-
-def recommendation_label(code: str | None) -> str:
-    return label(RECOMMENDATIONS, code)
-
-
-def review_status_label(code: str) -> str:
-    return label(REVIEW_STATUS_LABELS, code)
+RECOMMENDATIONS = tuple(RECOMMENDATION_LABELS)  # the allowed codes; their words live in labels
 
 
 def review_for_reviewer(review_id: int, user) -> Review:

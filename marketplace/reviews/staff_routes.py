@@ -1,5 +1,5 @@
 """Staff pages of a challenge's review (blueprint `review_staff`): pool, settings, assignment, progress, ranking,
-the award decision, and the appeals queue with the appeal window and the release of the provisional scores.
+and the appeals queue with the appeal window and the release of the provisional scores.
 
 The challenge's managers and officers see them (404 for anyone else, reviewers included); only managers act.
 Each action is a POST form run by `page_actions.run_action`: one service call, one commit; a refusal shows the
@@ -19,18 +19,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace.accounts.models import User, user_by_email
-from marketplace.awards import decisions
 from marketplace.challenges.authoring import localize_deadline
+from marketplace.challenges.services import staff_challenge
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
+from marketplace.labels import conflict_reason_label, rank_band_label, review_status_label
 from marketplace.page_actions import run_action
 from marketplace.reviews import appeals, blind, forms, pool, presenters, score_release, scoring
-from marketplace.reviews.access import is_manager, staff_challenge
+from marketplace.reviews.access import is_manager
 from marketplace.reviews.assignment import service as assignment_service
 from marketplace.reviews.assignment import suggestions
-from marketplace.reviews.conflicts.service import challenge_conflicts, reason_label, solver_ids
+from marketplace.reviews.conflicts.service import challenge_conflicts, solver_ids
 from marketplace.reviews.models import Review
 from marketplace.reviews.ranking import service as ranking_service
 from marketplace.reviews.settings import change_settings, settings_of
@@ -49,9 +50,10 @@ def _local(moment):
     return moment.astimezone(zoneinfo.ZoneInfo(_timezone())).replace(tzinfo=None) if moment else None
 
 
-def _common(challenge, tab: str) -> dict:
+def review_page_context(challenge, tab: str) -> dict:
+    """What every review staff page shows around its tab (the award decision page too)."""
     return {"challenge": challenge, "tab": tab, "manager": is_manager(challenge, current_user),
-            "title": challenge.localized("title", current_locale_id())[1], "reason_label": reason_label}
+            "title": challenge.localized("title", current_locale_id())[1], "reason_label": conflict_reason_label}
 
 
 # --- the pool -------------------------------------------------------------------------------------------
@@ -73,7 +75,7 @@ def _pool_page(challenge, status: int = 200, *, add_form=None, settings_form=Non
     in_pool = {m.user_id for m in members}
     solvers = solver_ids(challenge.id)
     return render_template(
-        "reviews/staff/pool.html", **_common(challenge, "pool"), rows=rows, eligible=len(eligible),
+        "reviews/staff/pool.html", **review_page_context(challenge, "pool"), rows=rows, eligible=len(eligible),
         add_form=add_form or forms.AddReviewersForm(), settings_form=settings_form, action=forms.ActionForm(),
         suggested=suggestions.suggest_reviewers(challenge, limit=10) if manager else [],
         internal=[u for u in pool.reviewer_role_holders(challenge) if u.id not in in_pool and u.id not in solvers],
@@ -169,11 +171,11 @@ def _assignment_page(challenge, status: int = 200, *, form=None):
                                         due_at=_local(settings.review_due_at))
     flags = [flag for e in eligible for flag in blind.identity_flags(e.proposal, e.version)]
     return render_template(
-        "reviews/staff/assignment.html", **_common(challenge, "assignment"), eligible=eligible, form=form,
+        "reviews/staff/assignment.html", **review_page_context(challenge, "assignment"), eligible=eligible, form=form,
         per_proposal={e.proposal.id: [r for r in reviews if r.proposal_id == e.proposal.id] for e in eligible},
         names={m.user_id: m.user.display_name for m in members}, summary=_assignment_summary(members, reviews),
         flags=flags, members=len(members), accepted=sum(1 for m in members if pool.has_accepted(m)),
-        status_label=scoring.review_status_label, can_assign=challenge.status in ("closed", "judging")), status
+        status_label=review_status_label, can_assign=challenge.status in ("closed", "judging")), status
 
 
 def _assignment_summary(members, reviews) -> dict | None:
@@ -235,7 +237,7 @@ def show_progress(challenge_id: int):
     challenge = staff_challenge(challenge_id, current_user)
     reviews = assignment_service.active_reviews(challenge)
     submitted = sum(1 for r in reviews if r.status == "submitted")
-    return render_template("reviews/staff/progress.html", **_common(challenge, "progress"),
+    return render_template("reviews/staff/progress.html", **review_page_context(challenge, "progress"),
                            rows=scoring.progress(challenge), total=len(reviews), submitted=submitted,
                            now=utcnow())
 
@@ -274,51 +276,8 @@ def show_ranking(challenge_id: int):
         awards = None
     ranking = ranking_service.challenge_ranking(challenge, awards=awards)
     criteria = {str(c["id"]): c["name"] for c in presenters.criteria_json(challenge, current_locale_id())}
-    return render_template("reviews/staff/ranking.html", **_common(challenge, "ranking"), ranking=ranking,
-                           criteria=criteria, band_label=ranking_service.rank_band_label)
-
-
-# --- the decision ------------------------------------------------------------------------------------
-
-def _decision_page(challenge, status: int = 200, *, form=None):
-    eligible = assignment_service.eligible_proposals(challenge)
-    decided = decisions.decision_json(challenge)
-    ranking = ranking_service.challenge_ranking(challenge, bootstrap=100) if not decided else None
-    by_id = {item["proposal_id"]: item for item in (ranking or {}).get("items", [])}
-    order = sorted(eligible, key=lambda e: (by_id.get(e.proposal.id, {}).get("rank", 10**6), e.proposal.id))
-    form = form or forms.decision_form_for([e.proposal for e in order])
-    titles = {e.proposal.id: e.version.title for e in eligible}
-    return render_template("reviews/staff/decision.html", **_common(challenge, "decision"), eligible=order,
-                           ranked=by_id, form=form, decided=decided, titles=titles,
-                           open_decision=challenge.status in ("closed", "judging"),
-                           outstanding=decisions.outstanding_reviews(challenge, []) if not decided else 0), status
-
-
-@bp.get("/staff/challenges/<int:challenge_id>/review/decision")
-@login_required
-def show_decision(challenge_id: int):
-    return _decision_page(staff_challenge(challenge_id, current_user))
-
-
-@bp.post("/staff/challenges/<int:challenge_id>/review/decision")
-@login_required
-def decide(challenge_id: int):
-    challenge = staff_challenge(challenge_id, current_user)
-    eligible = assignment_service.eligible_proposals(challenge)
-    form = forms.decision_form_for([e.proposal for e in eligible], formdata=request.form)
-
-    def run():
-        awards = [{"proposal_id": e.proposal.id, "share_pct": str(form[f"share_{e.proposal.id}"].data)}
-                  for e in eligible if form[f"share_{e.proposal.id}"].data]
-        return decisions.decide(challenge, current_user, awards, reason=form.reason.data or "",
-                                feedback_enabled=form.feedback_enabled.data,
-                                override_reason=form.override_reason.data or None)
-
-    return run_action(
-        run, form=form, success=_("The awards are decided; every author was told."),
-        redirect_to=url_for("review_staff.show_decision", challenge_id=challenge.id),
-        refused=lambda refusal: _decision_page(staff_challenge(challenge_id, current_user), refusal.status,
-                                               form=form))
+    return render_template("reviews/staff/ranking.html", **review_page_context(challenge, "ranking"), ranking=ranking,
+                           criteria=criteria, band_label=rank_band_label)
 
 
 # --- appeals: the queue, the window, the release of the provisional scores ------------------------------
@@ -331,7 +290,7 @@ def appeals_page(challenge, status: int = 200, *, posted: dict | None = None):
         db.select(Review).where(Review.id.in_([a.review_id for a in found])))} if found else {}
     names = {u.id: u.display_name for u in db.session.scalars(
         db.select(User).where(User.id.in_(set(reviewers.values()))))} if reviewers else {}
-    return render_template("reviews/appeals/staff.html", **_common(challenge, "appeals"),
+    return render_template("reviews/appeals/staff.html", **review_page_context(challenge, "appeals"),
                            appeals=[appeals.appeal_json(a, "staff", locale) for a in found], names=names,
                            release=score_release.release_of(challenge.id), posted=posted or {}, now=utcnow(),
                            scale=range(scoring.MIN_SCORE, scoring.MAX_SCORE + 1),

@@ -34,3 +34,8 @@ def register(app, api) -> None:
     )
 
 
+def register_notification_kinds() -> None:
+    """The in-app notification kinds of this package (marketplace.wiring calls it)."""
+    from marketplace.solvers import notifications
+
+    notifications.register_notification_kinds()

@@ -5,16 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import User
 from marketplace.api import PageArgs, login_required_api, problem
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.solvers import alerts, experts, notifications, profiles, schemas
-from marketplace.solvers.models import ExpertProfile
 from marketplace.solvers.vocabulary import FIELDS, VOCABULARY, field_label
 
 blp = Blueprint("solvers_api", __name__, url_prefix="/api/v1", description="Expert profiles, alerts, notifications")
@@ -54,11 +49,7 @@ def put_my_profile(data):
 @blp.get("/solvers/<int:user_id>")
 def get_solver(user_id: int):
     """A solver's public profile: only the fields they made public."""
-    profile = db.session.scalar(select(ExpertProfile).join(User, User.id == ExpertProfile.user_id)
-                                .where(ExpertProfile.user_id == user_id, User.active.is_(True))
-                                .options(selectinload(ExpertProfile.research)))
-    if profile is None:
-        raise NotFound(_l("No such solver."))
+    profile = profiles.public_profile(user_id)
     return profiles.public_view(profile, profile.user)
 
 

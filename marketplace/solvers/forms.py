@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.countries import country_choices
+from marketplace.form_bases import GetForm
 from marketplace.labels import RESEARCH_KIND_LABELS, profile_field_label
 from marketplace.solvers import profiles
 from marketplace.solvers.models import VISIBILITY_FIELDS, ExpertProfile
@@ -177,10 +178,7 @@ class ProfileForm(FlaskForm):
             self[target].errors = list(self[target].errors) + list(messages)
 
 
-class ExpertSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form
-
+class ExpertSearchForm(GetForm):
     q = StringField(_l("Words"), validators=[Optional(), Length(max=200)],
                     description=_l("Names, topics, institutions, titles; every word must match."))
     expertise = StringField(_l("Expertise tag"), validators=[Optional(), Length(max=400)])

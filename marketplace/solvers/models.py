@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import TimestampMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, utcnow
 from marketplace.extensions import db
 
 # Profile fields a solver may make private; private ones never leave staff pages.
@@ -16,10 +16,9 @@ VISIBILITY_FIELDS = ("headline", "bio", "expertise", "affiliation", "orcid", "re
                      "latest_progress", "languages", "early_career", "awards")
 
 
-class ExpertProfile(TimestampMixin, db.Model):
+class ExpertProfile(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "expert_profiles"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     headline: Mapped[str] = mapped_column(String(200), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
@@ -51,12 +50,11 @@ class ExpertProfile(TimestampMixin, db.Model):
         return func.coalesce(visibility[field].as_string(), "public") == "public"
 
 
-class ResearchEntry(db.Model):
+class ResearchEntry(IdMixin, db.Model):
     """A publication, patent, project or grant in a solver's research history."""
 
     __tablename__ = "research_entries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("expert_profiles.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(500))
@@ -67,12 +65,11 @@ class ResearchEntry(db.Model):
     profile: Mapped[ExpertProfile] = relationship(back_populates="research")
 
 
-class Interest(TimestampMixin, db.Model):
+class Interest(IdMixin, TimestampMixin, db.Model):
     """Something a solver follows: a field, an expertise tag or a keyword."""
 
     __tablename__ = "interests"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # field | tag | keyword
     value: Mapped[str] = mapped_column(String(100))
@@ -88,12 +85,11 @@ class AlertSettings(db.Model):
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Notification(TimestampMixin, db.Model):
+class Notification(IdMixin, TimestampMixin, db.Model):
     """An in-app notification; `payload` holds ids and values, the text is rendered in the reader's language."""
 
     __tablename__ = "notifications"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)

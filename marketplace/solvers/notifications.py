@@ -2,7 +2,8 @@
 
 A notification never stores its sentence: each kind has a renderer that turns the payload
 into text in the current locale, so a German reader reads German even about an event that
-happened while their interface was in English. Other packages add kinds with `register_kind`.
+happened while their interface was in English. Every package registers its kinds with `register_kind` from its
+`register_notification_kinds()`, which marketplace.wiring calls when the app is made (never on import).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def _challenge_published_text(payload: dict, locale: str) -> str:
              reasons=reasons_text(payload))
 
 
-register_kind(CHALLENGE_PUBLISHED, text=_challenge_published_text,
-              link=lambda payload: f"/challenges/{payload['challenge_id']}")
+def register_notification_kinds() -> None:
+    register_kind(CHALLENGE_PUBLISHED, text=_challenge_published_text,
+                  link=lambda payload: f"/challenges/{payload['challenge_id']}")
 
 
 def add(user_id: int, kind: str, payload: dict, *, mailed: bool = False) -> Notification:

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, ValidationFailed
+from marketplace.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels import RESEARCH_KIND_LABELS
 from marketplace.solvers import experts
@@ -73,6 +75,16 @@ def awards_won(user) -> list:
 
 def get_profile(user) -> ExpertProfile | None:
     return db.session.scalar(select(ExpertProfile).where(ExpertProfile.user_id == user.id))
+
+
+def public_profile(user_id: int) -> ExpertProfile:
+    """The profile the solver page and the public API show: an active account's (a deactivated one is gone)."""
+    profile = db.session.scalar(select(ExpertProfile).join(User, User.id == ExpertProfile.user_id)
+                                .where(ExpertProfile.user_id == user_id, User.active.is_(True))
+                                .options(selectinload(ExpertProfile.research)))
+    if profile is None:
+        raise NotFound(_l("No such solver."))
+    return profile
 
 
 def blank_profile(user) -> ExpertProfile:

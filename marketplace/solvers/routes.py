@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
@@ -59,11 +58,7 @@ def _profile_page(form: ProfileForm, profile, status: int = 200):
 
 @bp.get("/solvers/<int:user_id>")
 def solver_page(user_id: int):
-    profile = db.session.scalar(select(ExpertProfile).join(User, User.id == ExpertProfile.user_id)
-                                .where(ExpertProfile.user_id == user_id, User.active.is_(True))
-                                .options(selectinload(ExpertProfile.research)))
-    if profile is None:
-        abort(404)
+    profile = profiles.public_profile(user_id)
     # The template sees the public view only: a private field cannot reach it by mistake.
     return render_template("solvers/solver_public.html", solver=profiles.public_view(profile, profile.user),
                            is_me=current_user.is_authenticated and current_user.id == user_id)

@@ -7,12 +7,11 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from marketplace.api import login_required_api
-from marketplace.challenges.services import get_visible
+from marketplace.challenges.services import get_visible, managed_challenge, staff_challenge
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.i18n import current_locale_id
 from marketplace.money import Money
-from marketplace.reviews.access import managed_challenge, staff_challenge
 from marketplace.stages import presenters, schemas, services
 from marketplace.stages.rules import stage_of
 

@@ -7,17 +7,16 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime
+from marketplace.db import IdMixin, UTCDateTime
 from marketplace.extensions import db
 
 # What a reader is told about a stage (the API's `status`); derived, never stored (see Challenge.stage_status).
 STAGE_STATES = ("upcoming", "open", "judging", "decided")
 
 
-class ChallengeStage(db.Model):
+class ChallengeStage(IdMixin, db.Model):
     __tablename__ = "challenge_stages"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)  # 1, 2, ...
     name: Mapped[dict] = mapped_column(JSON, default=dict)  # {locale: text}; empty: "Stage N"

@@ -319,7 +319,7 @@ def _summary(challenge, stage, candidates, chosen: list[int], shares: dict[int, 
 
 def _advance_page(challenge, stage, candidates, form, status: int = 200, *, open_summary: bool = False):
     from marketplace.awards.decisions import outstanding_reviews
-    from marketplace.reviews.ranking.service import FLAG_LABELS
+    from marketplace.labels import ranking_flag_label
 
     judged_now = bool(candidates)  # _candidates is empty unless the stage may advance now
     chosen, shares = _choice(form, candidates)
@@ -331,8 +331,8 @@ def _advance_page(challenge, stage, candidates, form, status: int = 200, *, open
         summary=_summary(challenge, stage, candidates, chosen, shares), open_summary=open_summary,
         outstanding=outstanding_reviews(challenge, [], stage_id=stage.id) if judged_now else 0,
         pool=Money(stage.award_minor, challenge.award_currency) if stage.award_minor else None,
-        decided=_decided(challenge, stage) if stage.decided_at else None, grey_label=FLAG_LABELS["grey_zone"],
-        flag_labels=FLAG_LABELS,
+        decided=_decided(challenge, stage) if stage.decided_at else None, grey_label=ranking_flag_label("grey_zone"),
+        flag_label=ranking_flag_label,
         title=challenge.localized("title", current_locale_id())[1]), status
 
 

@@ -8,11 +8,11 @@ from marketplace.extensions import db
 
 
 def previous_stage(challenge, stage):
-    return next((s for s in challenge.stages if s.position == stage.position - 1), None)
+    return challenge.stage_at(stage.position - 1)
 
 
 def next_stage(challenge, stage):
-    return next((s for s in challenge.stages if s.position == stage.position + 1), None)
+    return challenge.stage_at(stage.position + 1)
 
 
 ADVANCEABLE_STATES = ("closed", "judging")  # the stage's proposals are in; its judging may run

@@ -2,7 +2,6 @@
 
     checked_stages(data, default_locale, currency) -> [stage dict]   (422 on deadlines out of order, ...)
     build_stages(challenge, stages)          stage rows and their criteria; stage 1 becomes current
-    move_current_deadline(challenge, when)   the current stage's deadline (and the challenge's) moves
     advance(challenge, stage, actor, finalists=[ids], awards=[{"proposal_id", "share_pct"}], override_reason=None)
         the stage is decided, its finalists are marked, its milestone pool is split among them (the same IP and
         payout flow as final awards), the next stage opens and every author is told in their language.
@@ -144,17 +143,6 @@ def replace_stages(challenge: Challenge, actor, stages: list[dict]) -> Challenge
         move(challenge, "in_clearance", actor=actor, action="challenge.clearance_revoked_by_edit",
              marker_warnings=warnings)
     return challenge
-
-
-def move_current_deadline(challenge: Challenge, deadline: datetime) -> None:
-    """The current stage's deadline is the challenge's; it never passes the next stage's."""
-    stage = challenge.current_stage
-    if stage is not None:
-        following = next_stage(challenge, stage)
-        if following is not None and deadline >= following.deadline:
-            raise _fail("deadline", _l("The deadline must come before the next stage's deadline."))
-        stage.deadline = deadline
-    challenge.deadline = deadline
 
 
 # --- advancing -------------------------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ def _first(model, *where, order=None):
 def _ids() -> dict[str, list[tuple[int, bool]]]:
     from marketplace.awards.models import Award
     from marketplace.challenges.models import Challenge, Question
+    from marketplace.challenges.translation_models import ChallengeTranslator
     from marketplace.payments.models import Refund
     from marketplace.programs.models import Program
     from marketplace.proposals.models import Attachment, Proposal
@@ -136,6 +137,7 @@ def _ids() -> dict[str, list[tuple[int, bool]]]:
         "clarification_id": [(_first(Clarification).id, False)],
         "exclusion_id": [(getattr(_first(SolverExclusion), "id", 1), False)],
         "appeal_id": [(getattr(_first(Appeal), "id", 1), False)],
+        "translator_id": [(getattr(_first(ChallengeTranslator), "id", 1), False)],
         "refund_id": [(_first(Refund).id, False)],
         "interest_id": [(_first(Interest).id, False)],
         "stage_id": [(_first(ChallengeStage).id, False)],  # stage 1 of the first challenge

@@ -200,7 +200,7 @@ def test_decimals_have_one_documented_type(client):
     premium = [schemas[name]["properties"]["premium_pct"] for name in
                ("AccountsOrganizationIn", "AccountsOrganizationOut", "ChallengesChallengeCreateIn")]
     assert {(field["type"], field["format"]) for field in premium} == {("string", "decimal")}
-    assert schemas["ChallengesReceiptIn"]["properties"]["amount"]["type"] == "object"  # Money
+    assert schemas["PaymentsReceiptIn"]["properties"]["amount"]["type"] == "object"  # Money
 
 
 def test_a_wrong_method_answers_405_with_allow_as_a_problem(client):

@@ -4,8 +4,10 @@ Reads every module with `ast` (nothing is imported) and builds the graph of
 module-level imports. Imports inside functions are left out on purpose: they are
 the accepted way to defer a dependency. A strongly connected component of more
 than one module is a cycle; the test prints it with the import lines that make it.
-The package-level picture (which package imports which) is printed for reading,
-never failed on.
+The same graph read per package (marketplace.challenges, marketplace.payments, ...) must have no cycle
+either, and the domain packages keep the order in LAYERS: a package imports only those before it at module
+level. What a page of a lower package shows from a higher one comes through `marketplace.panels`, registered
+by the higher package when the app is made.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 
 PACKAGE = "marketplace"
+
+# The domain packages, lowest first: each may import (at module level) only the ones before it.
+LAYERS = ("challenges", "stages", "proposals", "reviews", "awards", "payments", "results", "reminders")
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 
 
@@ -151,28 +156,33 @@ def package_of(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
-def package_picture(edges, lines) -> str:
+def package_graph(edges) -> dict[str, set[str]]:
     packages: dict[str, set[str]] = defaultdict(set)
     for source, targets in edges.items():
+        packages[package_of(source)]
         for target in targets:
             if package_of(source) != package_of(target):
                 packages[package_of(source)].add(package_of(target))
-    graph = {package: packages.get(package, set()) for package in {package_of(m) for m in edges}}
-    cycles = [component for component in strongly_connected(graph) if len(component) > 1]
-    seen: set[tuple[str, str]] = set()
-    text = ["package-level imports (module-level only):"]
-    text += [f"  {source} -> {', '.join(sorted(targets))}" for source, targets in sorted(packages.items())]
-    if not cycles:
-        return "\n".join([*text, "  no package cycle"])
-    for component in cycles:
-        text.append(f"  package cycle (informational): {' <-> '.join(component)}")
-        members = set(component)
-        for source, target in sorted(lines):  # one import line per package edge inside the cycle, to start from
-            pair = (package_of(source), package_of(target))
-            if pair[0] != pair[1] and {*pair} <= members and pair not in seen:
-                seen.add(pair)
-                text.append(f"    {pair[0]} -> {pair[1]}: {lines[(source, target)][0]}")
-    return "\n".join(text)
+    return packages
+
+
+def package_lines(component: list[str], lines) -> list[str]:
+    """One import line per package edge inside a package cycle, to start from."""
+    members, seen, text = set(component), set(), []
+    for source, target in sorted(lines):
+        pair = (package_of(source), package_of(target))
+        if pair[0] != pair[1] and {*pair} <= members and pair not in seen:
+            seen.add(pair)
+            text.append(f"    {pair[0]} -> {pair[1]}: {lines[(source, target)][0]}")
+    return text
+
+
+def layer_violations(lines) -> list[str]:
+    rank = {f"{PACKAGE}.{name}": position for position, name in enumerate(LAYERS)}
+    return sorted(f"{found[0]}  ({package_of(source)} is below {package_of(target)})"
+                  for (source, target), found in lines.items()
+                  if rank.get(package_of(source), -1) < rank.get(package_of(target), -1)
+                  and package_of(source) in rank)
 
 
 def test_the_checker_finds_a_cycle():
@@ -190,7 +200,25 @@ def test_relative_imports_resolve_to_marketplace_modules():
 
 def test_no_import_cycle_between_modules():
     edges, lines = import_graph()
-    print(package_picture(edges, lines))
     cycles = [component for component in strongly_connected(edges) if len(component) > 1]
     report = "\n\n".join(describe_cycle(component, edges, lines) for component in cycles)
     assert not cycles, f"{len(cycles)} import cycle(s) between marketplace modules:\n{report}"
+
+
+def test_no_import_cycle_between_packages():
+    edges, lines = import_graph()
+    cycles = [component for component in strongly_connected(package_graph(edges)) if len(component) > 1]
+    report = "\n".join(f"package cycle: {' <-> '.join(c)}\n" + "\n".join(package_lines(c, lines)) for c in cycles)
+    assert not cycles, report
+
+
+def test_the_domain_packages_keep_their_layers():
+    edges, lines = import_graph()
+    assert {f"{PACKAGE}.{name}" for name in LAYERS} <= set(package_graph(edges))
+    assert layer_violations(lines) == []
+
+
+def test_the_package_check_finds_a_cycle():
+    edges = {"marketplace.a.x": {"marketplace.b.y"}, "marketplace.b.y": set(), "marketplace.b.z": {"marketplace.a.w"},
+             "marketplace.a.w": set()}
+    assert [c for c in strongly_connected(package_graph(edges)) if len(c) > 1] == [["marketplace.a", "marketplace.b"]]

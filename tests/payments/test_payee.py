@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import base64
 import os
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from marketplace.extensions import db
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, rows
 from tests.payments.world import use_stripe
+
+
+@contextmanager
+def commits_counted():
+    """The commits of the app's session while the block runs (a GET page must make none)."""
+    commits: list[object] = []
+    record = commits.append
+    event.listen(db.session, "after_commit", record)
+    try:
+        yield commits
+    finally:
+        event.remove(db.session, "after_commit", record)
 
 ANNA = {"legal_name": "Anna  Schmidt", "residence_country": "de", "date_of_birth": "1990-03-15",
         "tax_form": "W-8BEN", "tax_id": "DE 12 345 678 901",
@@ -251,9 +265,32 @@ def test_connecting_from_the_page_sends_the_solver_to_stripe(app, world, login, 
     answer = browser.post("/me/payout-account", data={"csrf_token": csrf_token_from(page)})
     assert answer.status_code == 303 and answer.headers["Location"].startswith(stripe_wire.url)
     stripe_wire.complete_onboarding(next(iter(stripe_wire.accounts)))
-    back = browser.get("/me/payout-account/return")
-    assert back.status_code == 303
+    with commits_counted() as commits:
+        back = browser.get("/me/payout-account/return", follow_redirects=True)
+        again = browser.get("/me/payout-account/refresh")  # Stripe's "link expired" return: a new link
+    assert back.status_code == 200 and "Stripe has all your details" in back.data.decode()
+    assert again.status_code == 303
+    assert commits == []  # reading Stripe's answer stored nothing: the webhook or "Check again" does
+    assert world.get("/me/payout-account", anna).get_json()["ready"] is False
+    checked = browser.post("/me/payout-account", data={"csrf_token": csrf_token_from(back)})  # "Check again"
+    assert checked.status_code == 303 and checked.headers["Location"].endswith("/me/payments")
     assert world.get("/me/payout-account", anna).get_json()["ready"] is True
+
+
+def test_stripes_return_and_refresh_pages_write_nothing_while_onboarding_is_unfinished(
+        app, world, login, stripe_wire, monkeypatch):
+    use_stripe(app, monkeypatch, stripe_wire)
+    anna = world.solver("DE", bank=False)
+    browser = login(anna)
+    page = browser.get("/me/payments")
+    browser.post("/me/payout-account", data={"csrf_token": csrf_token_from(page)})
+    with commits_counted() as commits:
+        back = browser.get("/me/payout-account/return", follow_redirects=True)
+        again = browser.get("/me/payout-account/refresh")
+    assert "Stripe still needs some details from you." in back.data.decode()
+    assert again.status_code == 303 and again.headers["Location"].startswith(stripe_wire.url)
+    assert commits == []
+    assert rows(app, "payout_accounts") == 1 and world.get("/me/payout-account", anna).get_json()["ready"] is False
 
 
 def test_the_finance_page_lists_awards_by_age_flags_overdue_ones_and_charts_escrow(app, world, login):

@@ -37,6 +37,13 @@ class ManualProvider:
     name = "manual"
     has_remote_state = False
 
+    def _pending(self, record, prefix: str, idempotency_key: str, amount_minor: int, currency: str, **fields):
+        """A funding, refund or wire of this provider: pending until finance records the money moving,
+        its id derived from the idempotency key (a retry names the same operation)."""
+        check_money(amount_minor, currency)
+        return record(provider=self.name, external_id=_derived_id(prefix, idempotency_key), status="pending",
+                      amount_minor=amount_minor, currency=currency, **fields)
+
     def supports_country(self, country: str) -> bool:
         # A wire reaches every country; sanctions and excluded countries are screened before release.
         return bool(country) and len(country) == 2
@@ -45,14 +52,7 @@ class ManualProvider:
 
     def create_funding(self, challenge_ref: str, amount_minor: int, currency: str, idempotency_key: str
                        ) -> FundingIntent:
-        check_money(amount_minor, currency)
-        return FundingIntent(
-            provider=self.name,
-            external_id=_derived_id("mfund", idempotency_key),
-            status="pending",
-            amount_minor=amount_minor,
-            currency=currency,
-        )
+        return self._pending(FundingIntent, "mfund", idempotency_key, amount_minor, currency)
 
     def retrieve_funding(self, external_id: str) -> FundingIntent:
         raise ProviderError("manual funding has no remote state: the recorded receipts are the truth",
@@ -60,15 +60,7 @@ class ManualProvider:
 
     def refund_funding(self, external_id: str, amount_minor: int, currency: str, idempotency_key: str) -> Refund:
         """A refund by wire: pending until finance records the outgoing wire."""
-        check_money(amount_minor, currency)
-        return Refund(
-            provider=self.name,
-            external_id=_derived_id("mrefund", idempotency_key),
-            status="pending",
-            amount_minor=amount_minor,
-            currency=currency,
-            funding_id=external_id,
-        )
+        return self._pending(Refund, "mrefund", idempotency_key, amount_minor, currency, funding_id=external_id)
 
     def record_receipt(self, funding_external_id: str, reference: str, amount_minor: int, currency: str,
                        received_on: str) -> ProviderEvent:
@@ -108,21 +100,12 @@ class ManualProvider:
                  metadata: Mapping[str, str], *, transfer_group: str,
                  source_transaction: str | None = None) -> Transfer:
         """A wire instruction for finance: pending until `record_wire`."""
-        check_money(amount_minor, currency)
         if not idempotency_key:
             raise ValueError("a transfer needs an idempotency key")
         tagged = {str(key): str(value) for key, value in metadata.items()}
         tagged["idempotency_key"] = idempotency_key
-        return Transfer(
-            provider=self.name,
-            external_id=_derived_id("mwire", idempotency_key),
-            status="pending",
-            amount_minor=amount_minor,
-            currency=currency,
-            destination=destination_account,
-            transfer_group=transfer_group,
-            metadata=tagged,
-        )
+        return self._pending(Transfer, "mwire", idempotency_key, amount_minor, currency,
+                             destination=destination_account, transfer_group=transfer_group, metadata=tagged)
 
     def find_transfer(self, *, transfer_group: str, idempotency_key: str | None = None) -> Transfer | None:
         # Nothing leaves without a person: a pending manual payout is never half-done at a provider.

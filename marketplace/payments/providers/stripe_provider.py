@@ -138,28 +138,20 @@ class StripeProvider:
                  "metadata": {"idempotency_key": idempotency_key}},
                 {"idempotency_key": idempotency_key},
             )
-        data = plain(refund)
-        return Refund(
-            provider=self.name,
-            external_id=data["id"],
-            status=REFUND_STATUS.get(data.get("status"), "pending"),
-            amount_minor=from_stripe_amount(data["amount"], currency),
-            currency=currency,
-            funding_id=external_id,
-        )
+        return self._money_record(Refund, plain(refund), currency, REFUND_STATUS, funding_id=external_id)
 
     def _funding(self, intent: Any) -> FundingIntent:
         data = plain(intent)
-        currency = upper_currency(data["currency"])
-        return FundingIntent(
-            provider=self.name,
-            external_id=data["id"],
-            status=FUNDING_STATUS.get(data.get("status"), "pending"),
-            amount_minor=from_stripe_amount(data["amount"], currency),
-            currency=currency,
+        return self._money_record(
+            FundingIntent, data, upper_currency(data["currency"]), FUNDING_STATUS,
             client_secret=data.get("client_secret"),
             charge_id=id_of(data.get("latest_charge")),
         )
+
+    def _money_record(self, record, data: dict, currency: str, statuses: Mapping[str, str], **fields):
+        """A funding or refund read from its Stripe object: a status Stripe may add later reads as pending."""
+        return record(provider=self.name, external_id=data["id"], status=statuses.get(data.get("status"), "pending"),
+                      amount_minor=from_stripe_amount(data["amount"], currency), currency=currency, **fields)
 
     # --- Payees ------------------------------------------------------------------------
 

@@ -12,12 +12,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from marketplace.labels import label
 from marketplace.proposals.models import Proposal, ProposalMember
 from marketplace.reviews.conflicts import rules
 from marketplace.reviews.conflicts.identities import Directory, load_directory
@@ -26,25 +24,6 @@ from marketplace.reviews.settings import settings_of
 
 # Invited members count as authors too: a conflict missed costs a review's fairness, a false one costs a reviewer.
 AUTHOR_MEMBER_STATES = ("accepted", "invited")
-
-# Reason codes as staff read them.
-REASON_LABELS = {
-    rules.SAME_PERSON: _l("Same person as an author"),
-    rules.SAME_TEAM: _l("Member of the proposal's team"),
-    rules.SOLVER_IN_CHALLENGE: _l("Solver in this challenge"),
-    rules.SAME_ORGANIZATION: _l("Same organization as an author (now or in the last 12 months)"),
-    rules.SAME_EMAIL_DOMAIN: _l("Same e-mail domain as an author"),
-    rules.COAUTHOR: _l("Co-author of an author in the last 48 months"),
-    rules.ADVISOR: _l("Advisor or advisee of an author"),
-    rules.DECLARED_BY_REVIEWER: _l("Declared by the reviewer"),
-    rules.DECLARED_BY_SOLVER: _l("Excluded by the solver"),
-    rules.SAME_COUNTRY: _l("Same country as an author (rule of this challenge)"),
-}
-
-
-def reason_label(code: str) -> str:
-    return label(REASON_LABELS, code)
-
 
 def author_ids(proposal: Proposal) -> set[int]:
     """Everyone on the proposal: the lead, members who accepted, and members still invited (to be safe)."""

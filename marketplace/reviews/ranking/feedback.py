@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from marketplace.awards.models import Award, AwardDecision
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.extensions import db
+from marketplace.labels import rank_band_label, recommendation_label
 from marketplace.proposals.models import Proposal
 from marketplace.reviews.models import Review
-from marketplace.reviews.ranking.service import challenge_ranking, rank_band_label
-from marketplace.reviews.scoring import recommendation_label, weighted_score
+from marketplace.reviews.ranking.service import challenge_ranking
+from marketplace.reviews.scoring import weighted_score
 
 
 def _refusal(proposal: Proposal):
@@ -25,7 +25,7 @@ def _refusal(proposal: Proposal):
     (unless the center turned feedback off), or once the proposal's stage was decided by an advance."""
     if proposal.stage is not None and proposal.stage.decided_at is not None:
         return None
-    decision = db.session.scalar(select(AwardDecision).where(AwardDecision.challenge_id == proposal.challenge_id))
+    decision = proposal.challenge.award_decision
     if decision is None:
         return 409, _l("Feedback from the reviewers is shown here once the center has decided the awards.")
     if not decision.feedback_enabled:
@@ -62,11 +62,10 @@ def feedback_for(proposal: Proposal, user) -> dict:
         ranking = challenge_ranking(challenge, bootstrap=0, stage_id=proposal.stage_id)
         mine = next((item for item in ranking["items"] if item["proposal_id"] == proposal.id), None)
         band = mine["rank_band"] if mine else None
-    award = db.session.scalar(select(Award).where(Award.proposal_id == proposal.id))
     return {
         "proposal_id": proposal.id,
         "challenge_id": challenge.id,
-        "awarded": award is not None,
+        "awarded": proposal.award is not None,
         "reviews": len(reviews),
         "score": round(sum(overall) / len(overall), 2) if overall else None,
         "criteria": per_criterion,

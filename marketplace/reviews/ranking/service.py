@@ -11,13 +11,12 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
 
 from marketplace.accounts.models import User
 from marketplace.challenges.models import Challenge
 from marketplace.extensions import db
-from marketplace.labels import label
+from marketplace.labels import alpha_explanation, alpha_level_label, ranking_flag_label
 from marketplace.proposals.models import Proposal, ProposalVersion
 from marketplace.reviews.models import Review, ReviewScore
 from marketplace.reviews.settings import settings_of
@@ -27,32 +26,9 @@ if TYPE_CHECKING:  # the algorithms (SciPy) are imported where they run, not whe
 
 DEFAULT_BOOTSTRAP = 200
 
-ALPHA_EXPLANATIONS = {
-    "excellent": _l("Reviewers agree strongly; the ranking reflects a shared judgement."),
-    "good": _l("Reviewers agree well enough for tentative conclusions; check close calls by reading the reviews."),
-    "moderate": _l("Reviewers agree only moderately; small score differences between proposals are not meaningful."),
-    "fair": _l("Reviewers agree little beyond chance; use the ranking as a rough guide and read the reviews."),
-    "poor": _l("Reviewers barely agree beyond chance; the scores cannot separate the proposals by themselves."),
-    "insufficient_data": _l("Too few proposals were scored by more than one reviewer, or all scores are equal, to "
-                            "measure agreement."),
-}
-ALPHA_LEVEL_LABELS = {
-    "excellent": _l("Excellent agreement"), "good": _l("Good agreement"), "moderate": _l("Moderate agreement"),
-    "fair": _l("Fair agreement"), "poor": _l("Poor agreement"), "insufficient_data": _l("Not enough data"),
-}
-FLAG_LABELS = {
-    "few_reviews": _l("Fewer than 3 reviews"),
-    "wide_range": _l("Reviewers disagree (scores 4 or more points apart)"),
-    "outlying_review": _l("A review far from what the model expects"),
-    "biased_reviewer": _l("Reviewed by a strongly harsh or lenient reviewer"),
-    "grey_zone": _l("Grey zone: its interval crosses the award cut"),
-}
 RANK_BANDS = (  # (code, share of the field), best first
     ("top_10", 0.10), ("top_25", 0.25), ("top_50", 0.50), ("lower_50", 1.0),
 )
-RANK_BAND_LABELS = {
-    "top_10": _l("Top 10 %"), "top_25": _l("Top 25 %"), "top_50": _l("Top half"), "lower_50": _l("Lower half"),
-}
 
 
 def rank_band(rank: int, total: int) -> str:
@@ -60,10 +36,6 @@ def rank_band(rank: int, total: int) -> str:
         if rank <= max(1, math.ceil(share * total)):
             return code
     return RANK_BANDS[-1][0]
-
-
-def rank_band_label(code: str | None) -> str:
-    return label(RANK_BAND_LABELS, code)
 
 
 def _of_stage(stage_id: int | None):
@@ -86,8 +58,8 @@ def score_rows(challenge_id: int, *, proposal_ids: Iterable[int] | None = None,
 
 def _alpha_dict(report, name: dict | None = None) -> dict:
     body = report.as_dict()
-    body["explanation"] = label(ALPHA_EXPLANATIONS, report.level)
-    body["level_label"] = label(ALPHA_LEVEL_LABELS, report.level)
+    body["explanation"] = alpha_explanation(report.level)
+    body["level_label"] = alpha_level_label(report.level)
     if name is not None:
         body["name"] = name
     return body
@@ -120,7 +92,7 @@ def challenge_ranking(challenge: Challenge, *, awards: int | None = None,
     for item in body["items"]:
         item["title"] = titles.get(item["proposal_id"], "")
         item["rank_band"] = rank_band(item["rank"], total)
-        item["flag_labels"] = [label(FLAG_LABELS, code) for code in item["flags"]]
+        item["flag_labels"] = [ranking_flag_label(code) for code in item["flags"]]
     names = {c.id: c.name for c in challenge.criteria_for(stage_id)}
     overall = ranking.reliability.overall
     body["reliability"] = {"krippendorff_alpha": body["reliability"]["krippendorff_alpha"], **_alpha_dict(overall),

@@ -1,5 +1,5 @@
-"""Deadline reminders of later stages: to the finalists only, once per stage (a reminder kind of its own, whose
-object is the stage, so stage 2's reminders are not taken for stage 1's already sent)."""
+"""Deadline reminders of a challenge's later stages: to the finalists only, once per stage (a reminder kind of its
+own, whose object is the stage, so stage 2's reminders are not taken for stage 1's already sent)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,12 @@ def _describe_stages(stage_ids: list[int]) -> dict[int, dict]:
     return {sid: {**challenges[cid], "stage": position} for sid, cid, position in rows}
 
 
-def register() -> None:
+def register_reminder_kind() -> None:
     reminders.register_kind(reminders.ReminderKind(STAGE_DEADLINE, "deadline_reminder", _stage_deadlines_due,
                                                    _describe_stages))
+
+
+def register_notification_kind() -> None:
     from marketplace.solvers.notifications import register_kind
 
     register_kind(
