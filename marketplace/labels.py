@@ -274,6 +274,34 @@ REFUND_STATUS_LABELS = {
     "failed": _l("Failed"),
 }
 
+# Where a finding sits: in a challenge's public texts (challenges.clearance) or a proposal (reviews.blind).
+TEXT_PLACE_LABELS = {
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "description": _l("Full description"),
+    "abstract": _l("Abstract"),  # a proposal's parts (identity flags)
+    "body": _l("Proposal"),
+}
+
+
+def text_place_label(place: str | None) -> str:
+    """`title`, `criteria#2`, `criteria#2.1` (stage 2, criterion 1), `stages#2.name`, `attachment-1` in words."""
+    kind, _hash, number = (place or "").partition("#")
+    if kind == "criteria" and number:
+        stage, _dot, position = number.rpartition(".")
+        if stage:
+            return str(_l("Stage %(stage)s, criterion %(n)s", stage=stage, n=position))
+        return str(_l("Criterion %(n)s", n=number))
+    if kind == "stages" and number:
+        stage, _dot, part = number.partition(".")
+        if part == "description":
+            return str(_l("Stage %(stage)s, description", stage=stage))
+        return str(_l("Stage %(stage)s, name", stage=stage))
+    if kind.startswith("attachment-"):  # a proposal's attachment, from reviews.blind.identity_flags
+        return str(_l("Attachment %(n)s", n=kind.removeprefix("attachment-")))
+    return label(TEXT_PLACE_LABELS, place)
+
+
 # --- one function per table ---------------------------------------------------------------------
 
 proposal_journey_label = labeller(PROPOSAL_JOURNEY_LABELS, "proposal_journey_label")

@@ -113,6 +113,8 @@ def install(app: Flask) -> None:
         proposal_status_label=labels.proposal_status_label,
         proposal_journey_label=labels.proposal_journey_label,
         member_status_label=labels.member_status_label,
+        text_place_label=labels.text_place_label,
+        award_status_label=labels.award_status_label,  # the award tables of awards/ and payments/
         country_name=country_name,  # the one template name for a country's localized name
         language_name=i18n.locale_display_name,
     )

@@ -68,7 +68,7 @@ def translate(challenge_id: int, locale: str):
                            "translate it."))
     form = TranslationForm()
     for name in ("title", "summary", "description"):
-        form[name].render_kw = {"lang": locale.replace("_", "-")}
+        form[name].render_kw = {"lang": locale.replace("_", "-"), "dir": "auto"}
     if not form.is_submitted():
         for name in ("title", "summary", "description"):
             form[name].data = challenge.text_map(name).get(locale, "")

@@ -23,7 +23,6 @@ from marketplace.extensions import db
 from marketplace.i18n import current_locale_id, format_money
 from marketplace.labels import (
     LEDGER_KIND_LABELS,
-    award_status_label,
     ledger_account_label,
     ledger_kind_label,
     payout_status_label,
@@ -43,7 +42,7 @@ JOURNAL_PER_PAGE = 50
 bp.add_app_template_global(ledger_kind_label)
 bp.add_app_template_global(ledger_account_label)
 
-for _word in (award_status_label, payout_status_label, refund_status_label):
+for _word in (payout_status_label, refund_status_label):
     bp.add_app_template_global(_word)
 
 

@@ -101,7 +101,7 @@ def test_the_officer_acknowledges_warnings_on_the_page(app, center, make_user, b
     officer = browser(make_user(roles=[("security_officer", center.org)]))
     manage_url = f"/staff/challenges/{challenge_id}"
     page = text_of(officer.get(f"{manage_url}?lang=en"))
-    assert "RESTRICTED · summary (en): “restricted”" in page
+    assert "RESTRICTED · Summary (English): “ restricted ”" in page  # where, in words (text_of spaces tags)
 
     unacknowledged = post_form(officer, f"{manage_url}/clearance", {"approve": "y", "note": "fine"},
                                prefix="clearance", page=manage_url)

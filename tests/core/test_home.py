@@ -28,6 +28,8 @@ def test_home_shows_open_challenges_closing_soon_highest_and_newest(client, make
     assert _titles_in(html, "closing")[0] == "Soon, large" and _titles_in(html, "highest")[0] == "Soon, large"
     assert set(_titles_in(html, "newest")) == {"Far deadline, small", "Soon, large"}
     assert "Draft only" not in html
+    assert '<span class="ch-field">Semiconductors</span>' in html  # the field in words, never its code
+    assert '<span class="ch-field">半导体</span>' in client.get("/?lang=zh_Hans").get_data(as_text=True)
     text = text_of(client.get("/?lang=en"))
     assert "InnoBridge in figures" in text and "awards paid" in text and "countries of solvers" in text
     assert re.search(r"\b2 challenges posted", text)

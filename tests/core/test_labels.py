@@ -44,3 +44,15 @@ def test_label_and_country_name_are_defined_once():
     assert len(_definitions(r"def country_name\(")) == 1
     assert _definitions(r"[A-Z_]+_LABELS = \{") == [
         d for d in _definitions(r"[A-Z_]+_LABELS = \{") if d.startswith(str(MARKETPLACE / "labels.py"))]
+
+
+def test_where_a_finding_sits_is_said_in_words(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        assert [labels.text_place_label(place) for place in
+                ("title", "criteria#2", "criteria#3.1", "stages#2.name", "stages#2.description", "attachment-1")] == [
+            "Title", "Criterion 2", "Stage 3, criterion 1", "Stage 2, name", "Stage 2, description", "Attachment 1"]
+        with force_locale("de"):
+            assert labels.text_place_label("criteria#2") == "Kriterium 2"
+            assert labels.text_place_label("title") == "Titel"

@@ -370,6 +370,7 @@ def test_the_decision_page_asks_for_and_shows_the_override_reason(app, unreviewe
     assert pages.post(url, data={**form, "override_reason": why}).status_code == 302
     html = pages.get(url).get_data(as_text=True)
     assert why in html and "Decided before every review was in" in html
+    assert "<td>Awarded, waiting for release</td>" in html and "<td>awarded</td>" not in html  # states in words
 
 
 def test_a_proposal_with_an_insider_among_its_authors_cannot_be_awarded(app, client, api_token, judged):

@@ -77,6 +77,8 @@ def test_manager_runs_the_review_from_the_staff_pages(app, browser, build_world)
 
     page = manager.get(f"/staff/challenges/{world.challenge_id}/review/assignment")
     assert b"Author identities found in proposals" in page.data  # Anna named herself
+    places = re.findall(r'<tr><th scope="row">#\d+</th><td>([^<]*)</td>', page.get_data(as_text=True))
+    assert places and set(places) <= {"Title", "Abstract", "Proposal"}  # where, in words, never `body`
     assigned = manager.post(f"/staff/challenges/{world.challenge_id}/review/assignment", data={
         "csrf_token": csrf_token_from(page), "per_proposal": "2", "max_per_reviewer": "3", "min_per_reviewer": "0"})
     assert assigned.status_code == 302
