@@ -198,6 +198,17 @@ def p95(samples: list[float]) -> float:
     return samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
 
 
+def ensure_database(url) -> None:
+    """Create the bench database on its server when a fresh machine does not have it yet."""
+    import sqlalchemy as sa
+
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}) is None:
+            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    server.dispose()
+
+
 def open_backend(name: str, folder: Path, database_url: str, *, fresh: bool = False):
     """(index, a function telling its size) for `whoosh` (a folder) or `postgres` (the bench database)."""
     if name == "whoosh":
@@ -213,6 +224,7 @@ def open_backend(name: str, folder: Path, database_url: str, *, fresh: bool = Fa
     from marketplace.search.postgres import PostgresIndex
 
     engine = sa.create_engine(normalise_database_url(database_url))
+    ensure_database(engine.url)
     if fresh:
         # A new table each run: replacing 100,000 rows in place doubles the table and its index
         # (the deleted rows' space is reused only after a vacuum), and the figures with them.

@@ -1,4 +1,4 @@
-"""Challenges: authoring, clearance, funding requests, publishing, agreements, Q&A and public browsing.
+"""Challenges: authoring, clearance, publishing, agreements, Q&A, translations and public browsing.
 
 Layout:
   models.py, states.py            the challenge, its texts and criteria; the status transition table, and
@@ -15,10 +15,12 @@ Layout:
   staff_authoring.py              new / edit, on `challenge_staff`
   translation_models.py, translations.py, translation_routes.py, translation_api.py
                                   each language's mark (translated / reviewed), invited translators, their pages
-  staff_lists.py                  staff lists: the organization's challenges, clearance and funding queues
+  staff_lists.py                  staff lists: the organization's challenges and the clearance queue
   api.py, schemas.py              the JSON API
   cli.py                          `flask challenges close-due` (scheduled): writes down what readers already see
-Funding (requests, receipts) lives in marketplace.payments.funding.
+Funding (requests, receipts, the funding queue and the manage page's funding panel) lives in
+marketplace.payments (funding.py, funding_routes.py, funding_api.py); what higher packages add to these pages
+comes through marketplace.panels.
 """
 
 

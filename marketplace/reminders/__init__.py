@@ -1,4 +1,9 @@
-"""Deadline reminders (mail and in-app, each sent once) and calendars (a secret feed per user, public .ics)."""
+"""Deadline reminders (mail and in-app, each sent once) and calendars (a secret feed per user, public .ics).
+
+Layout: services.py (the reminder kinds' registry, the challenge-deadline and review-due reminders, sending),
+stage_deadlines.py (later stages' deadlines, for their finalists), calendar.py, routes.py, api.py, cli.py
+(`flask reminders send`, scheduled), models.py (each reminder sent once).
+"""
 
 
 def register(app, api) -> None:

@@ -53,7 +53,7 @@ from marketplace.search.queries import (
 TABLE = SearchDocument.__table__
 _MAX_POSITION = 16_383  # PostgreSQL's largest tsvector position
 _MAX_POSITIONS_PER_WORD = 255
-RANK_CANDIDATES = 1_000  # matches ranked by ts_rank at most (the newest), see PostgresIndex._page
+RANK_CANDIDATES = 500  # matches ranked by ts_rank at most (the newest), see PostgresIndex._page
 
 
 class BackendUnavailable(RuntimeError):
@@ -235,7 +235,9 @@ class PostgresIndex:
                 elif as_tags and not pg_tag_stats.is_common(shares, [facet_tag(key, v) for v in values]):
                     tags.append("(" + " | ".join(_quote(facet_tag(key, v)) for v in values) + ")")
                 else:
-                    conditions.append(source.c.facets[key].as_string().in_(values))
+                    # Containment (`facets @> '{"status": "open"}'`): about a third cheaper a row than `->>`.
+                    conditions.append(sa.or_(*(source.c.facets.op("@>")(sa.literal({key: v}, postgresql.JSONB))
+                                               for v in values)))
             else:
                 name, end = RANGE_FILTERS[key]
                 bound = pg_facets.bound(name, value)
@@ -279,7 +281,8 @@ class PostgresIndex:
 
         Several words: the documents with any word when none has every word, in the same
         statement (a one-time filter: the second scan only runs when the first found nothing),
-        so a relaxed search costs one round trip to the server, not two.
+        so a relaxed search costs one round trip to the server, not two. The any-word scan is
+        inlined into `hits` (materialising it on its own copied thousands of rows twice).
         """
         columns = (TABLE.c.doc_id, TABLE.c.award, TABLE.c.published, TABLE.c.deadline,
                    sa.literal_column("search_documents.ctid").label("row"))
@@ -288,8 +291,7 @@ class PostgresIndex:
         if any_word is None:
             return every, sa.false(), _tsquery(every_word)
         relaxed = ~sa.exists(sa.select(every.c.doc_id))
-        either = (sa.select(*columns).where(relaxed, *self._where(any_word, filters))
-                  .cte("any_word").prefix_with("MATERIALIZED"))
+        either = sa.select(*columns).where(relaxed, *self._where(any_word, filters)).cte("any_word")
         hits = sa.union_all(sa.select(every), sa.select(either)).cte("hits")
         return hits, relaxed, sa.case((relaxed, _tsquery(any_word)), else_=_tsquery(every_word))
 
