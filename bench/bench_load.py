@@ -127,7 +127,8 @@ def sign_in(base: str) -> tuple[str, str]:
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     page = session.get(f"{base}/auth/login").text
-    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    # The sign-in form's token (the language switch of a visitor holds a "visitor" placeholder).
+    token = next(t for t in re.findall(r'name="csrf_token" value="([^"]+)"', page) if t != "visitor")
     session.post(f"{base}/auth/login", data={"email": load_data.SOLVER_EMAIL, "password": load_data.SOLVER_PASSWORD,
                                              "csrf_token": token}, allow_redirects=False)
     bearer = requests.post(f"{base}/api/v1/auth/tokens", json={"email": load_data.SOLVER_EMAIL,
@@ -149,8 +150,9 @@ def endpoints(base: str, script: str) -> list[tuple[str, str, str, dict]]:
         row = conn.execute("SELECT published_at, id FROM challenges WHERE status = 'open' AND invite_only IS false "
                            "AND deadline > now() ORDER BY published_at, id OFFSET 10 LIMIT 1").fetchone()
         detail_id = conn.execute("SELECT id FROM challenges WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
-        many = [r[0] for r in conn.execute("SELECT id FROM challenges WHERE status = 'open' ORDER BY random() "
-                                           "LIMIT 5000")]
+        # Listed ones: an invite-only challenge is a 404 to a visitor.
+        many = [r[0] for r in conn.execute("SELECT id FROM challenges WHERE status = 'open' AND invite_only IS false "
+                                           "ORDER BY random() LIMIT 5000")]
     last = _cursor(row)
     spread = spread_script(script, [f"/challenges/{i}" for i in many])
     return [
