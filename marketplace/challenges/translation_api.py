@@ -83,8 +83,8 @@ def list_translations(challenge_id: int):
     """Every language of the challenge but the default (the original), with its mark."""
     challenge = _challenge(challenge_id)
     marks = translations.marks(challenge)
-    return [_mark_json(locale, marks.get(locale)) for locale in translations.content_locales(challenge)[1:]
-            if locale in challenge.available_locales]
+    return [_mark_json(locale, marks.get(locale))
+            for locale in sorted(set(challenge.available_locales) - {challenge.default_locale})]
 
 
 @blp.put("/challenges/<int:challenge_id>/translations/<locale>")

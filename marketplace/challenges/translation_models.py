@@ -7,10 +7,11 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, exists, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import IdMixin, UTCDateTime, utcnow
+from marketplace.db import IdMixin, UTCDateTime, one_of, utcnow
 from marketplace.extensions import db
 
 TRANSLATION_STATUSES = ("translated", "reviewed")
@@ -22,7 +23,7 @@ def is_active_translator(challenge_id: int, user, locale: str | None = None) -> 
         return False
     query = select(ChallengeTranslator.id).where(
         ChallengeTranslator.challenge_id == challenge_id, ChallengeTranslator.user_id == user.id,
-        ChallengeTranslator.revoked_at.is_(None))
+        ChallengeTranslator.is_active)
     if locale is not None:
         query = query.where(ChallengeTranslator.locale == locale)
     return db.session.scalar(query.limit(1)) is not None
@@ -31,13 +32,13 @@ def is_active_translator(challenge_id: int, user, locale: str | None = None) -> 
 def active_translator_ids(challenge_id: int):
     """A SELECT of the ids of the challenge's active translators (Challenge.conflicted_user_ids)."""
     return select(ChallengeTranslator.user_id).where(ChallengeTranslator.challenge_id == challenge_id,
-                                                     ChallengeTranslator.revoked_at.is_(None))
+                                                     ChallengeTranslator.is_active)
 
 
 def translator_clause(user_id, challenge_id):
     """`is_active_translator` as SQL over (user, challenge) columns (Challenge.conflict_clause)."""
     return exists().where(ChallengeTranslator.user_id == user_id, ChallengeTranslator.challenge_id == challenge_id,
-                          ChallengeTranslator.revoked_at.is_(None))
+                          ChallengeTranslator.is_active)
 
 
 class ChallengeTranslation(IdMixin, db.Model):
@@ -62,7 +63,7 @@ class ChallengeTranslation(IdMixin, db.Model):
 
     __table_args__ = (
         UniqueConstraint("challenge_id", "locale"),
-        CheckConstraint("status IN ('translated', 'reviewed')", name="status"),
+        CheckConstraint(one_of("status", TRANSLATION_STATUSES), name="status"),
         CheckConstraint("status <> 'reviewed' OR (reviewed_by_id IS NOT NULL AND reviewed_at IS NOT NULL)",
                         name="reviewed_has_reviewer"),
     )
@@ -97,6 +98,12 @@ class ChallengeTranslator(IdMixin, db.Model):
     challenge = relationship("Challenge")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """Invited and not revoked: the one home of "an active translator", in Python and in SQL."""
         return self.revoked_at is None
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return cls.revoked_at.is_(None)

@@ -99,7 +99,7 @@ def render_translate(challenge: Challenge, locale: str, form, status: int = 200)
         language=locale_display_name(locale), mark=mark, back_url=_back_url(challenge),
         review_refusal=mark.review_refusal(current_user) if mark and mark.status == "translated" else None,
         action_form=ActionForm(formdata=None),
-        translatable=challenge.shown_status in translations.TRANSLATABLE_STATES), status
+        translatable=translations.is_translatable(challenge)), status
 
 
 @bp.post("/staff/challenges/<int:challenge_id>/texts/<locale>/review")
@@ -142,28 +142,25 @@ def revoke_translator(challenge_id: int, translator_id: int):
 @login_required
 def my_translations():
     """The signed-in translator's work: each challenge and language they were invited for, with its mark."""
-    invitations = db.session.scalars(select(ChallengeTranslator).where(
-        ChallengeTranslator.user_id == current_user.id, ChallengeTranslator.revoked_at.is_(None))
-        .order_by(ChallengeTranslator.invited_at.desc(), ChallengeTranslator.id.desc())).all()
-    rows = []
-    for invitation in invitations:
-        challenge = invitation.challenge
-        rows.append({"invitation": invitation, "challenge": challenge,
-                     "title": challenge.localized("title", invitation.locale),
-                     "mark": translations.mark_of(challenge, invitation.locale),
-                     "translatable": challenge.shown_status in translations.TRANSLATABLE_STATES})
+    invitations = translations.work_of(current_user)
+    marks = translations.marks_of({invitation.challenge_id for invitation in invitations})
+    rows = [{"invitation": invitation, "challenge": invitation.challenge,
+             "title": invitation.challenge.localized("title", invitation.locale),
+             "mark": marks.get((invitation.challenge_id, invitation.locale)),
+             "translatable": translations.is_translatable(invitation.challenge)} for invitation in invitations]
     return render_template("challenges/my_translations.html", rows=rows)
 
 
 def translation_panel(challenge: Challenge) -> dict:
     """What the manage page's Translations section shows (a template global: the page needs no new argument)."""
     marks = translations.marks(challenge)
-    locales = translations.content_locales(challenge)
-    return {"languages": [(code, marks.get(code), code in challenge.available_locales) for code in locales],
-            "translators": translations.translators(challenge),
+    invited = translations.translators(challenge)
+    return {"languages": [(code, marks.get(code), code in challenge.available_locales)
+                          for code in translations.content_locales(challenge, invited)],
+            "translators": invited,
             "form": InviteTranslatorForm(formdata=None, challenge=challenge),
             "may_manage": challenge.can_manage(current_user),
-            "translatable": challenge.shown_status in translations.TRANSLATABLE_STATES}
+            "translatable": translations.is_translatable(challenge)}
 
 
 def has_translation_work() -> bool:
@@ -171,7 +168,7 @@ def has_translation_work() -> bool:
     if not current_user.is_authenticated:
         return False
     return db.session.scalar(select(ChallengeTranslator.id).where(
-        ChallengeTranslator.user_id == current_user.id, ChallengeTranslator.revoked_at.is_(None)).limit(1)) is not None
+        ChallengeTranslator.user_id == current_user.id, ChallengeTranslator.is_active).limit(1)) is not None
 
 
 bp.add_app_template_global(translation_panel)

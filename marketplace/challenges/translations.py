@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.audit.services import record
 from marketplace.challenges import clearance, indexing
@@ -33,6 +34,25 @@ MAX_CRITERION_NAME = 200
 
 
 # --- who may do what ------------------------------------------------------------------------------
+
+def is_translatable(challenge: Challenge) -> bool:
+    """Whether the texts may be translated now (the pages offer it; `save_translation` requires it)."""
+    return challenge.shown_status in TRANSLATABLE_STATES
+
+
+def work_of(user) -> list[ChallengeTranslator]:
+    """The user's active invitations, newest first, with their challenges (one query each, not one per row)."""
+    return list(db.session.scalars(
+        select(ChallengeTranslator).where(ChallengeTranslator.user_id == user.id, ChallengeTranslator.is_active)
+        .options(selectinload(ChallengeTranslator.challenge))
+        .order_by(ChallengeTranslator.invited_at.desc(), ChallengeTranslator.id.desc())))
+
+
+def marks_of(challenge_ids) -> dict[tuple[int, str], ChallengeTranslation]:
+    """{(challenge id, locale): mark} for several challenges in one query."""
+    rows = db.session.scalars(select(ChallengeTranslation).where(ChallengeTranslation.challenge_id.in_(challenge_ids)))
+    return {(row.challenge_id, row.locale): row for row in rows}
+
 
 def may_translate(challenge: Challenge, user, locale: str) -> bool:
     if challenge.can_manage(user):
@@ -80,7 +100,7 @@ def mark_of(challenge: Challenge, locale: str) -> ChallengeTranslation | None:
 def translators(challenge: Challenge, *, active_only: bool = True) -> list[ChallengeTranslator]:
     query = select(ChallengeTranslator).where(ChallengeTranslator.challenge_id == challenge.id)
     if active_only:
-        query = query.where(ChallengeTranslator.revoked_at.is_(None))
+        query = query.where(ChallengeTranslator.is_active)
     return list(db.session.scalars(query.order_by(ChallengeTranslator.locale, ChallengeTranslator.id)))
 
 
@@ -88,9 +108,9 @@ def translator_locales(challenge: Challenge, user) -> list[str]:
     return sorted({t.locale for t in translators(challenge) if user and t.user_id == getattr(user, "id", None)})
 
 
-def content_locales(challenge: Challenge) -> list[str]:
-    """The challenge's languages and those translators were invited for, the default first."""
-    others = set(challenge.available_locales) | {t.locale for t in translators(challenge)}
+def content_locales(challenge: Challenge, invited: list[ChallengeTranslator]) -> list[str]:
+    """The challenge's languages and those its active translators (`invited`) were invited for, the default first."""
+    others = set(challenge.available_locales) | {t.locale for t in invited}
     return [challenge.default_locale, *sorted(others - {challenge.default_locale})]
 
 

@@ -11,7 +11,7 @@ from marketplace.audit.models import AuditEntry
 from marketplace.challenges.models import Challenge
 from marketplace.challenges.translation_models import ChallengeTranslation, ChallengeTranslator
 from marketplace.extensions import db
-from tests.helpers import outbox, post_form, structure_problems, text_of
+from tests.helpers import counting_queries, outbox, post_form, structure_problems, text_of
 
 GERMAN = {"title": "Rauscharme Ausleseschaltung für Wafer-Defektsensoren",
           "summary": "Eine Auslesekette unter 2 nV/√Hz.", "description": "Die vollständige Beschreibung."}
@@ -309,3 +309,24 @@ def test_an_active_translator_cannot_compete_and_all_three_conflict_rules_agree(
     assert browser(translator).get(f"/staff/challenges/{challenge.id}/texts/de").status_code == 404
     again = client.delete(f"/api/v1/challenges/{challenge.id}/translators/{translator_id}", headers=api_token(manager))
     assert again.status_code == 409
+
+
+def test_the_translators_list_costs_the_same_queries_for_one_or_four_challenges(app, team, challenge_factory,
+                                                                                browser):
+    org, manager, translator = team
+    hans = browser(translator)
+
+    def statements_for_list() -> int:
+        with counting_queries(app) as statements:
+            page = hans.get("/me/translations")
+        assert page.status_code == 200
+        return len(statements)
+
+    first = challenge_factory(org, manager, status="draft")
+    _invite(app, first, manager, translator)
+    one = statements_for_list()
+    for _ in range(3):
+        _invite(app, challenge_factory(org, manager, status="draft"), manager, translator)
+    page = hans.get("/me/translations").get_data(as_text=True)
+    assert page.count("/texts/de") == 4
+    assert statements_for_list() == one
