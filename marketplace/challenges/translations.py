@@ -104,10 +104,6 @@ def translators(challenge: Challenge, *, active_only: bool = True) -> list[Chall
     return list(db.session.scalars(query.order_by(ChallengeTranslator.locale, ChallengeTranslator.id)))
 
 
-def translator_locales(challenge: Challenge, user) -> list[str]:
-    return sorted({t.locale for t in translators(challenge) if user and t.user_id == getattr(user, "id", None)})
-
-
 def content_locales(challenge: Challenge, invited: list[ChallengeTranslator]) -> list[str]:
     """The challenge's languages and those its active translators (`invited`) were invited for, the default first."""
     others = set(challenge.available_locales) | {t.locale for t in invited}
